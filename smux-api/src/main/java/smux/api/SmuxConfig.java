@@ -1,0 +1,447 @@
+package smux.api;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The settings of one session: immutable, validated when built, with the defaults of the smux
+ * specification. Both ends of a connection must use the same {@link #version()}; every other
+ * setting is local to one end.
+ *
+ * <pre>{@code
+ * SmuxConfig config = SmuxConfig.builder()
+ *         .version(2)
+ *         .streamWindow(512 * 1024)
+ *         .keepAlive(Duration.ofSeconds(10), Duration.ofSeconds(30))
+ *         .build();
+ * }</pre>
+ *
+ * <p>Memory: a version 2 session reserves {@code max(streamWindow, 256 KiB)} of
+ * {@link #maxSessionBuffer()} for each open stream (the peer may send that much before it hears
+ * from us), and refuses new streams when the budget is reserved in full. A version 1 session has
+ * no per-stream window: it stops reading the connection when {@link #maxSessionBuffer()} bytes are
+ * buffered, as xtaci/smux does, so in version 1 an unread stream does stall the others.
+ */
+public final class SmuxConfig {
+    /** Version 2 senders start with this guess of the peer's window (xtaci's initialPeerWindow). */
+    public static final int INITIAL_PEER_WINDOW = 262_144;
+    /** The largest payload one frame can carry (LENGTH is an unsigned 16-bit field). */
+    public static final int MAX_FRAME_SIZE = 65_535;
+    /** The size of a frame header in bytes. */
+    public static final int HEADER_SIZE = 8;
+    /** The smallest staging buffer: the seed's 64 KiB connection buffer. */
+    public static final int MIN_STAGING_BUFFER = 64 * 1024;
+
+    private static final SmuxConfig DEFAULTS = builder().build();
+
+    private final int version;
+    private final int streamWindow;
+    private final int maxFrameSize;
+    private final int stagingBufferSize;
+    private final boolean keepAliveEnabled;
+    private final Duration keepAliveInterval;
+    private final Duration keepAliveTimeout;
+    private final int acceptBacklog;
+    private final int maxStreams;
+    private final long maxSessionBuffer;
+    private final Duration probeTimeout;
+    private final Duration closeTimeout;
+    private final boolean probePeer;
+    private final ThreadFactory threadFactory;
+    private final String transport;
+
+    private SmuxConfig(Builder b) {
+        this.version = b.version;
+        this.streamWindow = b.streamWindow;
+        this.maxFrameSize = b.maxFrameSize;
+        this.stagingBufferSize = b.stagingBufferSize;
+        this.keepAliveEnabled = b.keepAliveEnabled;
+        this.keepAliveInterval = b.keepAliveInterval;
+        this.keepAliveTimeout = b.keepAliveTimeout;
+        this.acceptBacklog = b.acceptBacklog;
+        this.maxStreams = b.maxStreams;
+        this.maxSessionBuffer = b.maxSessionBuffer != 0 ? b.maxSessionBuffer : defaultSessionBuffer(b);
+        this.probeTimeout = b.probeTimeout;
+        this.closeTimeout = b.closeTimeout;
+        this.probePeer = b.probePeer;
+        this.threadFactory = b.threadFactory;
+        this.transport = b.transport;
+    }
+
+    private static long defaultSessionBuffer(Builder b) {
+        if (b.version == 1) {
+            return 4L * 1024 * 1024; // xtaci's MaxReceiveBuffer
+        }
+        return (long) b.maxStreams * Math.max(b.streamWindow, INITIAL_PEER_WINDOW);
+    }
+
+    /**
+     * Returns the configuration with every default.
+     *
+     * @return the default configuration (version 2, 512 KiB window, ...)
+     */
+    public static SmuxConfig defaults() {
+        return DEFAULTS;
+    }
+
+    /**
+     * Starts a builder with every default set.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts a builder holding this configuration's values, to derive a changed copy.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.version = version;
+        b.streamWindow = streamWindow;
+        b.maxFrameSize = maxFrameSize;
+        b.stagingBufferSize = stagingBufferSize;
+        b.keepAliveEnabled = keepAliveEnabled;
+        b.keepAliveInterval = keepAliveInterval;
+        b.keepAliveTimeout = keepAliveTimeout;
+        b.acceptBacklog = acceptBacklog;
+        b.maxStreams = maxStreams;
+        b.maxSessionBuffer = maxSessionBuffer;
+        b.probeTimeout = probeTimeout;
+        b.closeTimeout = closeTimeout;
+        b.probePeer = probePeer;
+        b.threadFactory = threadFactory;
+        b.transport = transport;
+        return b;
+    }
+
+    /** @return the protocol version, 1 or 2 (default 2); both ends must agree */
+    public int version() { return version; }
+
+    /** @return the receive window of each stream in bytes (version 2; default 512 KiB) */
+    public int streamWindow() { return streamWindow; }
+
+    /** @return the largest payload this side puts in one data frame (default 32768, at most 65535) */
+    public int maxFrameSize() { return maxFrameSize; }
+
+    /** @return the size of the connection's staging buffer, into which frames are packed for each socket write */
+    public int stagingBufferSize() { return stagingBufferSize; }
+
+    /** @return whether keepalive frames are sent and an idle connection is closed */
+    public boolean keepAliveEnabled() { return keepAliveEnabled; }
+
+    /** @return how often a keepalive frame (NOP) is sent (default 10 s) */
+    public Duration keepAliveInterval() { return keepAliveInterval; }
+
+    /** @return how long nothing may arrive before the session is declared dead (default 30 s) */
+    public Duration keepAliveTimeout() { return keepAliveTimeout; }
+
+    /** @return how many opened streams may wait for {@code accept} before new ones are refused (default 1024) */
+    public int acceptBacklog() { return acceptBacklog; }
+
+    /** @return the most streams a session holds at once, both directions together (default 1024) */
+    public int maxStreams() { return maxStreams; }
+
+    /**
+     * Returns the receive memory budget of the session. Version 2: reserved per open stream
+     * ({@code max(streamWindow, 256 KiB)} each); default {@code maxStreams} such reservations.
+     * Version 1: buffered bytes at which the session stops reading the connection; default 4 MiB.
+     *
+     * @return the budget in bytes
+     */
+    public long maxSessionBuffer() { return maxSessionBuffer; }
+
+    /** @return how long the probe ({@code isSmux}) and a ping wait for their answer (default 5 s) */
+    public Duration probeTimeout() { return probeTimeout; }
+
+    /** @return how long closing a session may spend sending its last frames (default 1 s) */
+    public Duration closeTimeout() { return closeTimeout; }
+
+    /** @return whether a client session probes its peer before it starts (default false) */
+    public boolean probePeer() { return probePeer; }
+
+    /** @return the factory for the threads a transport starts, if one was set */
+    public Optional<ThreadFactory> threadFactory() { return Optional.ofNullable(threadFactory); }
+
+    /** @return the transport to use by name ({@code "socket"}, {@code "nio"}), if one was forced */
+    public Optional<String> transport() { return Optional.ofNullable(transport); }
+
+    @Override
+    public String toString() {
+        return "SmuxConfig{version=" + version + ", streamWindow=" + streamWindow
+                + ", maxFrameSize=" + maxFrameSize + ", stagingBufferSize=" + stagingBufferSize
+                + ", keepAlive=" + (keepAliveEnabled ? keepAliveInterval + "/" + keepAliveTimeout : "off")
+                + ", acceptBacklog=" + acceptBacklog + ", maxStreams=" + maxStreams
+                + ", maxSessionBuffer=" + maxSessionBuffer + ", probeTimeout=" + probeTimeout
+                + ", closeTimeout=" + closeTimeout + ", probePeer=" + probePeer
+                + ", transport=" + (transport == null ? "auto" : transport) + '}';
+    }
+
+    /** Collects and validates the settings of a {@link SmuxConfig}. Not thread-safe. */
+    public static final class Builder {
+        private int version = 2;
+        private int streamWindow = 512 * 1024;
+        private int maxFrameSize = 32_768;
+        private int stagingBufferSize = 256 * 1024;
+        private boolean keepAliveEnabled = true;
+        private Duration keepAliveInterval = Duration.ofSeconds(10);
+        private Duration keepAliveTimeout = Duration.ofSeconds(30);
+        private int acceptBacklog = 1024;
+        private int maxStreams = 1024;
+        private long maxSessionBuffer; // 0: derived in build()
+        private Duration probeTimeout = Duration.ofSeconds(5);
+        private Duration closeTimeout = Duration.ofSeconds(1);
+        private boolean probePeer;
+        private ThreadFactory threadFactory;
+        private String transport;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the protocol version. There is no negotiation: both ends must use the same one.
+         * Only version 2 keeps one unread stream from stalling the others.
+         *
+         * @param version 1 or 2
+         * @return this builder
+         * @throws IllegalArgumentException if {@code version} is neither 1 nor 2
+         */
+        public Builder version(int version) {
+            if (version != 1 && version != 2) {
+                throw new IllegalArgumentException("version must be 1 or 2 (the versions xtaci/smux speaks), got " + version);
+            }
+            this.version = version;
+            return this;
+        }
+
+        /**
+         * Sets the receive window of each stream (version 2): how many unread bytes the peer
+         * may have sent on a stream. Larger windows give more throughput per stream over
+         * long round trips (a stream moves at most window / round-trip).
+         *
+         * @param bytes between 1024 and 1 GiB
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder streamWindow(int bytes) {
+            if (bytes < 1024 || bytes > (1 << 30)) {
+                throw new IllegalArgumentException("streamWindow must be between 1024 bytes and 1 GiB, got " + bytes);
+            }
+            this.streamWindow = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the largest payload this side puts into one data frame.
+         *
+         * @param bytes between 1 and 65535
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxFrameSize(int bytes) {
+            if (bytes < 1 || bytes > MAX_FRAME_SIZE) {
+                throw new IllegalArgumentException("maxFrameSize must be between 1 and 65535 (LENGTH is 16 bits), got " + bytes);
+            }
+            this.maxFrameSize = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the size of the connection's staging buffer: frames are packed into it and it is
+         * written with one socket write. Bytes copied into it are committed: they will be sent
+         * unless the connection fails.
+         *
+         * @param bytes at least 64 KiB and at least {@code maxFrameSize + 8}; at most 64 MiB
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder stagingBufferSize(int bytes) {
+            if (bytes < MIN_STAGING_BUFFER || bytes > (64 << 20)) {
+                throw new IllegalArgumentException("stagingBufferSize must be between 64 KiB and 64 MiB, got " + bytes);
+            }
+            this.stagingBufferSize = bytes;
+            return this;
+        }
+
+        /**
+         * Enables keepalive: a NOP frame every {@code interval}; the session closes when nothing
+         * at all arrived for {@code timeout}.
+         *
+         * @param interval how often to send a keepalive, positive
+         * @param timeout how long the peer may be silent, longer than {@code interval}
+         * @return this builder
+         * @throws IllegalArgumentException if a duration is not positive or timeout &lt;= interval
+         */
+        public Builder keepAlive(Duration interval, Duration timeout) {
+            requirePositive("keepAlive interval", interval);
+            requirePositive("keepAlive timeout", timeout);
+            if (timeout.compareTo(interval) <= 0) {
+                throw new IllegalArgumentException("keepAlive timeout (" + timeout + ") must be longer than its interval ("
+                        + interval + "), or the session would close between two keepalives");
+            }
+            this.keepAliveEnabled = true;
+            this.keepAliveInterval = interval;
+            this.keepAliveTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Disables keepalive: no NOP frames are sent and a silent peer is never detected.
+         *
+         * @return this builder
+         */
+        public Builder keepAliveDisabled() {
+            this.keepAliveEnabled = false;
+            return this;
+        }
+
+        /**
+         * Sets how many streams opened by the peer may wait for {@code accept}; beyond it the
+         * peer's new streams are refused (answered with FIN) and the session keeps running.
+         *
+         * @param streams between 1 and 1,000,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder acceptBacklog(int streams) {
+            if (streams < 1 || streams > 1_000_000) {
+                throw new IllegalArgumentException("acceptBacklog must be between 1 and 1000000, got " + streams);
+            }
+            this.acceptBacklog = streams;
+            return this;
+        }
+
+        /**
+         * Sets the most streams the session holds at once (opened by either side).
+         *
+         * @param streams between 1 and 1,000,000
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxStreams(int streams) {
+            if (streams < 1 || streams > 1_000_000) {
+                throw new IllegalArgumentException("maxStreams must be between 1 and 1000000, got " + streams);
+            }
+            this.maxStreams = streams;
+            return this;
+        }
+
+        /**
+         * Sets the session's receive memory budget; see {@link SmuxConfig#maxSessionBuffer()}.
+         *
+         * @param bytes at least 64 KiB
+         * @return this builder
+         * @throws IllegalArgumentException if below 64 KiB
+         */
+        public Builder maxSessionBuffer(long bytes) {
+            if (bytes < 64 * 1024) {
+                throw new IllegalArgumentException("maxSessionBuffer must be at least 64 KiB, got " + bytes);
+            }
+            this.maxSessionBuffer = bytes;
+            return this;
+        }
+
+        /**
+         * Sets how long the probe and a ping wait for the peer's answer.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder probeTimeout(Duration timeout) {
+            requirePositive("probeTimeout", timeout);
+            this.probeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Sets how long closing a session may spend flushing its last frames (the FINs of its
+         * streams and committed data) before the connection is closed regardless.
+         *
+         * @param timeout zero or positive
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder closeTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "closeTimeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("closeTimeout must not be negative, got " + timeout);
+            }
+            this.closeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Makes a client session probe its peer before it starts, and fail if the peer does not
+         * answer as this library does. A probed peer may also be pinged.
+         *
+         * @param probe whether to probe
+         * @return this builder
+         */
+        public Builder probePeer(boolean probe) {
+            this.probePeer = probe;
+            return this;
+        }
+
+        /**
+         * Sets the factory of the threads a transport starts (for example virtual threads on
+         * Java 21 and later).
+         *
+         * @param factory the factory
+         * @return this builder
+         * @throws NullPointerException if {@code factory} is null
+         */
+        public Builder threadFactory(ThreadFactory factory) {
+            this.threadFactory = Objects.requireNonNull(factory, "threadFactory");
+            return this;
+        }
+
+        /**
+         * Forces a transport by name ({@code "socket"} or {@code "nio"}); by default the
+         * available transport with the highest priority is used, or the one named by the
+         * system property {@code smux.transport}.
+         *
+         * @param name the provider's name
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is blank
+         */
+        public Builder transport(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("transport name must not be blank; leave it unset to choose automatically");
+            }
+            this.transport = name;
+            return this;
+        }
+
+        /**
+         * Validates the settings together and builds the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException if settings conflict (the message says which)
+         */
+        public SmuxConfig build() {
+            if (stagingBufferSize < maxFrameSize + HEADER_SIZE) {
+                throw new IllegalArgumentException("stagingBufferSize (" + stagingBufferSize
+                        + ") must hold at least one whole frame (maxFrameSize + 8 = " + (maxFrameSize + HEADER_SIZE) + ")");
+            }
+            if (version == 2 && maxSessionBuffer != 0 && maxSessionBuffer < Math.max(streamWindow, INITIAL_PEER_WINDOW)) {
+                throw new IllegalArgumentException("maxSessionBuffer (" + maxSessionBuffer
+                        + ") must hold at least one stream's reservation, max(streamWindow, 262144) = "
+                        + Math.max(streamWindow, INITIAL_PEER_WINDOW));
+            }
+            return new SmuxConfig(this);
+        }
+
+        private static void requirePositive(String what, Duration d) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, got " + d);
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package smux.engine;
+
+import smux.api.ProtocolException;
+import smux.api.ProtocolException.Violation;
+import smux.api.SmuxConfig;
+
+/**
+ * The flow-control accounting of one stream, both directions, as xtaci/smux version 2 does it;
+ * a version 1 stream has no window (the session's budget bounds it instead).
+ *
+ * <p>Sending: {@code inflight = written - peerConsumed}; at most {@code peerWindow - inflight}
+ * more bytes may leave. Until the peer's first UPD the window is xtaci's guess, 262144.
+ *
+ * <p>Receiving: the application's reads are reported with {@code UPD{consumed, window}} on the
+ * first read and whenever the bytes read since the last UPD reach half the window. The peer may
+ * have sent up to {@code max(262144, lastAdvertisedConsumed + window)} bytes in total: before it
+ * hears our first UPD it uses the 262144 guess, whatever our window is. More than that is a
+ * {@link Violation#WINDOW_OVERRUN}.
+ *
+ * <p>Counters are 64-bit totals; the wire carries them mod 2^32. Invariants, checked:
+ * {@code 0 <= peerConsumed <= written}, {@code consumed <= received <= receiveLimit()}.
+ */
+final class FlowControl {
+    private final boolean windowed;
+    private final int window;
+
+    private long written;
+    private long peerConsumed;
+    private long peerWindow = SmuxConfig.INITIAL_PEER_WINDOW;
+
+    private long received;
+    private long consumed;
+    private long advertisedConsumed;
+    private boolean advertisedOnce;
+
+    /**
+     * @param windowed true for version 2
+     * @param window this side's receive window, advertised in UPD
+     */
+    FlowControl(boolean windowed, int window) {
+        this.windowed = windowed;
+        this.window = window;
+    }
+
+    /** @return how many more bytes this side may send now (unbounded in version 1) */
+    long sendAllowance() {
+        if (!windowed) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, peerWindow - (written - peerConsumed));
+    }
+
+    /** Records {@code n} payload bytes committed for sending. */
+    void onSent(int n) {
+        written += n;
+    }
+
+    /**
+     * Applies the peer's UPD.
+     *
+     * @param consumedU32 CONSUMED from the frame (mod 2^32)
+     * @param windowU32 WINDOW from the frame (u32)
+     * @return whether the allowance grew from zero (a blocked sender may go on)
+     * @throws ProtocolException if the peer claims to have read more than was sent
+     */
+    boolean onPeerUpdate(int streamId, int consumedU32, int windowU32) throws ProtocolException {
+        int inflight = (int) written - consumedU32;
+        if (inflight < 0) {
+            throw new ProtocolException(Violation.NEGATIVE_INFLIGHT, "stream " + Integer.toUnsignedString(streamId)
+                    + ": peer consumed " + Integer.toUnsignedString(consumedU32) + " but only "
+                    + Integer.toUnsignedString((int) written) + " (mod 2^32) were sent");
+        }
+        boolean wasBlocked = sendAllowance() == 0;
+        peerConsumed = written - inflight;
+        peerWindow = Integer.toUnsignedLong(windowU32);
+        return wasBlocked && sendAllowance() > 0;
+    }
+
+    /** @return the total the peer may have sent so far (version 2) */
+    long receiveLimit() {
+        return Math.max(SmuxConfig.INITIAL_PEER_WINDOW, advertisedConsumed + window);
+    }
+
+    /**
+     * Records {@code n} received payload bytes (before they are buffered).
+     *
+     * @throws ProtocolException if they exceed the window the peer was granted
+     */
+    void onReceived(int streamId, int n) throws ProtocolException {
+        if (windowed && received + n > receiveLimit()) {
+            throw new ProtocolException(Violation.WINDOW_OVERRUN, "stream " + Integer.toUnsignedString(streamId)
+                    + ": peer sent " + (received + n) + " bytes in total, but was granted " + receiveLimit()
+                    + " (window " + window + ", last reported consumed " + advertisedConsumed + ")");
+        }
+        received += n;
+    }
+
+    /**
+     * Records {@code n} bytes read by the application.
+     *
+     * @return whether a UPD is due (version 2: the first read, or half a window read since the last UPD)
+     */
+    boolean onConsumed(int n) {
+        consumed += n;
+        if (!windowed || n == 0) {
+            return false;
+        }
+        return !advertisedOnce || consumed - advertisedConsumed >= window / 2;
+    }
+
+    /**
+     * Marks a UPD as leaving now and returns its CONSUMED value.
+     *
+     * @return total consumed, mod 2^32
+     */
+    int advertise() {
+        advertisedConsumed = consumed;
+        advertisedOnce = true;
+        return (int) consumed;
+    }
+
+    /** @return this side's window as advertised in UPD */
+    int window() {
+        return window;
+    }
+
+    /** @return bytes received but not yet read */
+    long buffered() {
+        return received - consumed;
+    }
+
+    long written() {
+        return written;
+    }
+
+    long received() {
+        return received;
+    }
+
+    long consumed() {
+        return consumed;
+    }
+}

@@ -1,0 +1,84 @@
+package smux.engine;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The smux frame layout, written once. Every frame is an 8-byte header and LENGTH payload bytes;
+ * all integers are little-endian.
+ *
+ * <pre>
+ *   0        1        2        3        4        5        6        7
+ *  +--------+--------+--------+--------+--------+--------+--------+--------+
+ *  |  VER   |  CMD   |   LENGTH (u16)  |          STREAMID (u32)           |
+ *  +--------+--------+--------+--------+--------+--------+--------+--------+
+ *  |                     payload: LENGTH bytes ...                         |
+ *  +--------+--------+--------+--------+--------+--------+--------+--------+
+ *
+ *  SYN, FIN, NOP   LENGTH 0
+ *  PSH             LENGTH 0..65535 bytes of stream data
+ *  UPD (v2)        LENGTH 8:  CONSUMED (u32) | WINDOW (u32)   absolute byte counts mod 2^32
+ *  VRM (probe)     LENGTH 8:  V1 (u32)       | V2 (u32)       STREAMID 0
+ * </pre>
+ *
+ * <p>Writes go through absolute byte puts so that the byte order of the caller's buffer does not
+ * matter; the decoder is {@link FrameDecoder}.
+ */
+public final class FrameCodec {
+    /** Bytes in a frame header. */
+    public static final int HEADER_SIZE = 8;
+    /** Payload bytes of UPD and VRM frames. */
+    public static final int PAIR_PAYLOAD_SIZE = 8;
+    /** The largest LENGTH a header can carry. */
+    public static final int MAX_PAYLOAD = 0xFFFF;
+
+    private FrameCodec() {
+    }
+
+    /**
+     * Writes a frame header at the buffer's position and advances it by 8.
+     *
+     * @param dst where to write; needs 8 bytes remaining
+     * @param version VER
+     * @param cmd CMD
+     * @param length LENGTH, 0..65535
+     * @param streamId STREAMID (u32 as int)
+     */
+    public static void putHeader(ByteBuffer dst, int version, int cmd, int length, int streamId) {
+        int p = dst.position();
+        dst.put(p, (byte) version);
+        dst.put(p + 1, (byte) cmd);
+        dst.put(p + 2, (byte) length);
+        dst.put(p + 3, (byte) (length >>> 8));
+        putIntLE(dst, p + 4, streamId);
+        dst.position(p + HEADER_SIZE);
+    }
+
+    /**
+     * Writes a whole UPD or VRM frame: header plus two u32 values.
+     *
+     * @param dst where to write; needs 16 bytes remaining
+     * @param version VER
+     * @param cmd UPD or VRM
+     * @param streamId STREAMID
+     * @param first CONSUMED or V1
+     * @param second WINDOW or V2
+     */
+    public static void putPairFrame(ByteBuffer dst, int version, int cmd, int streamId, int first, int second) {
+        putHeader(dst, version, cmd, PAIR_PAYLOAD_SIZE, streamId);
+        int p = dst.position();
+        putIntLE(dst, p, first);
+        putIntLE(dst, p + 4, second);
+        dst.position(p + PAIR_PAYLOAD_SIZE);
+    }
+
+    static void putIntLE(ByteBuffer dst, int index, int v) {
+        dst.put(index, (byte) v);
+        dst.put(index + 1, (byte) (v >>> 8));
+        dst.put(index + 2, (byte) (v >>> 16));
+        dst.put(index + 3, (byte) (v >>> 24));
+    }
+
+    static int getIntLE(byte[] b, int off) {
+        return (b[off] & 0xFF) | (b[off + 1] & 0xFF) << 8 | (b[off + 2] & 0xFF) << 16 | (b[off + 3] & 0xFF) << 24;
+    }
+}

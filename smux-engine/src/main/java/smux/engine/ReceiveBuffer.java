@@ -1,0 +1,74 @@
+package smux.engine;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The unread bytes of one stream: a chain of pooled segments, filled by the decoder and drained
+ * by the application's reads. Its size is bounded by the stream's window (version 2) or the
+ * session's budget (version 1), checked before bytes are appended.
+ */
+final class ReceiveBuffer {
+    private SegmentPool.Segment head;
+    private SegmentPool.Segment tail;
+    private long size;
+
+    long size() {
+        return size;
+    }
+
+    /** Appends {@code n} bytes from {@code src}'s position, advancing it. */
+    void append(ByteBuffer src, int n, SegmentPool pool) {
+        size += n;
+        while (n > 0) {
+            if (tail == null || tail.writable() == 0) {
+                SegmentPool.Segment s = pool.take();
+                if (tail == null) {
+                    head = s;
+                } else {
+                    tail.next = s;
+                }
+                tail = s;
+            }
+            int chunk = Math.min(n, tail.writable());
+            src.get(tail.data, tail.end, chunk);
+            tail.end += chunk;
+            n -= chunk;
+        }
+    }
+
+    /** Moves up to {@code dst.remaining()} bytes into {@code dst}. @return bytes moved */
+    int read(ByteBuffer dst, SegmentPool pool) {
+        int moved = 0;
+        while (head != null && dst.hasRemaining()) {
+            int chunk = Math.min(head.readable(), dst.remaining());
+            dst.put(head.data, head.start, chunk);
+            head.start += chunk;
+            moved += chunk;
+            if (head.readable() == 0) {
+                releaseHead(pool);
+            }
+        }
+        size -= moved;
+        return moved;
+    }
+
+    /** Drops everything, returning the segments. @return bytes dropped */
+    long clear(SegmentPool pool) {
+        long dropped = size;
+        while (head != null) {
+            releaseHead(pool);
+        }
+        size = 0;
+        return dropped;
+    }
+
+    private void releaseHead(SegmentPool pool) {
+        SegmentPool.Segment s = head;
+        head = s.next;
+        if (head == null) {
+            tail = null;
+        }
+        s.next = null;
+        pool.give(s);
+    }
+}

@@ -1,0 +1,64 @@
+package smux.engine;
+
+/**
+ * Fixed-size byte segments shared by the receive buffers of one session. A stream holds
+ * segments only while it has unread data, so an idle stream costs no buffer memory (the seed
+ * allocated 512 KiB per stream up front), and a busy session recycles the same segments instead
+ * of allocating per frame. At most {@code maxIdle} free segments are kept; the rest go to the GC.
+ */
+final class SegmentPool {
+    static final int SEGMENT_SIZE = 16 * 1024;
+
+    /** A piece of a receive buffer: bytes {@code [start, end)} of {@code data} are unread. */
+    static final class Segment {
+        final byte[] data = new byte[SEGMENT_SIZE];
+        int start;
+        int end;
+        Segment next;
+
+        int readable() {
+            return end - start;
+        }
+
+        int writable() {
+            return SEGMENT_SIZE - end;
+        }
+    }
+
+    private final int maxIdle;
+    private Segment free;
+    private int idle;
+    private long allocated;
+
+    SegmentPool(int maxIdle) {
+        this.maxIdle = maxIdle;
+    }
+
+    Segment take() {
+        Segment s = free;
+        if (s == null) {
+            allocated++;
+            return new Segment();
+        }
+        free = s.next;
+        s.next = null;
+        idle--;
+        return s;
+    }
+
+    void give(Segment s) {
+        if (idle >= maxIdle) {
+            return;
+        }
+        s.start = 0;
+        s.end = 0;
+        s.next = free;
+        free = s;
+        idle++;
+    }
+
+    /** @return segments ever allocated (a steady state allocates none) */
+    long allocated() {
+        return allocated;
+    }
+}

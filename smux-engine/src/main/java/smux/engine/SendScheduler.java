@@ -1,0 +1,250 @@
+package smux.engine;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Decides what leaves next. This is where guarantee 1 (no stream blocks another) and the commit
+ * point of guarantee 2 (a timed-out write reports exactly what was committed) live.
+ *
+ * <p>Nothing is pushed into a shared queue: outbound data stays in the application's buffer,
+ * attached to its stream, until the connection's writer pulls frames into its staging buffer with
+ * {@link #pull}. A byte copied there is committed; a byte not yet copied can be withdrawn and is
+ * never sent. Each pull first takes every queued control frame (SYN, FIN, UPD, NOP, VRM), so
+ * window updates and keepalives never wait behind bulk data; then it takes one data frame at a
+ * time from the streams in the ready ring, round-robin. Only a stream that has both pending data
+ * and window is in the ring, so a stream without window is never even looked at and cannot hold
+ * up another.
+ *
+ * <p>Order on one stream is kept: SYN is a control frame queued when the stream opens, so it
+ * precedes the stream's data; a FIN requested while data is pending is queued the moment the last
+ * pending byte is pulled, so it follows the data.
+ */
+final class SendScheduler {
+    /** Called when a stream's pending write has been pulled in full. */
+    interface Listener {
+        void writeCommitted(EngineStream stream);
+
+        /** A control frame left (or, for a UPD of a finished stream, was dropped); marks included. */
+        void controlSent(int rawCmd);
+    }
+
+    private final int version;
+    private final int maxFrameSize;
+    private final Listener listener;
+
+    // The control queue: a ring of (cmd, stream id, two u32 values, owning stream for UPD).
+    private int[] cmds = new int[16];
+    private int[] ids = new int[16];
+    private int[] firsts = new int[16];
+    private int[] seconds = new int[16];
+    private EngineStream[] owners = new EngineStream[16];
+    private int head;
+    private int count;
+
+    // The ready ring: streams with pending data and window. cursor is the next to serve.
+    private EngineStream cursor;
+    private int ready;
+
+    private long framesSent;
+    private long dataBytesSent;
+
+    SendScheduler(int version, int maxFrameSize, Listener listener) {
+        this.version = version;
+        this.maxFrameSize = maxFrameSize;
+        this.listener = listener;
+    }
+
+    /**
+     * Queues a control frame. The queue is not bounded here: the engine bounds what a peer can
+     * make it queue (refusals, probe answers); everything else is at most a few per stream.
+     *
+     * @param cmd the command in the low 8 bits; higher bits are the engine's marks, handed back
+     *     through {@link Listener#controlSent}
+     * @param owner for UPD, the stream whose counters the frame carries when it leaves; else null
+     */
+    void queueControl(int cmd, int streamId, int first, int second, EngineStream owner) {
+        if (count == cmds.length) {
+            grow();
+        }
+        int i = (head + count) & (cmds.length - 1);
+        cmds[i] = cmd;
+        ids[i] = streamId;
+        firsts[i] = first;
+        seconds[i] = second;
+        owners[i] = owner;
+        count++;
+    }
+
+    int controlQueued() {
+        return count;
+    }
+
+    boolean hasWork() {
+        return count > 0 || cursor != null;
+    }
+
+    /** Puts the stream in the ready ring if it has pending data and window. */
+    void offer(EngineStream s) {
+        if (s.inRing || !s.hasPendingData() || s.flow.sendAllowance() == 0) {
+            return;
+        }
+        s.inRing = true;
+        ready++;
+        if (cursor == null) {
+            s.ringNext = s;
+            s.ringPrev = s;
+            cursor = s;
+        } else {
+            // Insert just before the cursor: the newcomer is served after everyone waiting now.
+            s.ringNext = cursor;
+            s.ringPrev = cursor.ringPrev;
+            cursor.ringPrev.ringNext = s;
+            cursor.ringPrev = s;
+        }
+    }
+
+    /** Takes the stream out of the ready ring, if it is there. */
+    void remove(EngineStream s) {
+        if (!s.inRing) {
+            return;
+        }
+        s.inRing = false;
+        ready--;
+        if (s.ringNext == s) {
+            cursor = null;
+        } else {
+            s.ringPrev.ringNext = s.ringNext;
+            s.ringNext.ringPrev = s.ringPrev;
+            if (cursor == s) {
+                cursor = s.ringNext;
+            }
+        }
+        s.ringNext = null;
+        s.ringPrev = null;
+    }
+
+    /** Drops every queued frame and empties the ring (the session is over). */
+    void clear() {
+        while (cursor != null) {
+            remove(cursor);
+        }
+        java.util.Arrays.fill(owners, null);
+        head = 0;
+        count = 0;
+    }
+
+    /**
+     * Copies whole frames into {@code dst}, control frames first, then data round-robin, until
+     * the next frame does not fit or nothing is left. Every data byte copied is committed.
+     *
+     * @param dst the staging buffer; frames go at its position
+     * @return bytes written
+     */
+    int pull(ByteBuffer dst) {
+        int start = dst.position();
+        while (true) {
+            if (!pullControl(dst)) {
+                break;
+            }
+            EngineStream s = cursor;
+            if (s == null) {
+                break;
+            }
+            ByteBuffer src = s.pendingWrite;
+            int chunk = (int) Math.min(Math.min(maxFrameSize, src.remaining()), s.flow.sendAllowance());
+            if (chunk == 0) {
+                remove(s); // the peer shrank its window below what is in flight
+                continue;
+            }
+            if (dst.remaining() < FrameCodec.HEADER_SIZE + chunk) {
+                break;
+            }
+            FrameCodec.putHeader(dst, version, Command.PSH, chunk, s.id);
+            dst.put(dst.position(), src, src.position(), chunk);
+            dst.position(dst.position() + chunk);
+            src.position(src.position() + chunk);
+            s.flow.onSent(chunk);
+            framesSent++;
+            dataBytesSent += chunk;
+            if (!src.hasRemaining()) {
+                remove(s);
+                listener.writeCommitted(s);
+            } else if (s.flow.sendAllowance() == 0) {
+                remove(s);
+            } else {
+                cursor = s.ringNext;
+            }
+        }
+        return dst.position() - start;
+    }
+
+    /** @return true if the control queue is empty (all of it fit) */
+    private boolean pullControl(ByteBuffer dst) {
+        while (count > 0) {
+            int raw = cmds[head];
+            int cmd = raw & 0xFF;
+            int size = FrameCodec.HEADER_SIZE + (cmd == Command.UPD || cmd == Command.VRM ? FrameCodec.PAIR_PAYLOAD_SIZE : 0);
+            if (dst.remaining() < size) {
+                return false;
+            }
+            EngineStream owner = owners[head];
+            switch (cmd) {
+                case Command.UPD:
+                    owner.updateQueued = false;
+                    if (!owner.forgotten && owner.state.peerMayWrite()) {
+                        FrameCodec.putPairFrame(dst, version, cmd, ids[head], owner.flow.advertise(), owner.flow.window());
+                        framesSent++;
+                    }
+                    break;
+                case Command.VRM:
+                    FrameCodec.putPairFrame(dst, version, cmd, ids[head], firsts[head], seconds[head]);
+                    framesSent++;
+                    break;
+                default:
+                    FrameCodec.putHeader(dst, version, cmd, 0, ids[head]);
+                    framesSent++;
+                    break;
+            }
+            owners[head] = null;
+            head = (head + 1) & (cmds.length - 1);
+            count--;
+            listener.controlSent(raw);
+        }
+        return true;
+    }
+
+    private void grow() {
+        int n = cmds.length;
+        int[] c = new int[n * 2];
+        int[] i = new int[n * 2];
+        int[] f = new int[n * 2];
+        int[] s = new int[n * 2];
+        EngineStream[] o = new EngineStream[n * 2];
+        for (int k = 0; k < count; k++) {
+            int from = (head + k) & (n - 1);
+            c[k] = cmds[from];
+            i[k] = ids[from];
+            f[k] = firsts[from];
+            s[k] = seconds[from];
+            o[k] = owners[from];
+        }
+        cmds = c;
+        ids = i;
+        firsts = f;
+        seconds = s;
+        owners = o;
+        head = 0;
+    }
+
+    long framesSent() {
+        return framesSent;
+    }
+
+    long dataBytesSent() {
+        return dataBytesSent;
+    }
+
+    int readyStreams() {
+        return ready;
+    }
+}

@@ -1,0 +1,987 @@
+package smux.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import smux.api.LimitExceededException;
+import smux.api.ProtocolException;
+import smux.api.ProtocolException.Violation;
+import smux.api.SessionClosedException;
+import smux.api.SmuxConfig;
+import smux.api.StreamClosedException;
+
+/**
+ * The smux protocol for one connection, with no I/O, no threads and no clock: a state machine the
+ * caller drives. Shaped after quinn-proto's {@code Connection}:
+ *
+ * <ul>
+ *   <li>feed what the connection received with {@link #handleInput} (any split), its end with
+ *       {@link #handleEof}, and read failures with {@link #handleTransportError};</li>
+ *   <li>pull what to send with {@link #pollTransmit}: whole frames packed into the caller's
+ *       staging buffer; call it again whenever {@link #wantsTransmit()} is true;</li>
+ *   <li>take what happened with {@link #pollEvent()} until it returns null, after every call that
+ *       changes state;</li>
+ *   <li>ask {@link #hasTimeout()} / {@link #nextTimeout()} for the next deadline and call
+ *       {@link #handleTimeout} when it is reached. Every time is a {@code System.nanoTime()}-style
+ *       value passed in by the caller.</li>
+ * </ul>
+ *
+ * <p>Streams are driven by id: {@link #openStream}, {@link #accept}, {@link #read},
+ * {@link #write} / {@link #isWriting} / {@link #withdraw}, {@link #closeWrite},
+ * {@link #closeStream}. A write hands the engine the caller's buffer; the engine copies from it
+ * only inside {@link #pollTransmit}, so what has been pulled is committed and what has not can be
+ * withdrawn ({@link SendScheduler} explains the order of frames).
+ *
+ * <p>Not thread-safe: one caller at a time (the session runtime holds a lock around it).
+ */
+public final class SmuxEngine {
+    /** Returned by {@link #accept()} when no stream waits. Stream id 0 is never a stream. */
+    public static final int NO_STREAM = 0;
+
+    /** At most this many VRM answers wait to be sent before the peer is in breach. */
+    static final int MAX_QUEUED_ANSWERS = 16;
+    /** At most this many refusals (FIN for a stream we could not take) wait to be sent. */
+    static final int MAX_QUEUED_REFUSALS = 4096;
+    /** Marks a control frame the peer made us queue (a refusal FIN, a VRM answer), to count them out. */
+    private static final int PEER_DRIVEN = 0x100;
+
+    private enum Phase { OPEN, CLOSING, CLOSED }
+
+    private enum Verify { NONE, PROBE, PING }
+
+    private final boolean client;
+    private final int version;
+    private final int window;
+    private final long reservation;
+    private final long maxSessionBuffer;
+    private final int maxStreams;
+    private final int acceptBacklog;
+    private final boolean keepAlive;
+    private final long keepAliveInterval;
+    private final long keepAliveTimeout;
+    private final long probeTimeout;
+
+    private final FrameDecoder decoder;
+    private final SendScheduler scheduler;
+    private final SegmentPool pool;
+    private final StreamTable streams = new StreamTable();
+    private final ArrayDeque<EngineStream> backlog = new ArrayDeque<>();
+    private final ArrayDeque<EngineEvent> events = new ArrayDeque<>();
+    private final Timers timers = new Timers();
+    private final Sink sink = new Sink();
+
+    private long lastStreamId;
+    private Phase phase = Phase.OPEN;
+    private CloseReason closeReason;
+    private SessionClosedException closeError;
+    private long buffered;
+    private long reserved;
+    private boolean nopQueued;
+    private int answersQueued;
+    private int refusalsQueued;
+    private Verify verify = Verify.NONE;
+    private int expect1;
+    private int expect2;
+    private long verifyStart;
+    private boolean peerVerified;
+    private EngineStream dataTarget;
+    private long now;
+
+    private long bytesReceived;
+    private long bytesDropped;
+    private long streamsOpened;
+    private long streamsAccepted;
+    private long streamsRefused;
+
+    /**
+     * Creates the engine of one end of a connection.
+     *
+     * @param client true for the side that opens odd stream ids (the dialer), false for even
+     * @param config the session's settings
+     * @param now the current time
+     */
+    public SmuxEngine(boolean client, SmuxConfig config, long now) {
+        this.client = client;
+        this.version = config.version();
+        this.window = config.streamWindow();
+        this.reservation = Math.max(window, SmuxConfig.INITIAL_PEER_WINDOW);
+        this.maxSessionBuffer = config.maxSessionBuffer();
+        this.maxStreams = config.maxStreams();
+        this.acceptBacklog = config.acceptBacklog();
+        this.keepAlive = config.keepAliveEnabled();
+        this.keepAliveInterval = config.keepAliveInterval().toNanos();
+        this.keepAliveTimeout = config.keepAliveTimeout().toNanos();
+        this.probeTimeout = config.probeTimeout().toNanos();
+        this.lastStreamId = client ? 1 : 0; // xtaci increments before use: first ids are 3 and 2
+        this.decoder = new FrameDecoder(version);
+        this.scheduler = new SendScheduler(version, config.maxFrameSize(), new Scheduled());
+        this.pool = new SegmentPool(256);
+        this.now = now;
+        if (keepAlive) {
+            timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
+            timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
+        }
+    }
+
+    // ---------------------------------------------------------------- connection input
+
+    /**
+     * Consumes received bytes. Decodes every whole or partial frame in {@code src}; in version 1
+     * it stops early, at a frame boundary, once the session's receive budget is spent (see
+     * {@link #wantsInput()}), and leaves the rest in {@code src}.
+     *
+     * @param src received bytes; its position advances past what was consumed
+     * @param now the current time
+     */
+    public void handleInput(ByteBuffer src, long now) {
+        this.now = now;
+        if (phase != Phase.OPEN) {
+            src.position(src.limit()); // nothing more is processed after close
+            return;
+        }
+        if (src.hasRemaining() && keepAlive) {
+            timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
+        }
+        try {
+            decoder.decode(src, sink);
+        } catch (ProtocolException e) {
+            if (verify == Verify.PROBE) {
+                notSmux("the peer's answer broke the protocol: " + e.getMessage());
+            } else {
+                fail(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Says whether the engine will consume more input. False once the session is over, and in
+     * version 1 while the receive budget is spent: the driver should stop reading the connection
+     * until the application reads (xtaci does the same; version 2 never stops).
+     *
+     * @return whether to keep reading the connection
+     */
+    public boolean wantsInput() {
+        return phase == Phase.OPEN && (version == 2 || buffered < maxSessionBuffer);
+    }
+
+    /**
+     * Returns how many bytes finish the piece of a frame being decoded. A reader that must not
+     * read beyond the probe's answer reads at most this many.
+     *
+     * @return at least 1
+     */
+    public int inputHint() {
+        return decoder.bytesNeeded();
+    }
+
+    /**
+     * The connection reached end-of-stream: the peer closed it.
+     *
+     * @param now the current time
+     */
+    public void handleEof(long now) {
+        this.now = now;
+        if (verify == Verify.PROBE) {
+            notSmux("the peer closed the connection instead of answering");
+            return;
+        }
+        String where = decoder.atFrameBoundary() ? "" : " in the middle of a frame";
+        fail(CloseReason.PEER_CLOSED, "the peer closed the connection" + where, null);
+    }
+
+    /**
+     * Reading or writing the connection failed.
+     *
+     * @param error the failure
+     * @param now the current time
+     */
+    public void handleTransportError(IOException error, long now) {
+        this.now = now;
+        if (verify == Verify.PROBE) {
+            notSmux("the connection failed before an answer came: " + error);
+            return;
+        }
+        fail(CloseReason.TRANSPORT_ERROR, "the connection failed: " + error.getMessage(), error);
+    }
+
+    // ---------------------------------------------------------------- connection output
+
+    /**
+     * Copies frames to send into {@code dst} at its position: queued control frames first, then
+     * data frames round-robin across the streams that have data and window, as many whole frames
+     * as fit. Every data byte copied is committed and must be written to the connection. Call
+     * again whenever {@link #wantsTransmit()} is true and the buffer has room.
+     *
+     * @param dst the connection's staging buffer, with room for at least one whole frame
+     * @param now the current time
+     * @return bytes written into {@code dst}
+     */
+    public int pollTransmit(ByteBuffer dst, long now) {
+        this.now = now;
+        if (phase == Phase.CLOSED) {
+            return 0;
+        }
+        return scheduler.pull(dst);
+    }
+
+    /** @return whether {@link #pollTransmit} has something to send */
+    public boolean wantsTransmit() {
+        return phase != Phase.CLOSED && scheduler.hasWork();
+    }
+
+    /**
+     * After {@link #close}, says whether every frame the close produced has been pulled, so the
+     * driver can close the connection.
+     *
+     * @return true if closed and nothing is left to send
+     */
+    public boolean isFlushed() {
+        return phase == Phase.CLOSED || (phase == Phase.CLOSING && !scheduler.hasWork());
+    }
+
+    // ---------------------------------------------------------------- events and time
+
+    /**
+     * Takes the next event.
+     *
+     * @return the oldest undelivered event, or null if there is none
+     */
+    public EngineEvent pollEvent() {
+        EngineEvent e = events.poll();
+        if (e instanceof EngineEvent.Readable r) {
+            EngineStream s = streams.get(r.streamId());
+            if (s != null) {
+                s.readableQueued = false;
+            }
+        } else if (e instanceof EngineEvent.Writable w) {
+            EngineStream s = streams.get(w.streamId());
+            if (s != null) {
+                s.writableQueued = false;
+            }
+        }
+        return e;
+    }
+
+    /** @return whether a timer is armed ({@link #nextTimeout()} is meaningful) */
+    public boolean hasTimeout() {
+        return phase == Phase.OPEN && timers.anyArmed();
+    }
+
+    /** @return the earliest deadline at which {@link #handleTimeout} must be called */
+    public long nextTimeout() {
+        return timers.next();
+    }
+
+    /**
+     * Runs the timers that are due: sends a keepalive, ends a silent session, fails an unanswered
+     * probe or ping.
+     *
+     * @param now the current time
+     */
+    public void handleTimeout(long now) {
+        this.now = now;
+        if (phase != Phase.OPEN) {
+            return;
+        }
+        if (timers.expired(Timers.Kind.KEEPALIVE, now)) {
+            if (!nopQueued) {
+                nopQueued = true;
+                scheduler.queueControl(Command.NOP, 0, 0, 0, null);
+            }
+            timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
+        }
+        if (timers.expired(Timers.Kind.IDLE, now)) {
+            if (!wantsInput()) {
+                // Version 1 with the budget spent: we stopped reading, the peer is not silent.
+                timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
+            } else {
+                fail(CloseReason.KEEPALIVE_TIMEOUT, "keepalive timeout: nothing arrived for "
+                        + keepAliveTimeout / 1_000_000 + " ms", null);
+                return;
+            }
+        }
+        if (timers.expired(Timers.Kind.PING, now)) {
+            timers.disarm(Timers.Kind.PING);
+            if (verify == Verify.PROBE) {
+                notSmux("no answer within " + probeTimeout / 1_000_000 + " ms");
+            } else if (verify == Verify.PING) {
+                verify = Verify.NONE;
+                events.add(new EngineEvent.Pong(-1));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- probe and ping
+
+    /**
+     * Asks the peer whether it speaks this library's protocol: sends {@code VRM{v1, v2}} and
+     * judges the first frame that comes back. The answer is an {@link EngineEvent.ProbeResult};
+     * if it is false the session is over ({@link CloseReason#NOT_SMUX}), because a peer that is
+     * xtaci/smux has stopped reading this connection. Call it before anything else happens on the
+     * engine.
+     *
+     * @param v1 a random value
+     * @param v2 another random value
+     * @param now the current time
+     * @throws IllegalStateException if the session already carried frames or streams
+     */
+    public void startProbe(int v1, int v2, long now) {
+        this.now = now;
+        if (phase != Phase.OPEN || streams.size() > 0 || decoder.framesDecoded() > 0 || verify != Verify.NONE
+                || lastStreamId != (client ? 1 : 0)) {
+            throw new IllegalStateException("probe a peer before the session carries anything: create a new session to probe");
+        }
+        sendVerify(Verify.PROBE, v1, v2);
+    }
+
+    /**
+     * Measures a round trip with a VRM frame; the answer is an {@link EngineEvent.Pong}. Only a
+     * peer that proved to be this library may be pinged: xtaci/smux treats VRM as a protocol error.
+     *
+     * @param v1 a random value
+     * @param v2 another random value
+     * @param now the current time
+     * @throws IllegalStateException if the peer has not been verified or a ping is in flight
+     * @throws SessionClosedException if the session is over
+     */
+    public void ping(int v1, int v2, long now) throws SessionClosedException {
+        this.now = now;
+        requireOpen();
+        if (!peerVerified) {
+            throw new IllegalStateException("ping needs a peer that answered the probe (a plain xtaci/smux peer would stop "
+                    + "reading on a VRM frame): enable probePeer on the client");
+        }
+        if (verify != Verify.NONE) {
+            throw new IllegalStateException("a ping is already in flight: wait for its Pong event");
+        }
+        sendVerify(Verify.PING, v1, v2);
+    }
+
+    /** @return whether the peer proved to be this library (it answered our probe or sent one) */
+    public boolean peerVerified() {
+        return peerVerified;
+    }
+
+    private void sendVerify(Verify kind, int v1, int v2) {
+        verify = kind;
+        expect1 = VerifyCode.answer1(v1);
+        expect2 = VerifyCode.answer2(v2);
+        verifyStart = now;
+        scheduler.queueControl(Command.VRM, 0, v1, v2, null);
+        timers.arm(Timers.Kind.PING, now + probeTimeout);
+    }
+
+    private void notSmux(String why) {
+        verify = Verify.NONE;
+        events.add(new EngineEvent.ProbeResult(false));
+        fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null);
+    }
+
+    // ---------------------------------------------------------------- streams
+
+    /**
+     * Opens a stream: queues its SYN and returns its id. Ids follow xtaci: the client's are odd
+     * from 3, the server's even from 2.
+     *
+     * @param now the current time
+     * @return the new stream's id
+     * @throws SessionClosedException if the session is over
+     * @throws LimitExceededException if the stream cap, the buffer budget or the ids are exhausted
+     */
+    public int openStream(long now) throws IOException {
+        this.now = now;
+        requireOpen();
+        if (lastStreamId + 2 > 0xFFFF_FFFFL) {
+            throw new LimitExceededException("stream ids of this session are used up (the last was "
+                    + lastStreamId + "): start a new session");
+        }
+        checkAdmission("open a stream");
+        lastStreamId += 2;
+        int id = (int) lastStreamId;
+        EngineStream s = admit(id);
+        scheduler.queueControl(Command.SYN, id, 0, 0, null);
+        streamsOpened++;
+        return s.id;
+    }
+
+    /**
+     * Takes the oldest stream the peer opened.
+     *
+     * @return its id, or {@link #NO_STREAM} if none waits
+     * @throws SessionClosedException if the session is over
+     */
+    public int accept() throws SessionClosedException {
+        requireOpen();
+        EngineStream s = backlog.poll();
+        if (s == null) {
+            return NO_STREAM;
+        }
+        s.inBacklog = false;
+        return s.id;
+    }
+
+    /**
+     * Moves received bytes of a stream into {@code dst}. Reading reports consumption to the peer
+     * (version 2 UPD) or frees the session budget (version 1).
+     *
+     * @param id the stream
+     * @param dst where to put the bytes
+     * @return bytes read; 0 if none are buffered yet; -1 at end-of-stream (the peer sent FIN
+     *     and everything before it was read)
+     * @throws SessionClosedException if the session is over and nothing is left to read
+     * @throws StreamClosedException if the stream was closed with {@link #closeStream}
+     */
+    public int read(int id, ByteBuffer dst) throws IOException {
+        EngineStream s = stream(id);
+        if (phase == Phase.CLOSING) {
+            throw closeError;
+        }
+        int n = s.inbound.read(dst, pool);
+        if (n > 0) {
+            buffered -= n;
+            if (s.flow.onConsumed(n) && !s.updateQueued && s.state.peerMayWrite() && phase == Phase.OPEN) {
+                s.updateQueued = true;
+                scheduler.queueControl(Command.UPD, id, 0, 0, s);
+            }
+            return n;
+        }
+        if (!s.state.peerMayWrite()) {
+            return -1;
+        }
+        if (phase == Phase.CLOSED) {
+            throw closeError;
+        }
+        return 0;
+    }
+
+    /**
+     * Returns how many bytes of a stream can be read without waiting.
+     *
+     * @param id the stream
+     * @return buffered bytes
+     * @throws StreamClosedException if the stream was closed
+     */
+    public long available(int id) throws StreamClosedException {
+        return stream(id).inbound.size();
+    }
+
+    /**
+     * Starts a write: the engine keeps {@code src} and sends its remaining bytes as frames are
+     * pulled, advancing its position. The caller must leave the buffer alone until
+     * {@link #isWriting} is false (an {@link EngineEvent.Writable} follows) or it calls
+     * {@link #withdraw}.
+     *
+     * @param id the stream
+     * @param src the bytes to send
+     * @throws IllegalStateException if a write is already in progress on the stream
+     * @throws StreamClosedException if the stream is closed for writing
+     * @throws SessionClosedException if the session is over
+     */
+    public void write(int id, ByteBuffer src) throws IOException {
+        EngineStream s = stream(id);
+        requireOpen();
+        if (!s.state.canWrite()) {
+            throw new StreamClosedException("stream " + Integer.toUnsignedString(id)
+                    + " is closed for writing (closeWrite or close was called)");
+        }
+        if (s.pendingWrite != null) {
+            throw new IllegalStateException("a write is already in progress on stream " + Integer.toUnsignedString(id)
+                    + ": writes on one stream must not overlap");
+        }
+        if (!src.hasRemaining()) {
+            return;
+        }
+        s.pendingWrite = src;
+        s.pendingStart = src.position();
+        scheduler.offer(s);
+    }
+
+    /**
+     * @param id the stream
+     * @return whether a write is in progress (some of its bytes are not yet committed)
+     * @throws StreamClosedException if the stream was closed
+     */
+    public boolean isWriting(int id) throws StreamClosedException {
+        return stream(id).pendingWrite != null;
+    }
+
+    /**
+     * Ends the write in progress: its bytes not yet pulled are dropped and will never be sent.
+     * This is what a write that timed out reports.
+     *
+     * @param id the stream
+     * @return how many bytes of that write were committed, or -1 if no write was in progress
+     * @throws StreamClosedException if the stream was closed
+     */
+    public int withdraw(int id) throws StreamClosedException {
+        return withdraw(stream(id));
+    }
+
+    private int withdraw(EngineStream s) {
+        if (s.pendingWrite == null) {
+            return -1;
+        }
+        int committed = s.pendingWrite.position() - s.pendingStart;
+        s.pendingWrite = null;
+        scheduler.remove(s);
+        if (s.finAfterData) {
+            s.finAfterData = false;
+            queueFin(s);
+        }
+        return committed;
+    }
+
+    /**
+     * Half-closes a stream: FIN leaves after every byte already written (including a write in
+     * progress); the stream still reads. Calling it again does nothing.
+     *
+     * @param id the stream
+     * @throws SessionClosedException if the session is over
+     * @throws StreamClosedException if the stream was closed
+     */
+    public void closeWrite(int id) throws IOException {
+        EngineStream s = stream(id);
+        requireOpen();
+        if (!s.state.canWrite()) {
+            return;
+        }
+        s.state = s.state.next(StreamState.Input.SEND_FIN);
+        if (s.pendingWrite != null) {
+            s.finAfterData = true;
+        } else {
+            queueFin(s);
+        }
+    }
+
+    /**
+     * Closes a stream and forgets it: a write in progress is withdrawn, FIN is queued if it was
+     * not sent, unread bytes are dropped and later frames for the stream are ignored.
+     *
+     * @param id the stream; an unknown or already closed id is ignored
+     * @return the committed bytes of the write that was in progress, or -1 if there was none
+     */
+    public int closeStream(int id) {
+        EngineStream s = streams.get(id);
+        if (s == null) {
+            return -1;
+        }
+        int committed = -1;
+        if (s.pendingWrite != null) {
+            committed = s.pendingWrite.position() - s.pendingStart;
+            s.pendingWrite = null;
+        }
+        s.finAfterData = false;
+        if (phase == Phase.OPEN && s.state.canWrite()) {
+            s.state = s.state.next(StreamState.Input.SEND_FIN);
+            queueFin(s);
+        }
+        forget(s);
+        return committed;
+    }
+
+    /**
+     * @param id the stream
+     * @return its state
+     * @throws StreamClosedException if the stream was closed
+     */
+    public StreamState streamState(int id) throws StreamClosedException {
+        return stream(id).state;
+    }
+
+    /**
+     * @param id a stream id
+     * @return whether the engine knows the stream (opened and not yet closed by the application)
+     */
+    public boolean hasStream(int id) {
+        return streams.get(id) != null;
+    }
+
+    // ---------------------------------------------------------------- the session
+
+    /**
+     * Closes the session: every write in progress is withdrawn (its committed bytes still go),
+     * FIN is queued for every stream that did not send one, unread data is dropped, and every
+     * later call fails. The driver keeps pulling until {@link #isFlushed()}, then closes the
+     * connection. Calling it again does nothing.
+     *
+     * @param now the current time
+     */
+    public void close(long now) {
+        this.now = now;
+        if (phase != Phase.OPEN) {
+            return;
+        }
+        finishVerify();
+        streams.forEach(s -> {
+            scheduler.remove(s);
+            if (s.pendingWrite != null) {
+                s.finAfterData = false;
+            }
+            if (s.state.canWrite()) {
+                s.state = s.state.next(StreamState.Input.SEND_FIN);
+                queueFin(s);
+            }
+            buffered -= s.inbound.clear(pool);
+        });
+        backlog.clear();
+        phase = Phase.CLOSING;
+        closeReason = CloseReason.LOCAL;
+        closeError = new SessionClosedException("the session was closed");
+        timers.disarmAll();
+        events.add(new EngineEvent.Closed(closeReason, closeError));
+    }
+
+    /** @return whether the session is over (closed locally or failed) */
+    public boolean isClosed() {
+        return phase != Phase.OPEN;
+    }
+
+    /** @return why the session ended, or null while it is open */
+    public CloseReason closeReason() {
+        return closeReason;
+    }
+
+    /** @return the exception callers get now that the session is over, or null while it is open */
+    public SessionClosedException closeError() {
+        return closeError;
+    }
+
+    /** @return whether this is the client (dialing) side */
+    public boolean isClient() {
+        return client;
+    }
+
+    /** @return the protocol version */
+    public int version() {
+        return version;
+    }
+
+    /** @return streams open now (including those waiting in the accept backlog) */
+    public int streamCount() {
+        return streams.size();
+    }
+
+    /** @return streams waiting to be accepted */
+    public int backlogSize() {
+        return backlog.size();
+    }
+
+    /** @return unread bytes buffered across all streams */
+    public long bufferedBytes() {
+        return buffered;
+    }
+
+    /** @return frames written into staging buffers so far */
+    public long framesSent() {
+        return scheduler.framesSent();
+    }
+
+    /** @return frames decoded so far */
+    public long framesReceived() {
+        return decoder.framesDecoded();
+    }
+
+    /** @return stream payload bytes committed for sending */
+    public long bytesSent() {
+        return scheduler.dataBytesSent();
+    }
+
+    /** @return stream payload bytes received and buffered */
+    public long bytesReceived() {
+        return bytesReceived;
+    }
+
+    /** @return payload bytes received for streams that were closed or unknown, and dropped */
+    public long bytesDropped() {
+        return bytesDropped;
+    }
+
+    /** @return streams this side opened */
+    public long streamsOpened() {
+        return streamsOpened;
+    }
+
+    /** @return streams the peer opened that were admitted */
+    public long streamsAccepted() {
+        return streamsAccepted;
+    }
+
+    /** @return streams the peer opened that were refused (backlog full or a limit reached) */
+    public long streamsRefused() {
+        return streamsRefused;
+    }
+
+    /** @return receive-buffer segments ever allocated (flat in a steady state) */
+    public long segmentsAllocated() {
+        return pool.allocated();
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private EngineStream stream(int id) throws StreamClosedException {
+        EngineStream s = streams.get(id);
+        if (s == null) {
+            throw new StreamClosedException("stream " + Integer.toUnsignedString(id) + " is closed or was never opened");
+        }
+        return s;
+    }
+
+    private void requireOpen() throws SessionClosedException {
+        if (phase != Phase.OPEN) {
+            throw closeError;
+        }
+    }
+
+    /** Refuses a new stream (with a LimitExceededException) if a cap is reached. */
+    private void checkAdmission(String what) throws LimitExceededException {
+        String refusal = admissionRefusal();
+        if (refusal != null) {
+            throw new LimitExceededException("cannot " + what + ": " + refusal);
+        }
+    }
+
+    private String admissionRefusal() {
+        if (streams.size() >= maxStreams) {
+            return "the session holds maxStreams = " + maxStreams + " streams; close some or raise maxStreams";
+        }
+        if (version == 2 && reserved + reservation > maxSessionBuffer) {
+            return "the receive budget maxSessionBuffer = " + maxSessionBuffer + " is reserved in full ("
+                    + reservation + " per stream); raise maxSessionBuffer or lower streamWindow";
+        }
+        return null;
+    }
+
+    private EngineStream admit(int id) {
+        EngineStream s = new EngineStream(id, version == 2, window);
+        if (version == 2) {
+            reserved += reservation;
+        }
+        streams.put(s);
+        return s;
+    }
+
+    private void forget(EngineStream s) {
+        scheduler.remove(s);
+        buffered -= s.inbound.clear(pool);
+        if (version == 2) {
+            reserved -= reservation;
+        }
+        if (s.inBacklog) {
+            backlog.remove(s);
+            s.inBacklog = false;
+        }
+        s.forgotten = true;
+        streams.remove(s.id);
+        if (dataTarget == s) {
+            dataTarget = null;
+        }
+    }
+
+    private void queueFin(EngineStream s) {
+        if (phase != Phase.CLOSED) {
+            scheduler.queueControl(Command.FIN, s.id, 0, 0, null);
+        }
+    }
+
+    private void signalReadable(EngineStream s) {
+        if (!s.readableQueued) {
+            s.readableQueued = true;
+            events.add(s.readableEvent);
+        }
+    }
+
+    private void signalWritable(EngineStream s) {
+        if (!s.writableQueued) {
+            s.writableQueued = true;
+            events.add(s.writableEvent);
+        }
+    }
+
+    private void finishVerify() {
+        if (verify == Verify.PROBE) {
+            events.add(new EngineEvent.ProbeResult(false));
+        } else if (verify == Verify.PING) {
+            events.add(new EngineEvent.Pong(-1));
+        }
+        verify = Verify.NONE;
+    }
+
+    private void fail(CloseReason reason, String message, Throwable cause) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        boolean wasOpen = phase == Phase.OPEN;
+        finishVerify();
+        phase = Phase.CLOSED;
+        scheduler.clear();
+        timers.disarmAll();
+        backlog.clear();
+        dataTarget = null;
+        if (wasOpen) {
+            closeReason = reason;
+            closeError = new SessionClosedException(message, cause);
+            events.add(new EngineEvent.Closed(reason, closeError));
+        }
+    }
+
+    private boolean isPeerId(int id) {
+        // The peer's ids: even if we are the client (the server opens 2, 4, ...), odd otherwise.
+        return id != 0 && ((id & 1) == 0) == client;
+    }
+
+    /** Decoded frames arrive here; kept off the public API. */
+    private final class Sink implements FrameSink {
+        @Override
+        public boolean readyForFrame() {
+            return wantsInput();
+        }
+
+        @Override
+        public void onFrame(int cmd, int streamId, int length) throws ProtocolException {
+            if (verify == Verify.PROBE && cmd != Command.NOP) {
+                notSmux("it answered with " + Command.name(cmd) + " instead of VRM");
+                return;
+            }
+            switch (cmd) {
+                case Command.SYN: onSyn(streamId); break;
+                case Command.FIN: onFin(streamId); break;
+                case Command.PSH: onPushHeader(streamId, length); break;
+                default: break; // NOP: arriving at all is what keepalive is about
+            }
+        }
+
+        @Override
+        public void onData(int streamId, ByteBuffer src, int n) {
+            EngineStream s = dataTarget;
+            if (s == null) {
+                src.position(src.position() + n);
+                bytesDropped += n;
+                return;
+            }
+            s.inbound.append(src, n, pool);
+            buffered += n;
+            bytesReceived += n;
+            signalReadable(s);
+        }
+
+        @Override
+        public void onPair(int cmd, int streamId, int first, int second) throws ProtocolException {
+            if (cmd == Command.VRM) {
+                onVerify(streamId, first, second);
+                return;
+            }
+            if (verify == Verify.PROBE) {
+                notSmux("it answered with UPD instead of VRM");
+                return;
+            }
+            EngineStream s = streams.get(streamId);
+            if (s == null) {
+                return; // a window update for a stream we closed: read and dropped, as xtaci does
+            }
+            s.flow.onPeerUpdate(streamId, first, second);
+            scheduler.offer(s);
+        }
+
+        private void onSyn(int id) throws ProtocolException {
+            if (!isPeerId(id)) {
+                throw new ProtocolException(Violation.BAD_STREAM_ID, "SYN for stream " + Integer.toUnsignedString(id)
+                        + ": the " + (client ? "server" : "client") + " opens " + (client ? "even" : "odd")
+                        + " ids other than 0");
+            }
+            if (streams.get(id) != null) {
+                return; // SYN for an open stream: ignored, as xtaci does
+            }
+            String refusal = backlog.size() >= acceptBacklog
+                    ? "accept backlog full" : admissionRefusal();
+            if (refusal != null) {
+                if (refusalsQueued >= MAX_QUEUED_REFUSALS) {
+                    throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer opened streams faster than it read "
+                            + "their refusals (" + MAX_QUEUED_REFUSALS + " FIN frames unsent)");
+                }
+                refusalsQueued++;
+                streamsRefused++;
+                scheduler.queueControl(Command.FIN | PEER_DRIVEN, id, 0, 0, null);
+                return;
+            }
+            EngineStream s = admit(id);
+            s.inBacklog = true;
+            backlog.add(s);
+            streamsAccepted++;
+            events.add(new EngineEvent.StreamOpened(id));
+        }
+
+        private void onFin(int id) {
+            EngineStream s = streams.get(id);
+            if (s == null) {
+                return;
+            }
+            s.state = s.state.next(StreamState.Input.RECV_FIN);
+            signalReadable(s);
+        }
+
+        private void onPushHeader(int id, int length) throws ProtocolException {
+            dataTarget = null;
+            if (length == 0) {
+                return;
+            }
+            EngineStream s = streams.get(id);
+            if (s == null || !s.state.peerMayWrite()) {
+                return; // unknown, closed, or after the peer's FIN: read and dropped
+            }
+            s.flow.onReceived(id, length);
+            dataTarget = s;
+        }
+
+        private void onVerify(int streamId, int v1, int v2) throws ProtocolException {
+            if (streamId != 0) {
+                throw new ProtocolException(Violation.BAD_SESSION_FRAME, "VRM on stream "
+                        + Integer.toUnsignedString(streamId) + " (it belongs to stream 0)");
+            }
+            if (verify != Verify.NONE && v1 == expect1 && v2 == expect2) {
+                timers.disarm(Timers.Kind.PING);
+                peerVerified = true;
+                if (verify == Verify.PROBE) {
+                    events.add(new EngineEvent.ProbeResult(true));
+                } else {
+                    events.add(new EngineEvent.Pong(now - verifyStart));
+                }
+                verify = Verify.NONE;
+                return;
+            }
+            if (verify == Verify.PROBE) {
+                notSmux("its VRM answer was wrong");
+                return;
+            }
+            if (answersQueued >= MAX_QUEUED_ANSWERS) {
+                throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer sent more than " + MAX_QUEUED_ANSWERS
+                        + " VRM frames without reading the answers");
+            }
+            answersQueued++;
+            peerVerified = true; // only this library sends VRM
+            scheduler.queueControl(Command.VRM | PEER_DRIVEN, 0, VerifyCode.answer1(v1), VerifyCode.answer2(v2), null);
+        }
+    }
+
+    /** What the scheduler reports back as it pulls. */
+    private final class Scheduled implements SendScheduler.Listener {
+        @Override
+        public void writeCommitted(EngineStream s) {
+            s.pendingWrite = null;
+            signalWritable(s);
+            if (s.finAfterData) {
+                s.finAfterData = false;
+                queueFin(s);
+            }
+        }
+
+        @Override
+        public void controlSent(int rawCmd) {
+            switch (rawCmd) {
+                case Command.NOP: nopQueued = false; break;
+                case Command.VRM | PEER_DRIVEN: answersQueued--; break;
+                case Command.FIN | PEER_DRIVEN: refusalsQueued--; break;
+                default: break;
+            }
+        }
+    }
+}
