@@ -25,6 +25,8 @@ final class EngineStream {
     boolean inBacklog;
     /** The application closed it; the engine no longer knows it by id. */
     boolean forgotten;
+    /** The driver's object for this stream (the runtime's stream handle); opaque to the engine. */
+    Object attachment;
 
     // The scheduler's ring of streams with data to send and window to send it.
     EngineStream ringPrev;

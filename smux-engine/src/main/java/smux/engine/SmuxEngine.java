@@ -589,6 +589,27 @@ public final class SmuxEngine {
     }
 
     /**
+     * Attaches the driver's own object to a stream, so that events can be routed to it without a
+     * second lookup table. The engine never looks at it.
+     *
+     * @param id the stream
+     * @param attachment the object, or null to detach
+     * @throws StreamClosedException if the stream was closed
+     */
+    public void attach(int id, Object attachment) throws StreamClosedException {
+        stream(id).attachment = attachment;
+    }
+
+    /**
+     * @param id a stream id
+     * @return the object attached to the stream, or null if none or the stream is unknown
+     */
+    public Object attachment(int id) {
+        EngineStream s = streams.get(id);
+        return s == null ? null : s.attachment;
+    }
+
+    /**
      * @param id a stream id
      * @return whether the engine knows the stream (opened and not yet closed by the application)
      */

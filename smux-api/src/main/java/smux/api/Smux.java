@@ -1,0 +1,205 @@
+package smux.api;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Objects;
+import smux.api.spi.TransportProvider;
+
+/**
+ * The entry point: starts sessions over connections and probes peers.
+ *
+ * <pre>{@code
+ * // client
+ * try (Session session = Smux.connect(new InetSocketAddress("example.org", 7000), SmuxConfig.defaults());
+ *      SmuxStream stream = session.openStream()) {
+ *     stream.outputStream().write("ping".getBytes(StandardCharsets.UTF_8));
+ * }
+ *
+ * // server, for each accepted socket
+ * Session session = Smux.server(socket, SmuxConfig.defaults());
+ * SmuxStream stream = session.acceptStream();
+ * }</pre>
+ *
+ * <p>The transport is found with {@link java.util.ServiceLoader}: put {@code smux-transport-socket}
+ * or {@code smux-transport-nio} on the module path (or class path). See {@link TransportProvider}
+ * for how one is chosen.
+ */
+public final class Smux {
+    /** The system property that forces a transport by name. */
+    public static final String TRANSPORT_PROPERTY = "smux.transport";
+
+    private Smux() {
+    }
+
+    /**
+     * Starts the client side of a session over a connected socket.
+     *
+     * @param socket a connected socket; the session owns it from now on
+     * @param config the settings
+     * @return the running session
+     * @throws IOException if the session cannot start, or the peer failed the probe when
+     *     {@link SmuxConfig#probePeer()} is set
+     * @throws IllegalStateException if no transport is available (the message says what to add)
+     */
+    public static Session client(Socket socket, SmuxConfig config) throws IOException {
+        return Transports.choose(config).open(requireConnected(socket), true, config);
+    }
+
+    /**
+     * Starts the server side of a session over a connected socket.
+     *
+     * @param socket a connected (accepted) socket; the session owns it from now on
+     * @param config the settings
+     * @return the running session
+     * @throws IOException if the session cannot start
+     * @throws IllegalStateException if no transport is available
+     */
+    public static Session server(Socket socket, SmuxConfig config) throws IOException {
+        return Transports.choose(config).open(requireConnected(socket), false, config);
+    }
+
+    /**
+     * Starts the client side of a session over a connected channel.
+     *
+     * @param channel a connected channel; the session owns it from now on
+     * @param config the settings
+     * @return the running session
+     * @throws IOException if the session cannot start
+     * @throws IllegalStateException if no transport is available
+     */
+    public static Session client(SocketChannel channel, SmuxConfig config) throws IOException {
+        return Transports.choose(config).open(requireConnected(channel), true, config);
+    }
+
+    /**
+     * Starts the server side of a session over a connected channel.
+     *
+     * @param channel a connected (accepted) channel; the session owns it from now on
+     * @param config the settings
+     * @return the running session
+     * @throws IOException if the session cannot start
+     * @throws IllegalStateException if no transport is available
+     */
+    public static Session server(SocketChannel channel, SmuxConfig config) throws IOException {
+        return Transports.choose(config).open(requireConnected(channel), false, config);
+    }
+
+    /**
+     * Dials {@code address} and starts the client side of a session.
+     *
+     * @param address where to connect
+     * @param config the settings
+     * @return the running session
+     * @throws IOException if connecting fails or the session cannot start
+     * @throws IllegalStateException if no transport is available
+     */
+    public static Session connect(SocketAddress address, SmuxConfig config) throws IOException {
+        TransportProvider provider = Transports.choose(config);
+        Socket socket = dial(address);
+        try {
+            return provider.open(socket, true, config);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    /**
+     * Asks whether the peer on a connected socket speaks this library's protocol, with the
+     * default settings (version 2, 5 s timeout). See {@link #isSmux(Socket, SmuxConfig)}.
+     *
+     * @param socket a connected socket that carries nothing yet
+     * @return true if the peer answered the probe
+     * @throws IllegalStateException if no transport is available
+     */
+    public static boolean isSmux(Socket socket) {
+        return isSmux(socket, SmuxConfig.defaults());
+    }
+
+    /**
+     * Asks whether the peer on a connected socket speaks this library's protocol (the seed's
+     * {@code IsSmux}): sends one probe frame and waits up to {@link SmuxConfig#probeTimeout()}
+     * for the right answer. Never throws because of what the peer does: a plain xtaci/smux peer,
+     * another protocol, silence, or a closed connection all give false.
+     *
+     * <p>When the answer is true, start a client session on the same socket (the server already
+     * runs one); its pings will work. When it is false the connection is spent: an xtaci/smux
+     * peer stops reading a connection that sent it an unknown frame. Close it.
+     *
+     * @param socket a connected socket that carries nothing yet
+     * @param config the version the probe frame carries and the timeout
+     * @return true if the peer answered the probe
+     * @throws IllegalStateException if no transport is available
+     */
+    public static boolean isSmux(Socket socket, SmuxConfig config) {
+        return Transports.choose(config).probe(requireConnected(socket), config);
+    }
+
+    /**
+     * Dials {@code address}, probes it and closes the connection.
+     *
+     * @param address where to connect
+     * @param config the probe's version and timeout
+     * @return true if the peer answered the probe
+     * @throws IOException if the connection cannot be made (a peer that answers otherwise gives false)
+     * @throws IllegalStateException if no transport is available
+     */
+    public static boolean isSmux(SocketAddress address, SmuxConfig config) throws IOException {
+        TransportProvider provider = Transports.choose(config);
+        try (Socket socket = dial(address)) {
+            return provider.probe(socket, config);
+        }
+    }
+
+    /**
+     * Lists the transports found on the module path or class path, available or not.
+     *
+     * @return their names, highest priority first
+     */
+    public static List<String> transports() {
+        return Transports.names();
+    }
+
+    private static Socket dial(SocketAddress address) throws IOException {
+        Objects.requireNonNull(address, "address");
+        if (address instanceof InetSocketAddress inet && inet.isUnresolved()) {
+            throw new java.net.UnknownHostException("cannot resolve " + inet.getHostString());
+        }
+        Socket socket = new Socket();
+        try {
+            socket.connect(address, 30_000);
+            return socket;
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    private static Socket requireConnected(Socket socket) {
+        Objects.requireNonNull(socket, "socket");
+        if (!socket.isConnected() || socket.isClosed()) {
+            throw new IllegalArgumentException("the socket must be connected and open: connect it first, or use Smux.connect");
+        }
+        return socket;
+    }
+
+    private static SocketChannel requireConnected(SocketChannel channel) {
+        Objects.requireNonNull(channel, "channel");
+        if (!channel.isConnected() || !channel.isOpen()) {
+            throw new IllegalArgumentException("the channel must be connected and open: finish connecting it first");
+        }
+        return channel;
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // nothing more to do: the caller gets the original failure
+        }
+    }
+}

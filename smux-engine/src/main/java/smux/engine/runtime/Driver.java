@@ -1,0 +1,26 @@
+package smux.engine.runtime;
+
+/**
+ * What a transport does for a {@link SessionCore}: move bytes. The core calls these methods
+ * while holding its lock, so they must only record the request and wake the transport's own
+ * thread (signal a condition, wake a selector), never block or do I/O.
+ */
+public interface Driver {
+    /** The engine has frames to send, or a timer changed: the writer should pull. */
+    void transmitReady();
+
+    /** Version 1 only: the engine accepts input again after the application read. */
+    void inputReady();
+
+    /**
+     * The session is over. If {@code flush} is true (a local close), send what the engine still
+     * produces until it is flushed or the close timeout passes, then close the connection;
+     * otherwise close the connection now.
+     *
+     * @param flush whether to flush the last frames first
+     */
+    void shutdown(boolean flush);
+
+    /** Close the connection now, even if a write is stuck (the close timeout passed). */
+    void forceClose();
+}

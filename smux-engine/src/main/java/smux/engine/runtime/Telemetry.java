@@ -1,0 +1,114 @@
+package smux.engine.runtime;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Threshold;
+import smux.api.ProtocolException;
+import smux.engine.CloseReason;
+
+/**
+ * Observability: {@link System.Logger} named {@code smux} for the lifecycle and for protocol
+ * errors, and JFR events ({@code smux.SessionOpened}, {@code smux.SessionClosed},
+ * {@code smux.ProtocolError}, {@code smux.Stall}) for recordings.
+ */
+final class Telemetry {
+    static final Logger LOG = System.getLogger("smux");
+
+    private Telemetry() {
+    }
+
+    @Name("smux.SessionOpened")
+    @Label("smux Session Opened")
+    @Category("smux")
+    static final class SessionOpened extends Event {
+        @Label("Remote") String remote;
+        @Label("Transport") String transport;
+        @Label("Client") boolean client;
+        @Label("Version") int version;
+    }
+
+    @Name("smux.SessionClosed")
+    @Label("smux Session Closed")
+    @Category("smux")
+    static final class SessionClosed extends Event {
+        @Label("Remote") String remote;
+        @Label("Reason") String reason;
+        @Label("Message") String message;
+        @Label("Bytes Sent") long bytesSent;
+        @Label("Bytes Received") long bytesReceived;
+    }
+
+    @Name("smux.ProtocolError")
+    @Label("smux Protocol Error")
+    @Category("smux")
+    static final class ProtocolError extends Event {
+        @Label("Remote") String remote;
+        @Label("Violation") String violation;
+        @Label("Message") String message;
+    }
+
+    @Name("smux.Stall")
+    @Label("smux Stall")
+    @Description("A write that waited for window or for the connection, or a socket write that blocked")
+    @Category("smux")
+    @Threshold("100 ms")
+    static final class Stall extends Event {
+        @Label("Remote") String remote;
+        @Label("What") String what;
+        @Label("Stream") long stream;
+    }
+
+    /** Starts timing a stall; the caller commits it when the stall ends (JFR keeps those over 100 ms). */
+    static Stall stallBegins(String what, int streamId, smux.api.Session session) {
+        Stall e = new Stall();
+        e.what = what;
+        e.stream = Integer.toUnsignedLong(streamId);
+        e.remote = String.valueOf(session.remoteAddress().orElse(null));
+        e.begin();
+        return e;
+    }
+
+    static void opened(String remote, String transport, boolean client, int version) {
+        LOG.log(Level.DEBUG, () -> "smux session opened: " + remote + " via " + transport
+                + (client ? " (client" : " (server") + ", v" + version + ")");
+        SessionOpened e = new SessionOpened();
+        if (e.isEnabled()) {
+            e.remote = remote;
+            e.transport = transport;
+            e.client = client;
+            e.version = version;
+            e.commit();
+        }
+    }
+
+    static void closed(String remote, CloseReason reason, Throwable error, long sent, long received) {
+        Throwable cause = error == null ? null : error.getCause();
+        if (cause instanceof ProtocolException pe) {
+            LOG.log(Level.WARNING, () -> "smux session with " + remote + " closed: " + pe.getMessage());
+            ProtocolError e = new ProtocolError();
+            if (e.isEnabled()) {
+                e.remote = remote;
+                e.violation = pe.violation().name();
+                e.message = pe.getMessage();
+                e.commit();
+            }
+        } else {
+            LOG.log(Level.DEBUG, () -> "smux session with " + remote + " closed: " + reason
+                    + (error == null ? "" : " (" + error.getMessage() + ")"));
+        }
+        SessionClosed e = new SessionClosed();
+        if (e.isEnabled()) {
+            e.remote = remote;
+            e.reason = reason.name();
+            e.message = error == null ? null : error.getMessage();
+            e.bytesSent = sent;
+            e.bytesReceived = received;
+            e.commit();
+        }
+    }
+}

@@ -1,0 +1,312 @@
+package smux.transport.socket;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import smux.api.Session;
+import smux.api.SmuxConfig;
+import smux.engine.runtime.Driver;
+import smux.engine.runtime.SessionCore;
+
+/**
+ * Moves one session's bytes over a blocking socket with two threads.
+ *
+ * <ul>
+ *   <li>The writer pulls frames from the engine into its staging buffer (many frames per pull)
+ *       and writes the buffer with one socket write, outside the session lock. Between pulls it
+ *       waits on the session lock's condition until there is something to send or a timer is due.</li>
+ *   <li>The reader reads the socket (outside the lock) and feeds the engine. Its reads time out at
+ *       the next timer deadline so that timers run even while the writer is stuck on a full
+ *       socket: a silent peer is detected by its keepalive timeout regardless.</li>
+ * </ul>
+ *
+ * Whichever thread finishes last closes the socket and tells the core.
+ */
+final class SocketConnection implements Driver {
+    private static final int READ_BUFFER = 64 * 1024;
+    /** {@link #readWithTimers} result: the session is stopping, end the reader quietly. */
+    private static final int STOP = -2;
+    private static final AtomicInteger SEQUENCE = new AtomicInteger();
+
+    private final Socket socket;
+    private final SessionCore core;
+    private final ReentrantLock lock;
+    private final Condition writerWake;
+    private final Condition readerWake;
+    private final int stagingSize;
+    private final AtomicInteger running = new AtomicInteger(2);
+    private final AtomicBoolean socketClosed = new AtomicBoolean();
+    private boolean stopping;
+    private boolean flushOnStop;
+
+    private SocketConnection(Socket socket, SessionCore core, SmuxConfig config) {
+        this.socket = socket;
+        this.core = core;
+        this.lock = core.lock();
+        this.writerWake = lock.newCondition();
+        this.readerWake = lock.newCondition();
+        this.stagingSize = config.stagingBufferSize();
+    }
+
+    static Session start(Socket socket, boolean client, SmuxConfig config) throws IOException {
+        SessionCore core;
+        SocketConnection conn;
+        try {
+            socket.setTcpNoDelay(true);
+            core = new SessionCore(client, config, SocketTransportProvider.NAME,
+                    socket.getLocalSocketAddress(), socket.getRemoteSocketAddress());
+            conn = new SocketConnection(socket, core, config);
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            core.start(conn);
+            ThreadFactory factory = config.threadFactory().orElse(SocketConnection::daemon);
+            int n = SEQUENCE.incrementAndGet();
+            Thread reader = factory.newThread(() -> conn.readLoop(in));
+            Thread writer = factory.newThread(() -> conn.writeLoop(out));
+            name(reader, "smux-socket-reader-" + n);
+            name(writer, "smux-socket-writer-" + n);
+            reader.start();
+            writer.start();
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        try {
+            core.awaitProbe();
+        } catch (IOException e) {
+            core.close();
+            throw e;
+        }
+        return core;
+    }
+
+    private static Thread daemon(Runnable r) {
+        Thread t = new Thread(r);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private static void name(Thread t, String name) {
+        try {
+            t.setName(name);
+        } catch (SecurityException ignored) {
+            // a custom factory's name stays
+        }
+    }
+
+    // ------------------------------------------------------------------ Driver (lock held)
+
+    @Override
+    public void transmitReady() {
+        writerWake.signal();
+    }
+
+    @Override
+    public void inputReady() {
+        readerWake.signal();
+    }
+
+    @Override
+    public void shutdown(boolean flush) {
+        stopping = true;
+        flushOnStop = flush;
+        writerWake.signal();
+        readerWake.signal();
+        if (!flush) {
+            closeSocket();
+        }
+    }
+
+    @Override
+    public void forceClose() {
+        closeSocket();
+    }
+
+    // ------------------------------------------------------------------ threads
+
+    private void writeLoop(OutputStream out) {
+        ByteBuffer staging = ByteBuffer.allocate(stagingSize);
+        try {
+            while (true) {
+                staging.clear();
+                if (!awaitWork()) {
+                    return;
+                }
+                core.pull(staging);
+                if (staging.position() > 0) {
+                    out.write(staging.array(), 0, staging.position());
+                }
+            }
+        } catch (IOException e) {
+            if (!isStopping()) {
+                core.onTransportError(e);
+            }
+        } catch (RuntimeException | Error e) {
+            core.onTransportError(new IOException("the writer failed: " + e, e));
+            throw e;
+        } finally {
+            threadDone(true);
+        }
+    }
+
+    /** Waits until there is something to pull. @return false when the writer should end */
+    private boolean awaitWork() {
+        lock.lock();
+        try {
+            while (true) {
+                if (stopping && (!flushOnStop || core.isFlushed())) {
+                    return false;
+                }
+                if (core.wantsTransmit()) {
+                    return true;
+                }
+                long wait = core.nanosUntilDeadline();
+                if (wait == 0) {
+                    core.runTimers();
+                    continue;
+                }
+                try {
+                    if (wait < 0) {
+                        writerWake.await();
+                    } else {
+                        writerWake.awaitNanos(wait);
+                    }
+                } catch (InterruptedException e) {
+                    // nobody interrupts the writer but a closing executor: end like a close
+                    Thread.currentThread().interrupt();
+                    closeSocket();
+                    return false;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void readLoop(InputStream in) {
+        byte[] buf = new byte[READ_BUFFER];
+        ByteBuffer pending = ByteBuffer.wrap(buf).limit(0);
+        try {
+            while (true) {
+                if (!pending.hasRemaining()) {
+                    int n = readWithTimers(in, buf);
+                    if (n == STOP) {
+                        return;
+                    }
+                    if (n < 0) {
+                        core.onEof();
+                        return;
+                    }
+                    pending.position(0).limit(n);
+                }
+                if (!awaitInputWanted()) {
+                    return;
+                }
+                core.onInput(pending);
+            }
+        } catch (IOException e) {
+            if (!isStopping()) {
+                core.onTransportError(e);
+            }
+        } catch (RuntimeException | Error e) {
+            core.onTransportError(new IOException("the reader failed: " + e, e));
+            throw e;
+        } finally {
+            threadDone(false);
+        }
+    }
+
+    /** Reads, waking at timer deadlines to run them. @return bytes read, -1 at end-of-stream, or {@link #STOP} */
+    private int readWithTimers(InputStream in, byte[] buf) throws IOException {
+        while (true) {
+            long wait = core.nanosUntilDeadline();
+            int timeoutMillis = wait < 0 ? 0 : (int) Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(wait) + 1));
+            socket.setSoTimeout(timeoutMillis);
+            try {
+                return in.read(buf);
+            } catch (SocketTimeoutException e) {
+                core.runTimers();
+                if (isStopping()) {
+                    return STOP;
+                }
+            }
+        }
+    }
+
+    /** Version 1: waits while the receive budget is spent. @return false if the session is over */
+    private boolean awaitInputWanted() {
+        lock.lock();
+        try {
+            while (!core.wantsInput()) {
+                if (stopping || core.isClosed()) {
+                    return false;
+                }
+                long wait = core.nanosUntilDeadline();
+                try {
+                    if (wait < 0) {
+                        readerWake.await();
+                    } else if (wait == 0) {
+                        core.runTimers();
+                    } else {
+                        readerWake.awaitNanos(wait);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    closeSocket();
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean isStopping() {
+        lock.lock();
+        try {
+            return stopping;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One thread ended. The writer always closes the socket (after a flush, or on failure), which
+     * also ends a reader blocked on it; a reader leaving quietly during a flush must not. The last
+     * thread out tells the core.
+     */
+    private void threadDone(boolean writer) {
+        if (writer) {
+            closeSocket();
+        }
+        if (running.decrementAndGet() == 0) {
+            closeSocket();
+            core.connectionClosed();
+        }
+    }
+
+    private void closeSocket() {
+        if (socketClosed.compareAndSet(false, true)) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing is all we wanted
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "socket connection " + socket;
+    }
+}

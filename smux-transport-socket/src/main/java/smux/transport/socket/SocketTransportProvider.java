@@ -1,0 +1,54 @@
+package smux.transport.socket;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import smux.api.Session;
+import smux.api.SmuxConfig;
+import smux.api.spi.TransportProvider;
+import smux.engine.runtime.BlockingProbe;
+
+/**
+ * The blocking-socket transport: a reader and a writer thread per session. The default choice
+ * (priority 10): simplest, and with virtual threads (a {@code ThreadFactory} in the config on
+ * Java 21+) it scales to many sessions.
+ */
+public final class SocketTransportProvider implements TransportProvider {
+    /** The name users select this transport by. */
+    public static final String NAME = "socket";
+
+    /** Creates the provider; {@link java.util.ServiceLoader} calls this. */
+    public SocketTransportProvider() {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return 10;
+    }
+
+    @Override
+    public Session open(Socket socket, boolean client, SmuxConfig config) throws IOException {
+        return SocketConnection.start(socket, client, config);
+    }
+
+    @Override
+    public Session open(SocketChannel channel, boolean client, SmuxConfig config) throws IOException {
+        try {
+            channel.configureBlocking(true);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        return SocketConnection.start(channel.socket(), client, config);
+    }
+
+    @Override
+    public boolean probe(Socket socket, SmuxConfig config) {
+        return BlockingProbe.probe(socket, config);
+    }
+}
