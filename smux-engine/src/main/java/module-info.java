@@ -13,5 +13,5 @@ module smux.engine {
     requires jdk.jfr;
 
     exports smux.engine;
-    exports smux.engine.runtime;
+    exports smux.engine.runtime to smux.transport.socket, smux.transport.nio;
 }

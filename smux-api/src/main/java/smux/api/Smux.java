@@ -99,11 +99,11 @@ public final class Smux {
      */
     public static Session connect(SocketAddress address, SmuxConfig config) throws IOException {
         TransportProvider provider = Transports.choose(config);
-        Socket socket = dial(address);
+        SocketChannel channel = dial(address);
         try {
-            return provider.open(socket, true, config);
+            return provider.open(channel, true, config);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(socket);
+            closeQuietly(channel);
             throw e;
         }
     }
@@ -150,8 +150,8 @@ public final class Smux {
      */
     public static boolean isSmux(SocketAddress address, SmuxConfig config) throws IOException {
         TransportProvider provider = Transports.choose(config);
-        try (Socket socket = dial(address)) {
-            return provider.probe(socket, config);
+        try (SocketChannel channel = dial(address)) {
+            return provider.probe(channel.socket(), config);
         }
     }
 
@@ -164,17 +164,18 @@ public final class Smux {
         return Transports.names();
     }
 
-    private static Socket dial(SocketAddress address) throws IOException {
+    /** Dials with a blocking channel: every transport can take a channel (a plain Socket suits only some). */
+    private static SocketChannel dial(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
         if (address instanceof InetSocketAddress inet && inet.isUnresolved()) {
             throw new java.net.UnknownHostException("cannot resolve " + inet.getHostString());
         }
-        Socket socket = new Socket();
+        SocketChannel channel = SocketChannel.open();
         try {
-            socket.connect(address, 30_000);
-            return socket;
+            channel.socket().connect(address, 30_000);
+            return channel;
         } catch (IOException e) {
-            closeQuietly(socket);
+            closeQuietly(channel);
             throw e;
         }
     }
@@ -195,9 +196,9 @@ public final class Smux {
         return channel;
     }
 
-    private static void closeQuietly(Socket socket) {
+    private static void closeQuietly(java.io.Closeable c) {
         try {
-            socket.close();
+            c.close();
         } catch (IOException ignored) {
             // nothing more to do: the caller gets the original failure
         }

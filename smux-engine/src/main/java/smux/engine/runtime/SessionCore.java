@@ -195,31 +195,50 @@ public final class SessionCore implements smux.api.Session {
     }
 
     /**
-     * Returns nanoseconds until the next timer, for a transport's wait. Call with the lock held
-     * or accept a racy answer (a transport re-checks after each wake-up).
+     * Returns nanoseconds until the next timer, for a transport's wait.
      *
      * @return nanoseconds until the next deadline (0 if due), or -1 if no timer is armed
      */
     public long nanosUntilDeadline() {
-        if (!engine.hasTimeout()) {
-            return -1;
+        lock.lock();
+        try {
+            if (!engine.hasTimeout()) {
+                return -1;
+            }
+            return Math.max(0, engine.nextTimeout() - System.nanoTime());
+        } finally {
+            lock.unlock();
         }
-        return Math.max(0, engine.nextTimeout() - System.nanoTime());
     }
 
     /** @return whether the engine has frames to send */
     public boolean wantsTransmit() {
-        return engine.wantsTransmit();
+        lock.lock();
+        try {
+            return engine.wantsTransmit();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** @return whether the engine takes input (false in v1 while the budget is spent, or once closed) */
     public boolean wantsInput() {
-        return engine.wantsInput();
+        lock.lock();
+        try {
+            return engine.wantsInput();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** @return whether a local close has nothing left to send */
     public boolean isFlushed() {
-        return engine.isFlushed();
+        lock.lock();
+        try {
+            return engine.isFlushed();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** @return the session's lock, for a transport that waits on its own condition of it */
