@@ -13,8 +13,8 @@ import smux.api.SmuxConfig;
  *
  * <p>Receiving: the application's reads are reported with {@code UPD{consumed, window}} on the
  * first read and whenever the bytes read since the last UPD reach half the window. The peer may
- * have sent up to {@code max(262144, lastAdvertisedConsumed + window)} bytes in total: before it
- * hears our first UPD it uses the 262144 guess, whatever our window is. More than that is a
+ * have sent up to 262144 bytes before our first UPD (xtaci's guess, whatever our window is) and
+ * {@code max(262144, lastAdvertisedConsumed + window)} after it. More than that is a
  * {@link Violation#WINDOW_OVERRUN}.
  *
  * <p>Counters are 64-bit totals; the wire carries them mod 2^32. Invariants, checked:
@@ -76,8 +76,15 @@ final class FlowControl {
         return wasBlocked && sendAllowance() > 0;
     }
 
-    /** @return the total the peer may have sent so far (version 2) */
+    /**
+     * Returns the total the peer may have sent so far (version 2): xtaci's 262144 guess until our
+     * first UPD leaves; after that also whatever the last UPD granted, since the guess may still
+     * be in use while the UPD travels.
+     */
     long receiveLimit() {
+        if (!advertisedOnce) {
+            return SmuxConfig.INITIAL_PEER_WINDOW;
+        }
         return Math.max(SmuxConfig.INITIAL_PEER_WINDOW, advertisedConsumed + window);
     }
 
