@@ -1,0 +1,9 @@
+package smux.it.contract;
+
+/** Lifecycle over the NIO transport. */
+class NioLifecycleTest extends LifecycleSuite {
+    @Override
+    String transport() {
+        return "nio";
+    }
+}
