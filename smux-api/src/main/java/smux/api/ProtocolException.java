@@ -37,6 +37,7 @@ public class ProtocolException extends IOException {
         TRUNCATED_FRAME
     }
 
+    /** The rule the peer broke. */
     private final Violation violation;
 
     /**
