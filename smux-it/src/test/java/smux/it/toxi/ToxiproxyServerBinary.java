@@ -106,8 +106,11 @@ final class ToxiproxyServerBinary {
     }
 
     static String missingToolsMessage() {
-        return "Toxiproxy cannot run: no Docker engine (Testcontainers found no Docker environment) and no `go` on"
-                + " PATH, and no cached " + cachedBinary() + ". Install Go 1.23+ (toxiproxy v"
+        boolean forcedLocal = "local".equalsIgnoreCase(System.getProperty(ToxiproxyBackend.BACKEND_PROPERTY, "").trim());
+        String docker = forcedLocal ? "-D" + ToxiproxyBackend.BACKEND_PROPERTY + "=local (Docker not tried)"
+                : "no Docker engine (Testcontainers found no Docker environment)";
+        return "Toxiproxy cannot run: " + docker + ", no `go` on PATH, and no cached " + cachedBinary()
+                + ". Install Go 1.23+ (toxiproxy v"
                 + ToxiproxyBackend.TOXIPROXY_VERSION + "'s go.mod needs go 1.23; an older Go 1.21+ with the default"
                 + " GOTOOLCHAIN=auto fetches it) and make sure the Go module proxy is reachable, so the tests can build"
                 + " toxiproxy-server themselves; or start a Docker engine; or pass -D" + SERVER_PROPERTY
