@@ -130,6 +130,14 @@ class BlockingProbeTest {
     }
 
     @Test
+    void longProbeTimeoutIsAcceptedByTheSocket() throws Exception {
+        // 30 days is a valid probeTimeout; in milliseconds it does not fit an int (SO_TIMEOUT)
+        connect(rightAnswer());
+
+        assertTrue(BlockingProbe.probe(client, SmuxConfig.builder().probeTimeout(Duration.ofDays(30)).build()));
+    }
+
+    @Test
     void probeLeavesTheSocketTimeoutAsItWas() throws Exception {
         connect(rightAnswer());
         client.setSoTimeout(1234);
