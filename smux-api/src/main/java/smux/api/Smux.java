@@ -46,7 +46,8 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available (the message says what to add)
      */
     public static Session client(Socket socket, SmuxConfig config) throws IOException {
-        return Transports.choose(config).open(requireConnected(socket), true, config);
+        requireConnected(socket);
+        return Transports.choose(requireConfig(config)).open(socket, true, config);
     }
 
     /**
@@ -59,7 +60,8 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available
      */
     public static Session server(Socket socket, SmuxConfig config) throws IOException {
-        return Transports.choose(config).open(requireConnected(socket), false, config);
+        requireConnected(socket);
+        return Transports.choose(requireConfig(config)).open(socket, false, config);
     }
 
     /**
@@ -72,7 +74,8 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available
      */
     public static Session client(SocketChannel channel, SmuxConfig config) throws IOException {
-        return Transports.choose(config).open(requireConnected(channel), true, config);
+        requireConnected(channel);
+        return Transports.choose(requireConfig(config)).open(channel, true, config);
     }
 
     /**
@@ -85,7 +88,8 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available
      */
     public static Session server(SocketChannel channel, SmuxConfig config) throws IOException {
-        return Transports.choose(config).open(requireConnected(channel), false, config);
+        requireConnected(channel);
+        return Transports.choose(requireConfig(config)).open(channel, false, config);
     }
 
     /**
@@ -98,7 +102,8 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available
      */
     public static Session connect(SocketAddress address, SmuxConfig config) throws IOException {
-        TransportProvider provider = Transports.choose(config);
+        requireResolved(address);
+        TransportProvider provider = Transports.choose(requireConfig(config));
         SocketChannel channel = dial(address);
         try {
             return provider.open(channel, true, config);
@@ -136,7 +141,8 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available
      */
     public static boolean isSmux(Socket socket, SmuxConfig config) {
-        return Transports.choose(config).probe(requireConnected(socket), config);
+        requireConnected(socket);
+        return Transports.choose(requireConfig(config)).probe(socket, config);
     }
 
     /**
@@ -149,7 +155,8 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available
      */
     public static boolean isSmux(SocketAddress address, SmuxConfig config) throws IOException {
-        TransportProvider provider = Transports.choose(config);
+        requireResolved(address);
+        TransportProvider provider = Transports.choose(requireConfig(config));
         try (SocketChannel channel = dial(address)) {
             return provider.probe(channel.socket(), config);
         }
@@ -166,10 +173,7 @@ public final class Smux {
 
     /** Dials with a blocking channel: every transport can take a channel (a plain Socket suits only some). */
     private static SocketChannel dial(SocketAddress address) throws IOException {
-        Objects.requireNonNull(address, "address");
-        if (address instanceof InetSocketAddress inet && inet.isUnresolved()) {
-            throw new java.net.UnknownHostException("cannot resolve " + inet.getHostString());
-        }
+        requireResolved(address);
         SocketChannel channel = SocketChannel.open();
         try {
             channel.socket().connect(address, 30_000);
@@ -178,6 +182,20 @@ public final class Smux {
             closeQuietly(channel);
             throw e;
         }
+    }
+
+    // The argument checks run before a transport is chosen, so that a caller's mistake is
+    // reported as such even where no transport is installed.
+
+    private static void requireResolved(SocketAddress address) throws java.net.UnknownHostException {
+        Objects.requireNonNull(address, "address");
+        if (address instanceof InetSocketAddress inet && inet.isUnresolved()) {
+            throw new java.net.UnknownHostException("cannot resolve " + inet.getHostString());
+        }
+    }
+
+    private static SmuxConfig requireConfig(SmuxConfig config) {
+        return Objects.requireNonNull(config, "config");
     }
 
     private static Socket requireConnected(Socket socket) {

@@ -46,6 +46,8 @@ public final class SmuxConfig {
     private final int acceptBacklog;
     private final int maxStreams;
     private final long maxSessionBuffer;
+    /** What the builder held: 0 when the budget is derived, so that a copy derives it again. */
+    private final long maxSessionBufferSetting;
     private final Duration probeTimeout;
     private final Duration closeTimeout;
     private final boolean probePeer;
@@ -63,6 +65,7 @@ public final class SmuxConfig {
         this.acceptBacklog = b.acceptBacklog;
         this.maxStreams = b.maxStreams;
         this.maxSessionBuffer = b.maxSessionBuffer != 0 ? b.maxSessionBuffer : defaultSessionBuffer(b);
+        this.maxSessionBufferSetting = b.maxSessionBuffer;
         this.probeTimeout = b.probeTimeout;
         this.closeTimeout = b.closeTimeout;
         this.probePeer = b.probePeer;
@@ -111,7 +114,7 @@ public final class SmuxConfig {
         b.keepAliveTimeout = keepAliveTimeout;
         b.acceptBacklog = acceptBacklog;
         b.maxStreams = maxStreams;
-        b.maxSessionBuffer = maxSessionBuffer;
+        b.maxSessionBuffer = maxSessionBufferSetting;
         b.probeTimeout = probeTimeout;
         b.closeTimeout = closeTimeout;
         b.probePeer = probePeer;

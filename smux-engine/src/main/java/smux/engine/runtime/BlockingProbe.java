@@ -53,7 +53,7 @@ public final class BlockingProbe {
                 if (left <= 0) {
                     return false;
                 }
-                socket.setSoTimeout((int) Math.max(1, left / 1_000_000));
+                socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, left / 1_000_000)));
                 int want = Math.min(buf.length, engine.inputHint());
                 int n;
                 try {
