@@ -375,6 +375,9 @@ public final class SmuxConfig {
             if (timeout.isNegative()) {
                 throw new IllegalArgumentException("closeTimeout must not be negative, got " + timeout);
             }
+            if (timeout.compareTo(MAX_DURATION) > 0) {
+                throw new IllegalArgumentException("closeTimeout must be at most 365 days, got " + timeout);
+            }
             this.closeTimeout = timeout;
             return this;
         }
@@ -440,10 +443,16 @@ public final class SmuxConfig {
             return new SmuxConfig(this);
         }
 
+        /** The longest duration a setting accepts: far beyond any sensible timeout, far below nanosecond overflow. */
+        private static final Duration MAX_DURATION = Duration.ofDays(365);
+
         private static void requirePositive(String what, Duration d) {
             Objects.requireNonNull(d, what);
             if (d.isNegative() || d.isZero()) {
                 throw new IllegalArgumentException(what + " must be positive, got " + d);
+            }
+            if (d.compareTo(MAX_DURATION) > 0) {
+                throw new IllegalArgumentException(what + " must be at most 365 days, got " + d);
             }
         }
     }

@@ -25,6 +25,9 @@ final class Transports {
 
     static TransportProvider choose(SmuxConfig config) {
         String forced = config.transport().orElse(System.getProperty(Smux.TRANSPORT_PROPERTY));
+        if (forced != null && forced.isBlank()) {
+            forced = null; // -Dsmux.transport= with no value: choose automatically
+        }
         return choose(forced, loaded());
     }
 
