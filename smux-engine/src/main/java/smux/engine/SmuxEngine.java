@@ -570,10 +570,13 @@ public final class SmuxEngine {
             committed = s.pendingWrite.position() - s.pendingStart;
             s.pendingWrite = null;
         }
+        boolean finOwed = s.finAfterData;
         s.finAfterData = false;
         if (phase == Phase.OPEN && s.state.canWrite()) {
             s.state = s.state.next(StreamState.Input.SEND_FIN);
             queueFin(s);
+        } else if (phase == Phase.OPEN && finOwed) {
+            queueFin(s); // closeWrite was called while data was pending: its FIN has not left yet
         }
         forget(s);
         return committed;
@@ -614,12 +617,13 @@ public final class SmuxEngine {
         finishVerify();
         streams.forEach(s -> {
             scheduler.remove(s);
-            if (s.pendingWrite != null) {
-                s.finAfterData = false;
-            }
+            boolean finOwed = s.finAfterData;
+            s.finAfterData = false;
             if (s.state.canWrite()) {
                 s.state = s.state.next(StreamState.Input.SEND_FIN);
                 queueFin(s);
+            } else if (finOwed) {
+                queueFin(s); // closeWrite was called while data was pending: its FIN has not left yet
             }
             buffered -= s.inbound.clear(pool);
         });
