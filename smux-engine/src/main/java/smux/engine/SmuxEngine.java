@@ -619,6 +619,7 @@ public final class SmuxEngine {
             scheduler.remove(s);
             boolean finOwed = s.finAfterData;
             s.finAfterData = false;
+            s.pendingWrite = null; // withdrawn: what was pulled is staged and goes, the rest never does
             if (s.state.canWrite()) {
                 s.state = s.state.next(StreamState.Input.SEND_FIN);
                 queueFin(s);
