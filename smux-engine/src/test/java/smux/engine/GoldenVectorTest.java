@@ -268,7 +268,7 @@ class GoldenVectorTest {
         p.client.write(id, HELLO);
         p.drive();
 
-        assertEquals(List.of(new EngineEvent.StreamOpened(3), new EngineEvent.Readable(3)), p.server.events);
+        assertEquals(List.of(new EngineEvent.StreamOpened(3), new EngineEvent.Readable(3)), p.server.events());
         assertEquals(3, p.server.accept());
         assertArrayEquals(HELLO, readExactly(p.server.engine, 3, 10));
         p.server.write(3, WORLD);

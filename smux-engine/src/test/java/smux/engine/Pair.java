@@ -261,7 +261,7 @@ final class Pair {
         private final ArrayDeque<ByteBuffer> input = new ArrayDeque<>();
         private boolean eofArrived;
         private boolean eofFed;
-        final List<EngineEvent> events = new ArrayList<>();
+        private final List<EngineEvent> events = new ArrayList<>();
         private final Map<Integer, Received> readers = new LinkedHashMap<>();
         private final Map<Integer, Sender> writers = new LinkedHashMap<>();
         private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
@@ -346,10 +346,16 @@ final class Pair {
             return s;
         }
 
+        /** Every event the engine reported so far, including those of calls made since the last step. */
+        List<EngineEvent> events() {
+            collectEvents();
+            return events;
+        }
+
         @SuppressWarnings("unchecked")
         <T extends EngineEvent> List<T> eventsOf(Class<T> type) {
             List<T> out = new ArrayList<>();
-            for (EngineEvent e : events) {
+            for (EngineEvent e : events()) {
                 if (type.isInstance(e)) {
                     out.add((T) e);
                 }
