@@ -721,6 +721,17 @@ public final class SmuxEngine {
         return pool.allocated();
     }
 
+    /**
+     * Test hook: continues the id sequence after {@code lastId}, as if every id up to it had been
+     * used, so tests reach the end of the 32-bit id space without opening four billion streams.
+     */
+    void skipStreamIdsForTest(long lastId) {
+        if ((lastId & 1) != (client ? 1 : 0) || lastId < lastStreamId || lastId > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("not a later id of this side: " + lastId);
+        }
+        lastStreamId = lastId;
+    }
+
     // ---------------------------------------------------------------- internals
 
     private EngineStream stream(int id) throws StreamClosedException {
