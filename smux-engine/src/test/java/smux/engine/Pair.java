@@ -171,7 +171,7 @@ final class Pair {
         long best = Long.MIN_VALUE;
         boolean found = false;
         for (Side s : sides) {
-            if (!s.toPeer.isEmpty()) {
+            if (!s.toPeer.isEmpty() && !s.peer.frozen) { // bytes for a frozen side just sit in the pipe
                 long t = s.toPeer.peek().at;
                 if (!found || t - best < 0) {
                     best = t;
@@ -271,6 +271,8 @@ final class Pair {
         boolean frozen;
         /** Its connection is closed: it sent EOF. */
         boolean connectionClosed;
+        /** The simulated time at which the engine reported Closed. */
+        long closedAt;
 
         Side(String name, SmuxEngine engine, SmuxConfig config) {
             this.name = name;
@@ -523,6 +525,9 @@ final class Pair {
 
         private void collectEvents() {
             for (EngineEvent e; (e = engine.pollEvent()) != null; ) {
+                if (e instanceof EngineEvent.Closed) {
+                    closedAt = now;
+                }
                 events.add(e);
             }
         }
