@@ -185,8 +185,13 @@ public final class SmuxEngine {
             notSmux("the peer closed the connection instead of answering");
             return;
         }
-        String where = decoder.atFrameBoundary() ? "" : " in the middle of a frame";
-        fail(CloseReason.PEER_CLOSED, "the peer closed the connection" + where, null);
+        if (!decoder.atFrameBoundary()) {
+            ProtocolException e = new ProtocolException(Violation.TRUNCATED_FRAME, "the connection ended in the middle "
+                    + "of a frame (" + decoder.bytesNeeded() + " more bytes of its current piece were due)");
+            fail(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e);
+            return;
+        }
+        fail(CloseReason.PEER_CLOSED, "the peer closed the connection", null);
     }
 
     /**
