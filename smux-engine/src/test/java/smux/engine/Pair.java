@@ -101,15 +101,21 @@ final class Pair {
         return true;
     }
 
-    /** Steps until nothing is in flight and nothing is due; timers fire only before a pending delivery. */
-    void drive() {
+    /**
+     * Steps until nothing is in flight and nothing is due; timers fire only before a pending delivery.
+     *
+     * @return whether anything happened
+     */
+    boolean drive() {
+        boolean any = false;
         while (true) {
             if (work()) {
+                any = true;
                 continue;
             }
             long delivery = earliest(false);
             if (delivery == Long.MIN_VALUE) {
-                return;
+                return any;
             }
             long next = earliest(true);
             moveTo(next - delivery < 0 ? next : delivery);
