@@ -84,6 +84,10 @@ public final class SmuxEngine {
     private int expect2;
     private long verifyStart;
     private boolean peerVerified;
+    /** Answers of the last pings that timed out: a VRM equal to one is that late answer, not a request. */
+    private final long[] lateAnswers = new long[4];
+    private final boolean[] lateAnswerPending = new boolean[4];
+    private int lateAnswerNext;
     private EngineStream dataTarget;
     private long now;
 
@@ -311,9 +315,29 @@ public final class SmuxEngine {
                 notSmux("no answer within " + probeTimeout / 1_000_000 + " ms");
             } else if (verify == Verify.PING) {
                 verify = Verify.NONE;
+                // its answer may still come: it must be dropped, not answered as if it were a ping, or
+                // the two ends would answer each other's answers forever
+                lateAnswers[lateAnswerNext] = pairKey(expect1, expect2);
+                lateAnswerPending[lateAnswerNext] = true;
+                lateAnswerNext = (lateAnswerNext + 1) % lateAnswers.length;
                 events.add(new EngineEvent.Pong(-1));
             }
         }
+    }
+
+    private static long pairKey(int v1, int v2) {
+        return (long) v1 << 32 | (v2 & 0xFFFF_FFFFL);
+    }
+
+    private boolean takeLateAnswer(int v1, int v2) {
+        long key = pairKey(v1, v2);
+        for (int i = 0; i < lateAnswers.length; i++) {
+            if (lateAnswerPending[i] && lateAnswers[i] == key) {
+                lateAnswerPending[i] = false;
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- probe and ping
@@ -972,6 +996,9 @@ public final class SmuxEngine {
             if (verify == Verify.PROBE) {
                 notSmux("its VRM answer was wrong");
                 return;
+            }
+            if (takeLateAnswer(v1, v2)) {
+                return; // the answer to a ping that timed out
             }
             if (answersQueued >= MAX_QUEUED_ANSWERS) {
                 throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer sent more than " + MAX_QUEUED_ANSWERS
