@@ -201,6 +201,34 @@ class ProbeTest {
     }
 
     @Test
+    void aLateAnswerToATimedOutPingIsNotAnsweredBack() throws IOException {
+        // a VRM answer looks like a VRM request: answering a late answer would start a VRM
+        // ping-pong between the two engines that never ends
+        SmuxConfig slow = CONFIG.toBuilder().probeTimeout(Duration.ofMillis(30)).build();
+        Pair p = new Pair(slow).latency(10 * Pair.MS);
+        p.client.engine.startProbe(V1, V2, p.now);
+        p.drive();
+        p.latency = 50 * Pair.MS; // the link slows down: a round trip now exceeds the timeout
+        long framesBefore = p.client.engine.framesSent() + p.server.engine.framesSent();
+        p.client.engine.ping(1, 2, p.now);
+        p.advance(10 * SECOND);
+        assertEquals(List.of(new EngineEvent.Pong(-1)), p.client.eventsOf(EngineEvent.Pong.class));
+        long vrms = p.client.engine.framesSent() + p.server.engine.framesSent() - framesBefore;
+        assertEquals(2, vrms, "the ping and its answer, nothing more");
+        assertNull(p.client.closed());
+        assertNull(p.server.closed());
+
+        // pinging still works afterwards, and the peer's own pings are still answered
+        p.latency = Pair.MS;
+        p.client.engine.ping(3, 4, p.now);
+        p.server.engine.ping(5, 6, p.now);
+        p.drive();
+        assertEquals(List.of(new EngineEvent.Pong(-1), new EngineEvent.Pong(2 * Pair.MS)),
+                p.client.eventsOf(EngineEvent.Pong.class));
+        assertEquals(List.of(new EngineEvent.Pong(2 * Pair.MS)), p.server.eventsOf(EngineEvent.Pong.class));
+    }
+
+    @Test
     void closingTheSessionEndsAPingInFlight() throws IOException {
         Pair p = new Pair(CONFIG).latency(Pair.MS);
         p.client.engine.startProbe(V1, V2, p.now);
