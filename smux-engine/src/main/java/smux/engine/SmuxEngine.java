@@ -77,6 +77,8 @@ public final class SmuxEngine {
     private long buffered;
     private long reserved;
     private boolean nopQueued;
+    /** Since the idle timer was last armed, the engine stopped reading for a while (version 1 budget). */
+    private boolean idleClockPaused;
     private int answersQueued;
     private int refusalsQueued;
     private Verify verify = Verify.NONE;
@@ -145,6 +147,7 @@ public final class SmuxEngine {
         }
         if (src.hasRemaining() && keepAlive) {
             timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
+            idleClockPaused = !wantsInput();
         }
         try {
             decoder.decode(src, sink);
@@ -300,8 +303,10 @@ public final class SmuxEngine {
             timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
         }
         if (timers.expired(Timers.Kind.IDLE, now)) {
-            if (!wantsInput()) {
-                // Version 1 with the budget spent: we stopped reading, the peer is not silent.
+            if (!wantsInput() || idleClockPaused) {
+                // Version 1 with the budget spent, now or for part of the interval: we stopped reading,
+                // so the peer's silence is unknown (bytes may be waiting); give it a full timeout of reading.
+                idleClockPaused = !wantsInput();
                 timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
             } else {
                 fail(CloseReason.KEEPALIVE_TIMEOUT, "keepalive timeout: nothing arrived for "
@@ -906,6 +911,9 @@ public final class SmuxEngine {
             s.inbound.append(src, n, pool);
             buffered += n;
             bytesReceived += n;
+            if (!wantsInput()) {
+                idleClockPaused = true; // the budget is spent: input stops here
+            }
             signalReadable(s);
         }
 
