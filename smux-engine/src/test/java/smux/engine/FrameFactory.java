@@ -28,6 +28,9 @@ final class FrameFactory {
 
     /** A well-formed frame: LENGTH is the payload's length. */
     static byte[] frame(int ver, int cmd, int streamId, byte[] payload) {
+        if (payload.length > 0xFFFF) {
+            throw new IllegalArgumentException("LENGTH is 16 bits: " + payload.length + " does not fit; use raw()");
+        }
         return raw(ver, cmd, payload.length, streamId, payload);
     }
 

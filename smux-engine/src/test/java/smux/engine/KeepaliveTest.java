@@ -140,6 +140,38 @@ class KeepaliveTest {
     }
 
     @Test
+    void timeSpentNotReadingDoesNotCountAsSilence() throws IOException {
+        // version 1, budget spent at t=0: the engine stops reading, so the peer's silence is unknown
+        SmuxEngine s = new SmuxEngine(false, keepalive(1).toBuilder().maxSessionBuffer(64 * 1024).build(), 0);
+        Wire.feed(s, FrameFactory.concat(FrameFactory.syn(1, 3), FrameFactory.psh(1, 3, new byte[65535]),
+                FrameFactory.psh(1, 3, new byte[100])), 0);
+        assertFalse(s.wantsInput());
+        s.handleTimeout(30 * SEC);
+        assertFalse(s.isClosed(), "paused: not silent");
+        // the application reads just as the next deadline comes, before the driver fed the bytes
+        // that waited in the connection all along
+        s.read(3, ByteBuffer.allocate(1000));
+        assertTrue(s.wantsInput());
+        s.handleTimeout(60 * SEC);
+        assertFalse(s.isClosed(), "it was not reading for the whole interval: the peer gets a full timeout");
+        // a peer that stays silent while we read is still found dead
+        s.handleTimeout(90 * SEC);
+        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, s.closeReason());
+    }
+
+    @Test
+    void afterAPauseSilenceWhileReadingStillCounts() throws IOException {
+        SmuxEngine s = new SmuxEngine(false, keepalive(1).toBuilder().maxSessionBuffer(64 * 1024).build(), 0);
+        Wire.feed(s, FrameFactory.concat(FrameFactory.syn(1, 3), FrameFactory.psh(1, 3, new byte[65535]),
+                FrameFactory.psh(1, 3, new byte[1])), 0);
+        assertFalse(s.wantsInput());
+        s.read(3, ByteBuffer.allocate(65536));
+        Wire.feed(s, FrameFactory.nop(1), 5 * SEC);
+        s.handleTimeout(35 * SEC);
+        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, s.closeReason(), "30 s of silence while reading");
+    }
+
+    @Test
     void disabledKeepaliveArmsNoTimer() {
         SmuxEngine e = new SmuxEngine(true, Wire.quiet(2), 0);
         assertFalse(e.hasTimeout());
