@@ -354,13 +354,21 @@ class EnginePropertiesTest {
         void assertComplete(int id, int dir) {
             Flow f = flows.get(id)[dir];
             String where = "stream " + id + (dir == 0 ? " client->server" : " server->client");
+            if (f.readerGone) {
+                // the reader forgot the stream: its writer got FIN but never more window (smux has no
+                // reset), so a write may stay blocked; whatever arrived is still a prefix
+                ByteArrayOutputStream sent = new ByteArrayOutputStream();
+                sent.writeBytes(f.committed.toByteArray());
+                if (f.pending != null) {
+                    sent.write(f.pending.array(), f.pendingStart, f.pending.position() - f.pendingStart);
+                }
+                byte[] read = f.read.toByteArray();
+                assertArrayEquals(Arrays.copyOf(sent.toByteArray(), read.length), read, where + " (reader closed it)");
+                return;
+            }
             assertNull(f.pending, where + ": a write never completed");
             byte[] committed = f.committed.toByteArray();
             byte[] read = f.read.toByteArray();
-            if (f.readerGone) {
-                assertArrayEquals(Arrays.copyOf(committed, read.length), read, where + " (reader closed it)");
-                return;
-            }
             assertArrayEquals(committed, read, where);
             assertTrue(f.eof, where + ": FIN after the data");
             assertFalse(read.length > committed.length);
