@@ -34,7 +34,7 @@ class GuaranteeTest {
         assertEquals(a, p.server.accept());
         assertEquals(b, p.server.accept());
 
-        Pair.Sender toA = p.client.autoWrite(a, 0xA, 10L << 20, 1 << 20, true);
+        p.client.autoWrite(a, 0xA, 10L << 20, 1 << 20, true);
         p.client.autoWrite(b, 0xB, 64L << 20, 1 << 20, true);
         // the application reads A once, so the peer learns its real window, and then never again
         Pair.Received gotA = p.server.autoRead(a);
@@ -52,8 +52,9 @@ class GuaranteeTest {
         assertEquals(64L << 20, gotB.count);
         assertEquals(-1, gotB.firstMismatch, "B's bytes arrive in order, unaltered");
         assertEquals(WINDOW, maxBufferedA, "A fills its window exactly, never more");
+        assertEquals(gotA.count + WINDOW, p.server.engine.bytesReceived() - gotB.count,
+                "A received what it read plus one window: the sender stopped at the window it was granted");
         assertTrue(p.client.engine.isWriting(a), "A's writer waits for the window");
-        assertTrue(toA.committed(p.client.engine) < 10L << 20);
         assertTrue(p.server.engine.bufferedBytes() <= WINDOW, "the session holds nothing but A's window");
         assertFalse(p.server.engine.isClosed());
 

@@ -250,11 +250,6 @@ final class Pair {
             this.piece = piece;
             this.finAtEnd = finAtEnd;
         }
-
-        /** @return bytes whose write has completed (every one committed) */
-        long committed(SmuxEngine e) throws IOException {
-            return e.hasStream(id) && e.isWriting(id) ? started - piece : started;
-        }
     }
 
     final class Side {
