@@ -77,6 +77,8 @@ public final class SmuxEngine {
     private long buffered;
     private long reserved;
     private boolean nopQueued;
+    /** Since the idle timer was last armed, the engine stopped reading for a while (version 1 budget). */
+    private boolean idleClockPaused;
     private int answersQueued;
     private int refusalsQueued;
     private Verify verify = Verify.NONE;
@@ -84,6 +86,10 @@ public final class SmuxEngine {
     private int expect2;
     private long verifyStart;
     private boolean peerVerified;
+    /** Answers of the last pings that timed out: a VRM equal to one is that late answer, not a request. */
+    private final long[] lateAnswers = new long[4];
+    private final boolean[] lateAnswerPending = new boolean[4];
+    private int lateAnswerNext;
     private EngineStream dataTarget;
     private long now;
 
@@ -141,6 +147,7 @@ public final class SmuxEngine {
         }
         if (src.hasRemaining() && keepAlive) {
             timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
+            idleClockPaused = !wantsInput();
         }
         try {
             decoder.decode(src, sink);
@@ -185,8 +192,13 @@ public final class SmuxEngine {
             notSmux("the peer closed the connection instead of answering");
             return;
         }
-        String where = decoder.atFrameBoundary() ? "" : " in the middle of a frame";
-        fail(CloseReason.PEER_CLOSED, "the peer closed the connection" + where, null);
+        if (!decoder.atFrameBoundary()) {
+            ProtocolException e = new ProtocolException(Violation.TRUNCATED_FRAME, "the connection ended in the middle "
+                    + "of a frame (" + decoder.bytesNeeded() + " more bytes of its current piece were due)");
+            fail(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e);
+            return;
+        }
+        fail(CloseReason.PEER_CLOSED, "the peer closed the connection", null);
     }
 
     /**
@@ -291,8 +303,10 @@ public final class SmuxEngine {
             timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
         }
         if (timers.expired(Timers.Kind.IDLE, now)) {
-            if (!wantsInput()) {
-                // Version 1 with the budget spent: we stopped reading, the peer is not silent.
+            if (!wantsInput() || idleClockPaused) {
+                // Version 1 with the budget spent, now or for part of the interval: we stopped reading,
+                // so the peer's silence is unknown (bytes may be waiting); give it a full timeout of reading.
+                idleClockPaused = !wantsInput();
                 timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
             } else {
                 fail(CloseReason.KEEPALIVE_TIMEOUT, "keepalive timeout: nothing arrived for "
@@ -306,9 +320,29 @@ public final class SmuxEngine {
                 notSmux("no answer within " + probeTimeout / 1_000_000 + " ms");
             } else if (verify == Verify.PING) {
                 verify = Verify.NONE;
+                // its answer may still come: it must be dropped, not answered as if it were a ping, or
+                // the two ends would answer each other's answers forever
+                lateAnswers[lateAnswerNext] = pairKey(expect1, expect2);
+                lateAnswerPending[lateAnswerNext] = true;
+                lateAnswerNext = (lateAnswerNext + 1) % lateAnswers.length;
                 events.add(new EngineEvent.Pong(-1));
             }
         }
+    }
+
+    private static long pairKey(int v1, int v2) {
+        return (long) v1 << 32 | (v2 & 0xFFFF_FFFFL);
+    }
+
+    private boolean takeLateAnswer(int v1, int v2) {
+        long key = pairKey(v1, v2);
+        for (int i = 0; i < lateAnswers.length; i++) {
+            if (lateAnswerPending[i] && lateAnswers[i] == key) {
+                lateAnswerPending[i] = false;
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- probe and ping
@@ -570,10 +604,13 @@ public final class SmuxEngine {
             committed = s.pendingWrite.position() - s.pendingStart;
             s.pendingWrite = null;
         }
+        boolean finOwed = s.finAfterData;
         s.finAfterData = false;
         if (phase == Phase.OPEN && s.state.canWrite()) {
             s.state = s.state.next(StreamState.Input.SEND_FIN);
             queueFin(s);
+        } else if (phase == Phase.OPEN && finOwed) {
+            queueFin(s); // closeWrite was called while data was pending: its FIN has not left yet
         }
         forget(s);
         return committed;
@@ -635,12 +672,14 @@ public final class SmuxEngine {
         finishVerify();
         streams.forEach(s -> {
             scheduler.remove(s);
-            if (s.pendingWrite != null) {
-                s.finAfterData = false;
-            }
+            boolean finOwed = s.finAfterData;
+            s.finAfterData = false;
+            s.pendingWrite = null; // withdrawn: what was pulled is staged and goes, the rest never does
             if (s.state.canWrite()) {
                 s.state = s.state.next(StreamState.Input.SEND_FIN);
                 queueFin(s);
+            } else if (finOwed) {
+                queueFin(s); // closeWrite was called while data was pending: its FIN has not left yet
             }
             buffered -= s.inbound.clear(pool);
         });
@@ -735,6 +774,17 @@ public final class SmuxEngine {
     /** @return receive-buffer segments ever allocated (flat in a steady state) */
     public long segmentsAllocated() {
         return pool.allocated();
+    }
+
+    /**
+     * Test hook: continues the id sequence after {@code lastId}, as if every id up to it had been
+     * used, so tests reach the end of the 32-bit id space without opening four billion streams.
+     */
+    void skipStreamIdsForTest(long lastId) {
+        if ((lastId & 1) != (client ? 1 : 0) || lastId < lastStreamId || lastId > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("not a later id of this side: " + lastId);
+        }
+        lastStreamId = lastId;
     }
 
     // ---------------------------------------------------------------- internals
@@ -882,6 +932,9 @@ public final class SmuxEngine {
             s.inbound.append(src, n, pool);
             buffered += n;
             bytesReceived += n;
+            if (!wantsInput()) {
+                idleClockPaused = true; // the budget is spent: input stops here
+            }
             signalReadable(s);
         }
 
@@ -972,6 +1025,9 @@ public final class SmuxEngine {
             if (verify == Verify.PROBE) {
                 notSmux("its VRM answer was wrong");
                 return;
+            }
+            if (takeLateAnswer(v1, v2)) {
+                return; // the answer to a ping that timed out
             }
             if (answersQueued >= MAX_QUEUED_ANSWERS) {
                 throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer sent more than " + MAX_QUEUED_ANSWERS

@@ -1,0 +1,121 @@
+package smux.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The open-addressing table of streams against a HashMap: random puts, removes and lookups,
+ * over few distinct ids so that probe runs collide, wrap around the array, and resize.
+ */
+class StreamTableTest {
+
+    @Provide
+    Arbitrary<List<Integer>> operations() {
+        // positive: put that id; negative: remove -id; ids from a small pool plus extremes
+        Arbitrary<Integer> id = Arbitraries.oneOf(Arbitraries.integers().between(1, 64),
+                Arbitraries.of(Integer.MAX_VALUE, -1, -2, Integer.MIN_VALUE + 1, 0x10000, 0x20000));
+        return Arbitraries.oneOf(id, id.map(i -> i == Integer.MIN_VALUE ? i : -i)).list().ofMaxSize(300);
+    }
+
+    @Property(tries = 150)
+    void behavesLikeAMap(@ForAll("operations") List<Integer> ops) {
+        StreamTable table = new StreamTable();
+        Map<Integer, EngineStream> model = new HashMap<>();
+        Set<Integer> seen = new HashSet<>();
+        for (int op : ops) {
+            boolean remove = op < 0 && op != -1 && op != -2 && op != Integer.MIN_VALUE + 1;
+            int id = remove ? -op : op;
+            seen.add(id);
+            if (remove) {
+                table.remove(id);
+                model.remove(id);
+            } else {
+                EngineStream s = new EngineStream(id, true, 65536);
+                table.put(s);
+                model.put(id, s);
+            }
+            assertEquals(model.size(), table.size());
+            for (int k : seen) {
+                assertSame(model.get(k), table.get(k), "id " + k);
+            }
+        }
+        List<EngineStream> visited = new ArrayList<>();
+        table.forEach(visited::add);
+        assertEquals(new HashSet<>(model.values()), new HashSet<>(visited));
+        assertEquals(model.size(), visited.size());
+    }
+
+    @Test
+    void survivesRemovalDuringIteration() {
+        StreamTable table = new StreamTable();
+        for (int id = 3; id < 3 + 2 * 100; id += 2) {
+            table.put(new EngineStream(id, true, 65536));
+        }
+        table.forEach(s -> table.remove(s.id)); // what session close does
+        assertEquals(0, table.size());
+        assertNull(table.get(3));
+    }
+
+    @Test
+    void manyStreamsOpenedAndClosedLeaveNothingBehind() throws Exception {
+        Pair p = new Pair(Wire.quiet(2));
+        for (int round = 0; round < 50; round++) {
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                int id = p.client.open();
+                ids.add(id);
+                p.client.write(id, Bytes.stream(id, 0, 1000));
+                p.client.engine.closeWrite(id);
+            }
+            p.drive();
+            for (int id : ids) {
+                assertEquals(id, p.server.accept());
+                assertEquals(1000, p.server.read(id).length);
+                assertNull(p.server.read(id));
+                p.server.engine.closeStream(id);
+                p.client.engine.closeStream(id);
+            }
+            p.drive();
+        }
+        assertEquals(0, p.client.engine.streamCount());
+        assertEquals(0, p.server.engine.streamCount());
+        assertEquals(0, p.server.engine.bufferedBytes());
+        assertEquals(2000, p.server.engine.streamsAccepted());
+        // 40 streams buffer at once: 40 segments in the first round, recycled in the 49 after it
+        assertEquals(40, p.server.engine.segmentsAllocated());
+    }
+
+    @Test
+    void aSteadyTransferAllocatesNoNewSegments() throws Exception {
+        Pair p = new Pair(Wire.quiet(2)).latency(Pair.MS);
+        int id = p.client.open();
+        p.client.autoWrite(id, 3, 32L << 20, 1 << 20, true);
+        p.drive();
+        p.server.accept();
+        Pair.Received got = p.server.autoVerify(id, 3);
+        while (got.count < 4L << 20) {
+            p.step();
+        }
+        long warm = p.server.engine.segmentsAllocated();
+        p.drive();
+        assertEquals(32L << 20, got.count);
+        assertEquals(-1, got.firstMismatch);
+        assertEquals(warm, p.server.engine.segmentsAllocated(), "28 MiB more through recycled segments only");
+        assertTrue(warm <= 512 * 1024 / SegmentPool.SEGMENT_SIZE + 1, "at most a window's worth: " + warm);
+    }
+}

@@ -1,0 +1,97 @@
+package smux.engine;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import smux.api.ProtocolException;
+import smux.api.SmuxConfig;
+
+/**
+ * Helpers for driving one engine by hand, as a scripted peer would: feed it bytes, pull what it
+ * transmits (decoded into frames), take its events.
+ */
+final class Wire {
+    private Wire() {
+    }
+
+    /** The configuration of the golden captures: keepalive off, frames of 32768, window 65536. */
+    static SmuxConfig goldenConfig(int version) {
+        return SmuxConfig.builder().version(version).keepAliveDisabled().maxFrameSize(32768).streamWindow(65536).build();
+    }
+
+    /** A plain configuration without keepalive (no timers unless a test asks for them). */
+    static SmuxConfig quiet(int version) {
+        return SmuxConfig.builder().version(version).keepAliveDisabled().build();
+    }
+
+    /** Everything the engine transmits now, with a staging buffer of the configured default size. */
+    static byte[] pull(SmuxEngine e, long now) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer staging = ByteBuffer.allocate(256 * 1024);
+        while (e.wantsTransmit()) {
+            staging.clear();
+            int n = e.pollTransmit(staging, now);
+            if (n == 0) {
+                break;
+            }
+            out.write(staging.array(), 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /** The frames the engine transmits now. */
+    static List<Frame> frames(SmuxEngine e, long now) {
+        return FrameRecorder.decode(e.version(), pull(e, now));
+    }
+
+    /** Takes every pending event. */
+    static List<EngineEvent> events(SmuxEngine e) {
+        List<EngineEvent> out = new ArrayList<>();
+        for (EngineEvent ev; (ev = e.pollEvent()) != null; ) {
+            out.add(ev);
+        }
+        return out;
+    }
+
+    /** Feeds all of {@code bytes} in one buffer; returns how many the engine left unconsumed. */
+    static int feed(SmuxEngine e, byte[] bytes, long now) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        e.handleInput(b, now);
+        return b.remaining();
+    }
+
+    /** Feeds {@code bytes} one byte per call, as a trickling connection would. */
+    static void feedBytewise(SmuxEngine e, byte[] bytes, long now) {
+        for (int i = 0; i < bytes.length; i++) {
+            ByteBuffer one = ByteBuffer.wrap(bytes, i, 1);
+            e.handleInput(one, now);
+            if (one.hasRemaining()) {
+                throw new AssertionError("engine refused byte " + i + " of " + bytes.length);
+            }
+        }
+    }
+
+    /** Reads everything buffered on a stream (stops at 0 or end-of-stream). */
+    static byte[] readAvailable(SmuxEngine e, int id) throws java.io.IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
+        while (true) {
+            dst.clear();
+            int n = e.read(id, dst);
+            if (n <= 0) {
+                return out.toByteArray();
+            }
+            out.write(dst.array(), 0, n);
+        }
+    }
+
+    /** The {@link ProtocolException} behind a session's close, or fails if there is none. */
+    static ProtocolException violationOf(SmuxEngine e) {
+        if (e.closeError() == null || !(e.closeError().getCause() instanceof ProtocolException)) {
+            throw new AssertionError("session not closed by a protocol error: reason " + e.closeReason()
+                    + ", error " + e.closeError());
+        }
+        return (ProtocolException) e.closeError().getCause();
+    }
+}
