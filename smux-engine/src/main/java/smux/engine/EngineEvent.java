@@ -24,8 +24,9 @@ public sealed interface EngineEvent {
     record Readable(int streamId) implements EngineEvent { }
 
     /**
-     * The stream's pending write was pulled in full (every byte is committed), or was withdrawn,
-     * or the stream can no longer write; a blocked writer should look again.
+     * The stream's pending write was pulled in full: every byte is committed and the caller may
+     * reuse its buffer. (A write ended by {@link SmuxEngine#withdraw}, {@link SmuxEngine#closeStream}
+     * or a session close gets no event: the driver that made that call wakes its own writer.)
      *
      * @param streamId the stream
      */

@@ -11,11 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,16 +19,24 @@ import org.junit.jupiter.api.Test;
  */
 class StreamTableTest {
 
-    @Provide
-    Arbitrary<List<Integer>> operations() {
-        // positive: put that id; negative: remove -id; ids from a small pool plus extremes
-        Arbitrary<Integer> id = Arbitraries.oneOf(Arbitraries.integers().between(1, 64),
-                Arbitraries.of(Integer.MAX_VALUE, -1, -2, Integer.MIN_VALUE + 1, 0x10000, 0x20000));
-        return Arbitraries.oneOf(id, id.map(i -> i == Integer.MIN_VALUE ? i : -i)).list().ofMaxSize(300);
+    private static final int[] EXTREMES = {Integer.MAX_VALUE, -1, -2, Integer.MIN_VALUE + 1, 0x10000, 0x20000};
+
+    /** Up to 300 operations: positive, put that id; negative, remove -id; ids from a small pool plus extremes. */
+    static List<Integer> operations(java.util.Random r) {
+        List<Integer> ops = new ArrayList<>();
+        int n = r.nextInt(301);
+        for (int i = 0; i < n; i++) {
+            int id = r.nextBoolean() ? 1 + r.nextInt(64) : EXTREMES[r.nextInt(EXTREMES.length)];
+            ops.add(r.nextBoolean() || id == Integer.MIN_VALUE ? id : -id);
+        }
+        return ops;
     }
 
-    @Property(tries = 150)
-    void behavesLikeAMap(@ForAll("operations") List<Integer> ops) {
+    @org.junit.jupiter.params.ParameterizedTest(name = "seed {0}")
+    @org.junit.jupiter.params.provider.MethodSource("seeds")
+    void behavesLikeAMap(long seed) {
+        List<Integer> ops = operations(new java.util.Random(seed));
+
         StreamTable table = new StreamTable();
         Map<Integer, EngineStream> model = new HashMap<>();
         Set<Integer> seen = new HashSet<>();
@@ -58,6 +61,10 @@ class StreamTableTest {
         table.forEach(visited::add);
         assertEquals(new HashSet<>(model.values()), new HashSet<>(visited));
         assertEquals(model.size(), visited.size());
+    }
+
+    static java.util.stream.LongStream seeds() {
+        return java.util.stream.LongStream.range(0, 150).map(i -> i * 0x9E3779B97F4A7C15L + 17);
     }
 
     @Test
