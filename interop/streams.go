@@ -234,8 +234,10 @@ func driveEcho(st muxStream, p streamPlan, r *streamResult, writeSize int) error
 	}
 
 	writeDone := make(chan error, 1)
+	var wroteAll atomic.Bool // set before CloseWrite, whose FIN may be echoed before it returns
 	go func() {
 		err := writeGenerated(st, p.newGen(), p.size, make([]byte, writeSize), r.out, p.stop)
+		wroteAll.Store(err == nil)
 		if err == nil && wantHalf {
 			_, err = endWrite(st, p)
 		}
@@ -270,12 +272,22 @@ func driveEcho(st muxStream, p streamPlan, r *streamResult, writeSize int) error
 		}
 	case rerr = <-readDone:
 		readFinished = true
-		select {
-		case werr := <-writeDone:
+		var werr error
+		writerRunning := false
+		if wroteAll.Load() {
+			werr = <-writeDone
+		} else {
+			select {
+			case werr = <-writeDone:
+			default:
+				writerRunning = true
+			}
+		}
+		if !writerRunning {
 			if werr != nil && rerr == nil {
 				return fmt.Errorf("echo write: %w (%d bytes came back)", werr, got.Load())
 			}
-		default:
+		} else {
 			// The echo ended while we were still writing: stop the writer.
 			_ = st.Close()
 			<-writeDone
