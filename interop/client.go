@@ -84,7 +84,7 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 			defer workers.Done()
 			for it := 0; it < iterations; it++ {
 				index := w*iterations + it
-				r := newStreamResult()
+				r := newStreamResult(o)
 				s, err := sess.OpenStream()
 				if err != nil {
 					failed.Add(1)

@@ -51,6 +51,7 @@ type options struct {
 	openClose int
 	halfClose bool
 	writeSize int
+	noHash    bool
 
 	timeout        time.Duration
 	connectTimeout time.Duration
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.openClose, "open-close", 0, "client: each of -streams workers opens, runs and closes a stream N times in a row")
 	fs.BoolVar(&o.halfClose, "half-close", false, "client: end writing with Stream.CloseWrite and read the peer's FIN, when the smux release has it")
 	fs.IntVar(&o.writeSize, "write-size", 64*1024, "bytes per Stream.Write call")
+	fs.BoolVar(&o.noHash, "no-hash", false, "count bytes but skip SHA-256 (sha256In/sha256Out are \"\"; checksum mode still hashes): for throughput runs")
 
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "deadline for each stream (client: plus -duration); 0 = none")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 10*time.Second, "client: TCP connect timeout")

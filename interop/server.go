@@ -109,7 +109,7 @@ func serveSession(st *stopper, o *options, ev *emitter, id int, conn net.Conn) {
 		handlers.Add(1)
 		go func() {
 			defer handlers.Done()
-			r := newStreamResult()
+			r := newStreamResult(o)
 			guard(r, func(r *streamResult) error { return serveStream(o, s, r) })
 			ev.emit(r.event(id, index, s.ID(), o.mode))
 		}()

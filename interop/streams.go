@@ -41,7 +41,11 @@ type streamResult struct {
 	start   time.Time
 }
 
-func newStreamResult() *streamResult {
+func newStreamResult(o *options) *streamResult {
+	// checksum mode needs the digests whatever -no-hash says.
+	if o.noHash && o.mode != modeChecksum {
+		return &streamResult{in: newCounter(), out: newCounter(), start: time.Now()}
+	}
 	return &streamResult{in: newTally(), out: newTally(), start: time.Now()}
 }
 
