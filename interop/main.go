@@ -52,6 +52,7 @@ type options struct {
 	halfClose bool
 	writeSize int
 	noHash    bool
+	request   bool
 
 	timeout        time.Duration
 	connectTimeout time.Duration
@@ -87,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.openClose, "open-close", 0, "client: each of -streams workers opens, runs and closes a stream N times in a row")
 	fs.BoolVar(&o.halfClose, "half-close", false, "client: end writing with Stream.CloseWrite and read the peer's FIN, when the smux release has it")
 	fs.IntVar(&o.writeSize, "write-size", 64*1024, "bytes per Stream.Write call")
+	fs.BoolVar(&o.request, "source-request", false, "source mode, both sides: the client first sends the byte count it wants (8-byte big-endian) and the server sends that many instead of -bytes; needed with v1.5.16 clients, which drop data a server writes right after accepting")
 	fs.BoolVar(&o.noHash, "no-hash", false, "count bytes but skip SHA-256 (sha256In/sha256Out are \"\"; checksum mode still hashes): for throughput runs")
 
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "deadline for each stream (client: plus -duration); 0 = none")

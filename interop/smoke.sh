@@ -81,12 +81,14 @@ PY
 }
 
 for sv in $VERSIONS; do for cv in $VERSIONS; do for proto in 1 2; do for mode in $MODES; do
-	extra=()
+	extra=() srv_extra=()
 	case $mode in
 	echo) extra=(-bytes 262144 -content random) ;;
 	checksum) extra=(-random-max 300000 -seed 7 -content random) ;;
+	# v1.5.16 clients drop data written right after accept: the client asks first.
+	source) extra=(-source-request -random-max 300000) srv_extra=(-source-request) ;;
 	esac
-	start_server "$BIN/smux-peer-$sv" -version "$proto" -mode "$mode" -sessions 1 || { fail=1; continue; }
+	start_server "$BIN/smux-peer-$sv" -version "$proto" -mode "$mode" -sessions 1 "${srv_extra[@]}" || { fail=1; continue; }
 	"$BIN/smux-peer-$cv" -role client -connect "$ADDR" -version "$proto" -mode "$mode" -streams "$STREAMS" "${extra[@]}" ${CLIENT_FLAGS:-} \
 		>"$TMP/cli.out" 2>"$TMP/cli.err"
 	rc=$?

@@ -31,9 +31,9 @@ const (
 	scriptPayloadSize = 70000
 )
 
-// checksumPrefixSize: a client in checksum mode sends the payload length as an
+// lengthPrefixSize: a client in checksum mode sends the payload length as an
 // 8-byte big-endian prefix, because v1.5.16 has no half-close to mark the end.
-const checksumPrefixSize = 8
+const lengthPrefixSize = 8
 
 type streamResult struct {
 	in, out *tally
@@ -92,7 +92,14 @@ func serveStream(o *options, st muxStream, r *streamResult) error {
 	case modeDiscard:
 		return readToEOF(st, buf, r.in, nil)
 	case modeSource:
-		return writeGenerated(st, &patternGen{}, o.bytes, buf, r.out, nil)
+		n := o.bytes
+		if o.request {
+			var err error
+			if n, err = readLengthPrefix(st); err != nil {
+				return fmt.Errorf("source request: %w", err)
+			}
+		}
+		return writeGenerated(st, &patternGen{}, n, buf, r.out, nil)
 	case modeChecksum:
 		return serveChecksum(st, buf, r)
 	case modeScript:
@@ -125,21 +132,38 @@ func serveEcho(st muxStream, buf []byte, r *streamResult) error {
 // serveChecksum reads the length prefix and that many bytes, then answers the
 // SHA-256 of those bytes. sha256In/bytesIn cover the payload, not the prefix.
 func serveChecksum(st muxStream, buf []byte, r *streamResult) error {
-	var prefix [checksumPrefixSize]byte
-	if err := readExactly(st, prefix[:], newTally()); err != nil {
+	n, err := readLengthPrefix(st)
+	if err != nil {
 		return fmt.Errorf("checksum length prefix: %w", err)
 	}
-	n := binary.BigEndian.Uint64(prefix[:])
-	if n > math.MaxInt64 {
-		return fmt.Errorf("checksum length prefix %d too large", n)
-	}
-	if err := readCount(st, int64(n), buf, r.in, nil); err != nil {
+	if err := readCount(st, n, buf, r.in, nil); err != nil {
 		return fmt.Errorf("checksum payload: %w", err)
 	}
 	digest := r.in.sum()
 	w, err := st.Write(digest)
 	r.out.add(digest[:w])
 	return err
+}
+
+// readLengthPrefix reads the 8-byte big-endian count that checksum (and, with
+// -source-request, source) streams start with. It is framing: not counted in
+// bytesIn or sha256In.
+func readLengthPrefix(st muxStream) (int64, error) {
+	var prefix [lengthPrefixSize]byte
+	if err := readExactly(st, prefix[:], newCounter()); err != nil {
+		return 0, err
+	}
+	n := binary.BigEndian.Uint64(prefix[:])
+	if n > math.MaxInt64 {
+		return 0, fmt.Errorf("length prefix %d too large", n)
+	}
+	return int64(n), nil
+}
+
+func writeLengthPrefix(st muxStream, n int64) error {
+	var prefix [lengthPrefixSize]byte
+	binary.BigEndian.PutUint64(prefix[:], uint64(n))
+	return writeAll(st, prefix[:], newCounter())
 }
 
 func serveScript(st muxStream, buf []byte, r *streamResult) error {
@@ -196,7 +220,7 @@ func driveStream(o *options, st muxStream, p streamPlan, r *streamResult) error 
 	case modeDiscard:
 		return driveDiscard(st, p, r, o.writeSize)
 	case modeSource:
-		return driveSource(st, p, r)
+		return driveSource(st, p, r, o.request)
 	case modeChecksum:
 		return driveChecksum(st, p, r, o.writeSize)
 	case modeScript:
@@ -346,9 +370,15 @@ func driveDiscard(st muxStream, p streamPlan, r *streamResult, writeSize int) er
 	return nil
 }
 
-// driveSource reads what a source server sends: p.size bytes of the pattern.
-func driveSource(st muxStream, p streamPlan, r *streamResult) error {
+// driveSource reads what a source server sends: p.size bytes of the pattern
+// (asking for them first with -source-request).
+func driveSource(st muxStream, p streamPlan, r *streamResult, request bool) error {
 	defer st.Close()
+	if request {
+		if err := writeLengthPrefix(st, p.size); err != nil {
+			return fmt.Errorf("source request: %w", err)
+		}
+	}
 	v := newVerifier(&patternGen{})
 	if err := readToEOF(st, make([]byte, ioBufferSize), r.in, v.check); err != nil {
 		return fmt.Errorf("read: %w", err)
@@ -364,9 +394,7 @@ func driveSource(st muxStream, p streamPlan, r *streamResult) error {
 
 func driveChecksum(st muxStream, p streamPlan, r *streamResult, writeSize int) error {
 	defer st.Close()
-	var prefix [checksumPrefixSize]byte
-	binary.BigEndian.PutUint64(prefix[:], uint64(p.size))
-	if err := writeAll(st, prefix[:], newTally()); err != nil {
+	if err := writeLengthPrefix(st, p.size); err != nil {
 		return fmt.Errorf("write length prefix: %w", err)
 	}
 	if err := writeGenerated(st, p.newGen(), p.size, make([]byte, writeSize), r.out, nil); err != nil {
