@@ -36,12 +36,20 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 	})
 
 	// The accept loop tells us when and why the session ends; a client has
-	// no use for streams the server opens.
+	// no use for streams the server opens. If the session dies mid-run, close
+	// it at once: v1.5.16 leaves a writer waiting for a window update until
+	// its next socket write fails, which can be a keepalive interval away.
 	sessionErr := make(chan error, 1)
+	runOver := make(chan struct{})
 	go func() {
 		for {
 			s, err := sess.AcceptStream()
 			if err != nil {
+				select {
+				case <-runOver:
+				default:
+					sess.Close()
+				}
 				sessionErr <- err
 				return
 			}
@@ -49,7 +57,6 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 		}
 	}()
 	var closedLocally atomic.Bool
-	runOver := make(chan struct{})
 	go func() {
 		select {
 		case <-st.ctx.Done():

@@ -116,9 +116,10 @@ func serveSession(st *stopper, o *options, ev *emitter, id int, conn net.Conn) {
 	}
 	close(sessionOver)
 
-	// The peer may end the connection right behind its last FINs: let those
-	// streams drain what is buffered before the session is torn down.
-	if !closedLocally.Load() {
+	// A peer may end the connection right behind its last FINs: after a clean
+	// EOF let those streams drain what is buffered before the session is torn
+	// down. After a protocol or socket error there is nothing worth waiting for.
+	if !closedLocally.Load() && classify(acceptErr, false) == kindEOF {
 		waitFor(&handlers, o.linger)
 	}
 	// xtaci/smux leaves the connection open after a protocol error; close it.
