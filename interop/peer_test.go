@@ -276,6 +276,28 @@ func TestSourceImmediate(t *testing.T) {
 	checkStreams(t, "client", cli.all("stream"), 8)
 }
 
+// Streams opened and closed in a row, 2 workers x 50, both protocol versions.
+func TestOpenClose(t *testing.T) {
+	for _, version := range []string{"1", "2"} {
+		srv := startServer(t, "-version", version, "-mode", "echo", "-sessions", "1")
+		cli, code, stderr := runClientArgs(t, srv.addr, "-version", version, "-mode", "echo",
+			"-streams", "2", "-open-close", "50", "-bytes", "10")
+		if code != 0 {
+			t.Fatalf("v%s: client exit %d: %s", version, code, stderr)
+		}
+		srv.wait(t)
+		checkStreams(t, "client v"+version, cli.all("stream"), 100)
+		checkStreams(t, "server v"+version, srv.out.all("stream"), 100)
+		ids := map[int64]bool{}
+		for _, ev := range cli.all("stream") {
+			ids[num(ev, "id")] = true
+		}
+		if len(ids) != 100 {
+			t.Errorf("v%s: %d distinct stream ids, want 100", version, len(ids))
+		}
+	}
+}
+
 // A peer that is not smux ends its own session, with the connection closed,
 // and the server goes on serving the next one.
 func TestHostilePeer(t *testing.T) {

@@ -3,7 +3,7 @@
 # protocol version x mode, 100 concurrent streams each, plus throughput runs.
 # Usage: ./smoke.sh [bin-dir]   (build both binaries into bin/ first; see README.md)
 # Env: VERSIONS, MODES (empty: throughput only), STREAMS, CLIENT_FLAGS (extra client flags),
-#      THROUGHPUT=0|1, DURATION (default 5s), TP_HASH (set empty to hash during throughput runs).
+#      OPEN_CLOSE=0|1, THROUGHPUT=0|1, DURATION (default 5s), TP_HASH (set empty to hash during throughput runs).
 set -u
 BIN=${1:-"$(dirname "$0")/bin"}
 VERSIONS=${VERSIONS:-"v1.5.16 v1.5.58"}
@@ -90,19 +90,31 @@ for sv in $VERSIONS; do for cv in $VERSIONS; do for proto in 1 2; do for mode in
 	esac
 	start_server "$BIN/smux-peer-$sv" -version "$proto" -mode "$mode" -sessions 1 "${srv_extra[@]}" || { fail=1; continue; }
 	"$BIN/smux-peer-$cv" -role client -connect "$ADDR" -version "$proto" -mode "$mode" -streams "$STREAMS" "${extra[@]}" ${CLIENT_FLAGS:-} \
-		>"$TMP/cli.out" 2>"$TMP/cli.err"
+		>"$TMP/cli.out" 2>"$TMP/cli.err" 9>&-
 	rc=$?
 	wait_server
 	STREAMS_EXPECTED=$STREAMS check "server $sv / client $cv / v$proto / $mode (rc=$rc)" || fail=1
 	[ $rc -eq 0 ] || { fail=1; cat "$TMP/cli.err"; }
 done; done; done; done
 
+# Open and close streams in a row: 4 workers x 500 streams, v1 and v2.
+if [ "${OPEN_CLOSE:-1}" = 1 ]; then
+	for sv in $VERSIONS; do for cv in $VERSIONS; do for proto in 1 2; do
+		start_server "$BIN/smux-peer-$sv" -version "$proto" -mode echo -sessions 1 || { fail=1; continue; }
+		"$BIN/smux-peer-$cv" -role client -connect "$ADDR" -version "$proto" -mode echo -streams 4 -open-close 500 -bytes 100 \
+			>"$TMP/cli.out" 2>"$TMP/cli.err" 9>&-
+		rc=$?
+		wait_server
+		STREAMS_EXPECTED=2000 check "open-close server $sv / client $cv / v$proto (rc=$rc)" || fail=1
+	done; done; done
+fi
+
 if [ "${THROUGHPUT:-1}" = 1 ]; then
 	for v in $VERSIONS; do for n in 1 100; do
 		# -no-hash: SHA-256 would cost more CPU than smux itself.
 		start_server "$BIN/smux-peer-$v" -version 2 -mode discard -stream-buffer 524288 -sessions 1 ${TP_HASH--no-hash} || { fail=1; continue; }
 		"$BIN/smux-peer-$v" -role client -connect "$ADDR" -version 2 -mode discard -streams "$n" \
-			-stream-buffer 524288 -duration "${DURATION:-5s}" ${TP_HASH--no-hash} >"$TMP/cli.out" 2>"$TMP/cli.err"
+			-stream-buffer 524288 -duration "${DURATION:-5s}" ${TP_HASH--no-hash} >"$TMP/cli.out" 2>"$TMP/cli.err" 9>&-
 		rc=$?
 		wait_server
 		STREAMS_EXPECTED=$n check "throughput $v v2 discard, $n stream(s), 512 KiB (rc=$rc)" || fail=1
