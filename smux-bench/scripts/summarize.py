@@ -48,11 +48,14 @@ def main(paths):
         fpo = (sum(r["frames"]) / sum(r["ops"])) if r["frames"] and sum(r["frames"]) > 0 else 0
         bpf = f"{norm / fpo:.3f}" if fpo else "-"
         print(f"{k:45} {med[k]:12.0f} {best[k]:10.0f} {norm:8.3f} {fpo:10.1f} {bpf:>8}")
-    tcp = [k for k in rows if k.startswith("LoopbackTcp")]
     for k in sorted(rows):
         if not k.startswith("EngineThroughput"):
             continue
         base = k.replace("EngineThroughput", "CopyBaseline")
+        streams = k.rsplit("streams=", 1)[-1]
+        # TCP writing from as many distinct buffers as there are streams, else any TCP row
+        tcp = [t for t in rows if t.startswith("LoopbackTcp") and t.endswith(f"sources={streams}")]
+        tcp = tcp or [t for t in rows if t.startswith("LoopbackTcp")]
         line = f"{k:45}"
         if base in rows:
             line += f"  engine/copy median {med[k] / med[base]:.2f} best {best[k] / best[base]:.2f}"
