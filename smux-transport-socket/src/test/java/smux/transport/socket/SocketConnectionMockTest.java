@@ -212,8 +212,10 @@ class SocketConnectionMockTest {
         m.feedEof();
 
         Await.until("the session to close", PROMPTLY, session::isClosed);
-        String why = session.closeCause().orElseThrow().getMessage();
-        assertTrue(why.contains("the peer closed the connection in the middle of a frame"), why);
+        smux.api.SessionClosedException cause = session.closeCause().orElseThrow();
+        assertTrue(cause.getMessage().contains("in the middle of a frame"), cause.getMessage());
+        smux.api.ProtocolException pe = assertInstanceOf(smux.api.ProtocolException.class, cause.getCause());
+        assertEquals(smux.api.ProtocolException.Violation.TRUNCATED_FRAME, pe.violation());
     }
 
     @Test
