@@ -73,6 +73,22 @@ final class Faults {
         }
     }
 
+    /**
+     * Watches {@code invariant} for {@code millis} (bounded polling, every 5 ms). @return true if it held the
+     * whole time, false as soon as it did not
+     */
+    static boolean holdsFor(long millis, java.util.function.BooleanSupplier invariant) {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (invariant.getAsBoolean()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return true;
+            }
+            LockSupport.parkNanos(Math.min(left, 5_000_000));
+        }
+        return false;
+    }
+
     /** Daemon threads named {@code prefix-N}, so nothing a test starts keeps the JVM up or looks like smux's. */
     static ExecutorService pool(String prefix, int threads) {
         AtomicInteger n = new AtomicInteger();
