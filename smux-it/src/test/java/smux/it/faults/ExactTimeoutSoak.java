@@ -41,7 +41,7 @@ class ExactTimeoutSoak {
         for (int i = 0; i < configurations.length; i++) {
             int share = total / configurations.length + (i < total % configurations.length ? 1 : 0);
             StallTrials.Tally tally = new StallTrials(toxiproxy, configurations[i][0], Integer.parseInt(configurations[i][1]))
-                    .run(share, seed + i);
+                    .progressEvery(250).run(share, seed + i);
             report(report, "SOAK " + tally);
             sum.add(tally);
             toxiproxy.deleteAllProxies();

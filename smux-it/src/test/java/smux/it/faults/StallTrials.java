@@ -21,7 +21,8 @@ import smux.it.toxi.ToxiproxyBackend;
  * Randomized partial-write stall trials: the engine behind {@link ExactTimeoutFaultTest} (a few hundred
  * trials per configuration) and {@link ExactTimeoutSoak} (thousands).
  *
- * <p>One session pair runs through a Toxiproxy proxy for the whole run. Its client→server direction carries a
+ * <p>One session pair runs through a Toxiproxy proxy for the whole run (version 1: a new one every
+ * {@value #V1_TRIALS_PER_CONNECTION} trials). Its client→server direction carries a
  * {@code bandwidth} toxic ("shaper", {@value #SHAPER_KBPS} KB/s) so that writes take long enough to be caught
  * in progress. The server application reads {@value #STREAMS} streams continuously ({@link StreamLog}). Each
  * trial:
@@ -56,6 +57,11 @@ final class StallTrials {
      * connection absorbs during a stall (so the message sizes a trial needs, and its time) small.
      */
     static final int V1_SEND_BUFFER = 64 * 1024;
+    /**
+     * Version 1 trials move to a new connection this often: the kernel grows the proxy's receive buffer as a
+     * connection carries more, and what it absorbs during a stall would soon exceed the message sizes.
+     */
+    static final int V1_TRIALS_PER_CONNECTION = 20;
     private static final long WAIT_MILLIS = 15_000;
 
     /** The outcome of a run. */
@@ -127,16 +133,26 @@ final class StallTrials {
     private final String transport;
     private final int version;
 
+    private int progressEvery;
+    private long startedNanos;
+
     StallTrials(ToxiproxyBackend toxiproxy, String transport, int version) {
         this.toxiproxy = toxiproxy;
         this.transport = transport;
         this.version = version;
     }
 
+    /** Prints the running figures every {@code trials} trials (for long runs). */
+    StallTrials progressEvery(int trials) {
+        this.progressEvery = trials;
+        return this;
+    }
+
     /** Runs {@code trials} trials from {@code seed}; returns the tally (with the first anomaly, if any). */
     Tally run(int trials, long seed) throws Exception {
         Tally tally = new Tally(transport + " v" + version);
         long started = System.nanoTime();
+        startedNanos = started;
         SmuxConfig.Builder config = SmuxConfig.builder().transport(transport).version(version);
         if (version == 2) {
             config.streamWindow(V2_WINDOW);
@@ -145,8 +161,26 @@ final class StallTrials {
         }
         SmuxConfig built = config.build();
         ExecutorService writers = Faults.pool("fault-writer", STREAMS);
+        SplittableRandom random = new SplittableRandom(seed);
+        byte[][] messages = new byte[STREAMS][maxSize()];
+        int perPair = version == 2 ? Integer.MAX_VALUE : V1_TRIALS_PER_CONNECTION;
+        try {
+            for (int done = 0; done < trials && tally.anomaly == null; done += perPair) {
+                runOnOnePair(built, Math.min(perPair, trials - done), done, random, messages, writers, tally);
+            }
+        } finally {
+            writers.shutdownNow();
+            tally.nanos = System.nanoTime() - started;
+        }
+        return tally;
+    }
+
+    /** Runs {@code trials} trials on one new session pair, then checks the sessions' counters against the writes'. */
+    private void runOnOnePair(SmuxConfig config, int trials, int firstIndex, SplittableRandom random, byte[][] messages,
+                              ExecutorService writers, Tally tally) throws Exception {
+        long committedBefore = tally.bytesCommitted + tally.bytesRetried;
         try (ProxiedPair pair = ProxiedPair.create(toxiproxy, "stall-" + transport + "-v" + version)
-                .connect(built, built, version == 1 ? V1_SEND_BUFFER : 0)) {
+                .connect(config, config, version == 1 ? V1_SEND_BUFFER : 0)) {
             pair.proxy.toxics().bandwidth("shaper", ToxicDirection.UPSTREAM, SHAPER_KBPS);
             SmuxStream[] streams = new SmuxStream[STREAMS];
             StreamLog[] logs = new StreamLog[STREAMS];
@@ -157,10 +191,12 @@ final class StallTrials {
                     throw new AssertionError("accepted stream " + logs[i].stream().id() + ", opened " + streams[i].id());
                 }
             }
-            SplittableRandom random = new SplittableRandom(seed);
-            byte[][] messages = new byte[STREAMS][maxSize()];
             for (int t = 0; t < trials && tally.anomaly == null; t++) {
-                trial(t, random, pair, streams, logs, messages, writers, tally);
+                trial(firstIndex + t, random, pair, streams, logs, messages, writers, tally);
+                if (progressEvery > 0 && tally.trials % progressEvery == 0) {
+                    System.out.printf("[stall trials] %s: %s after %.0f s%n", tally.name, tally.headline(),
+                            (System.nanoTime() - startedNanos) / 1e9);
+                }
             }
             if (tally.anomaly == null) {
                 long sent = pair.client.stats().bytesSent();
@@ -169,20 +205,16 @@ final class StallTrials {
                 for (StreamLog log : logs) {
                     logged += log.total();
                 }
-                long expected = tally.bytesCommitted + tally.bytesRetried;
+                long expected = tally.bytesCommitted + tally.bytesRetried - committedBefore;
                 if (sent != expected || received != expected || logged != expected) {
-                    tally.anomaly = "end of run: the writes reported " + expected + " committed bytes, the client session"
-                            + " counted " + sent + " sent, the server session " + received + " received, the server"
-                            + " application read " + logged;
+                    tally.anomaly = "after trial " + (firstIndex + trials - 1) + ": the writes on this connection reported "
+                            + expected + " committed bytes, the client session counted " + sent + " sent, the server"
+                            + " session " + received + " received, the server application read " + logged;
                     tally.bytesLost += Math.max(0, expected - logged);
                     tally.bytesDuplicated += Math.max(0, logged - expected);
                 }
             }
-        } finally {
-            writers.shutdownNow();
-            tally.nanos = System.nanoTime() - started;
         }
-        return tally;
     }
 
     private int maxSize() {
