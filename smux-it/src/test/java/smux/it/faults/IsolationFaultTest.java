@@ -111,14 +111,19 @@ class IsolationFaultTest {
         SmuxConfig config = SmuxConfig.builder().transport("socket").version(1).maxSessionBuffer(budget).build();
         try (ProxiedPair pair = ProxiedPair.open(toxiproxy, "isolation-v1", config)) {
             Pattern pattern = new Pattern(13);
+            // Both streams exist on both sides before any data moves: in version 1 even the other stream's
+            // SYN would otherwise wait behind the flood.
             SmuxStream a = pair.server.openStream();
+            SmuxStream b = pair.server.openStream();
+            SmuxStream first = pair.client.acceptStream(Duration.ofSeconds(10));
+            SmuxStream second = pair.client.acceptStream(Duration.ofSeconds(10));
+            SmuxStream unread = first.id() == a.id() ? first : second;
+            SmuxStream other = unread == first ? second : first;
             Pattern.Sender flood = pattern.new Sender(a, -1, false, 3, 64 * 1024);
             pool.execute(flood);
-            SmuxStream unread = pair.client.acceptStream(Duration.ofSeconds(10));
-            SmuxStream b = pair.server.openStream();
             Pattern.Sender sender = pattern.new Sender(b, TRANSFER, true, 4, 64 * 1024);
             pool.execute(sender);
-            Pattern.Receiver receiver = pattern.new Receiver(pair.client.acceptStream(Duration.ofSeconds(10))).start();
+            Pattern.Receiver receiver = pattern.new Receiver(other).start();
 
             Await.until(Duration.ofSeconds(10), () -> unread.available() >= budget - 64 * 1024,
                     () -> "the unread stream never filled the budget: " + unread.available());

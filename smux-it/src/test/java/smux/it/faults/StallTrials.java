@@ -126,7 +126,7 @@ final class StallTrials {
     private record Job(int stream, byte[] message, int size, int deadlineMillis) {
     }
 
-    private record Outcome(int committed, boolean timedOut, int position, long returnedAt, String error) {
+    private record Outcome(int committed, boolean timedOut, int position, long startedAt, long returnedAt, String error) {
     }
 
     private final ToxiproxyBackend toxiproxy;
@@ -301,7 +301,7 @@ final class StallTrials {
                 return;
             }
             if (o.timedOut) {
-                long late = TimeUnit.NANOSECONDS.toMillis(o.returnedAt - t0) - job.deadlineMillis;
+                long late = TimeUnit.NANOSECONDS.toMillis(o.returnedAt - o.startedAt) - job.deadlineMillis;
                 tally.maxLateMillis = Math.max(tally.maxLateMillis, late);
                 if (o.committed == 0) {
                     tally.timedOutNothing++;
@@ -402,31 +402,31 @@ final class StallTrials {
 
     private static Outcome write(SmuxStream stream, Job job) {
         ByteBuffer src = ByteBuffer.wrap(job.message, 0, job.size);
+        long started = System.nanoTime();
         try {
             stream.setWriteTimeout(Duration.ofMillis(job.deadlineMillis));
+            started = System.nanoTime();
             int n = stream.write(src);
-            if (n != job.size) {
-                return new Outcome(n, false, src.position(), System.nanoTime(),
-                        "write returned " + n + " for a buffer of " + job.size);
-            }
-            return new Outcome(n, false, src.position(), System.nanoTime(), null);
+            String error = n == job.size ? null : "write returned " + n + " for a buffer of " + job.size;
+            return new Outcome(n, false, src.position(), started, System.nanoTime(), error);
         } catch (SocketTimeoutException e) {
-            return new Outcome(e.bytesTransferred, true, src.position(), System.nanoTime(), null);
+            return new Outcome(e.bytesTransferred, true, src.position(), started, System.nanoTime(), null);
         } catch (IOException | RuntimeException e) {
-            return new Outcome(-1, false, src.position(), System.nanoTime(), "write failed: " + e);
+            return new Outcome(-1, false, src.position(), started, System.nanoTime(), "write failed: " + e);
         }
     }
 
     private static Outcome retry(SmuxStream stream, Job job, int from) {
         ByteBuffer src = ByteBuffer.wrap(job.message, from, job.size - from);
+        long started = System.nanoTime();
         try {
             stream.setWriteTimeout(Duration.ofMillis(WAIT_MILLIS));
             int n = stream.write(src);
             String error = n == job.size - from && src.position() == job.size ? null
                     : "retry returned " + n + ", buffer at " + src.position() + " of " + job.size;
-            return new Outcome(n, false, src.position(), System.nanoTime(), error);
+            return new Outcome(n, false, src.position(), started, System.nanoTime(), error);
         } catch (IOException | RuntimeException e) {
-            return new Outcome(-1, false, src.position(), System.nanoTime(), "retry failed: " + e);
+            return new Outcome(-1, false, src.position(), started, System.nanoTime(), "retry failed: " + e);
         }
     }
 
