@@ -31,7 +31,7 @@ class LatencyFaultTest {
     static final int STREAMS = 100;
     static final long LATENCY_MILLIS = 50;
     static final long JITTER_MILLIS = 10;
-    static final int WINDOW = 64 * 1024;
+    static final int WINDOW = 32 * 1024;
     static final long PER_STREAM = SmuxConfig.INITIAL_PEER_WINDOW + 8L * WINDOW;
 
     @ParameterizedTest(name = "{0} v2")
