@@ -1,0 +1,512 @@
+package smux.cli.bench;
+
+import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import smux.api.SmuxConfig;
+
+/**
+ * The bench run: sections in a fixed order, each case on fresh connections that it closes
+ * before the next starts (a lingering thread is reported, not ignored). Prints a readable report
+ * as it goes, or one JSON line at the end.
+ */
+public final class Bench {
+    /** The parts of a run. */
+    public enum Section {
+        THROUGHPUT, RTT, IDLE, SESSIONS;
+
+        /**
+         * @param name a section name, any case
+         * @return the section
+         * @throws IllegalArgumentException if there is no such section
+         */
+        public static Section parse(String name) {
+            for (Section s : values()) {
+                if (s.name().equalsIgnoreCase(name)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("--sections: no section '" + name + "' (throughput, rtt, idle, sessions)");
+        }
+    }
+
+    /**
+     * What to run.
+     *
+     * @param config the session settings every case starts from (transport and stream limits are set per case)
+     * @param transports the transports to measure
+     * @param streams the stream counts of the throughput cases
+     * @param seconds measured seconds per case
+     * @param sections the sections to run
+     * @param idleStreams streams of the heap-per-idle-stream section
+     * @param sessions session pairs of the NIO section
+     * @param peer a remote discard smux server, or null for loopback
+     * @param rawPeer a remote discard TCP server, or null
+     * @param json whether to print one JSON line instead of the report
+     */
+    public record Plan(SmuxConfig config, List<String> transports, List<Integer> streams, double seconds,
+                       Set<Section> sections, int idleStreams, int sessions, InetSocketAddress peer,
+                       InetSocketAddress rawPeer, boolean json) {
+    }
+
+    /** Ratio targets of the issue. */
+    static final double ONE_STREAM_TARGET = 0.70;
+    static final double MANY_STREAMS_TARGET = 0.60;
+    static final int MANY_STREAMS = 1000;
+    static final long IDLE_STREAM_TARGET = 2048;
+    static final int SESSIONS_TARGET = 1000;
+
+    private final Plan plan;
+    private final PrintStream out = System.out;
+    private final Duration measure;
+    private final Duration ramp;
+    private final List<String> leaks = new ArrayList<>();
+    private final List<Object[]> throughput = new ArrayList<>(); // {streams, transport, MB/s or NaN, error}
+    private final List<RoundTrip.Result> rtts = new ArrayList<>();
+    private final List<IdleStreams.Result> idles = new ArrayList<>();
+    private NioSessions.Result nio;
+    private String nioError;
+    private boolean failed;
+
+    /**
+     * @param plan what to run
+     */
+    public Bench(Plan plan) {
+        this.plan = plan;
+        this.measure = Duration.ofMillis(Math.round(plan.seconds() * 1000));
+        this.ramp = Duration.ofMillis(Math.round(Math.min(1.0, Math.max(0.3, plan.seconds() / 3)) * 1000));
+    }
+
+    /**
+     * Runs the plan and prints the results.
+     *
+     * @return true if every case ran without error (targets missed are not errors)
+     * @throws Exception if the run could not start
+     */
+    public boolean run() throws Exception {
+        long started = System.nanoTime();
+        SmuxConfig sample = plan.config();
+        say("smux bench: version %d, window %s, frame %d, staging %s, keepalive %s; %s s measured per case after %s s ramp-up%n",
+                sample.version(), size(sample.streamWindow()), sample.maxFrameSize(), size(sample.stagingBufferSize()),
+                sample.keepAliveEnabled() ? sample.keepAliveInterval().toSeconds() + " s" : "off",
+                num(plan.seconds()), num(ramp.toMillis() / 1000.0));
+        say("machine: %d CPUs, load average %.2f, Java %s, %s, max heap %s%n", Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), System.getProperty("java.version"),
+                gcNames(), size(Runtime.getRuntime().maxMemory()));
+        if (plan.peer() != null) {
+            remoteThroughput();
+        } else {
+            if (plan.sections().contains(Section.THROUGHPUT) || plan.sections().contains(Section.RTT)) {
+                warmUp();
+            }
+            if (plan.sections().contains(Section.THROUGHPUT)) {
+                loopbackThroughput();
+            }
+            if (plan.sections().contains(Section.RTT)) {
+                roundTrips();
+            }
+            if (plan.sections().contains(Section.IDLE)) {
+                idleStreams();
+            }
+            if (plan.sections().contains(Section.SESSIONS)) {
+                nioSessions();
+            }
+        }
+        double elapsed = (System.nanoTime() - started) / 1e9;
+        Json.Obj targets = targets();
+        if (plan.json()) {
+            out.println(report(sample, targets, elapsed));
+            out.flush();
+        } else {
+            say("%nelapsed %.0f s%n", elapsed);
+        }
+        return !failed && leaks.isEmpty();
+    }
+
+    // ------------------------------------------------------------------ sections
+
+    private void warmUp() {
+        Duration w = Duration.ofMillis(Math.max(ramp.toMillis(), Math.min(2000, measure.toMillis() / 2)));
+        say("%nwarm-up: %s s each of raw TCP and %s, 1 stream (not reported)%n", num(w.toMillis() / 1000.0),
+                String.join(", ", plan.transports()));
+        runQuietly("warm-up raw", () -> Load.Raw.loopback(1), w);
+        for (String t : plan.transports()) {
+            runQuietly("warm-up " + t, () -> Load.Mux.loopback(config(t, 1), 1), w);
+        }
+    }
+
+    private interface Opener {
+        Load open() throws Exception;
+    }
+
+    private void runQuietly(String label, Opener opener, Duration d) {
+        try (Load load = opener.open()) {
+            Load.sleep(d);
+        } catch (Exception e) {
+            say("  %s failed: %s%n", label, e);
+        }
+        settle(label);
+    }
+
+    private void loopbackThroughput() {
+        say("%nthroughput over loopback: writers send 128 KiB buffers, readers drain; raw TCP uses one connection per stream%n");
+        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP");
+        for (int n : plan.streams()) {
+            double raw = Double.NaN;
+            int fit = Heap.connectionsThatFit(n);
+            if (fit < n) {
+                record(n, "raw", Double.NaN, "the file descriptor limit (" + Heap.maxFileDescriptors() + ") is too low for "
+                        + n + " loopback connections; raise ulimit -n");
+            } else {
+                raw = measureLoad(n, "raw", () -> Load.Raw.loopback(n));
+            }
+            for (String t : plan.transports()) {
+                double mbps = measureLoad(n, t, () -> Load.Mux.loopback(config(t, n), n));
+                printRatio(mbps, raw);
+            }
+        }
+    }
+
+    private void remoteThroughput() {
+        say("%nthroughput to %s: smux client writes 128 KiB buffers on N streams of one session%s%n", plan.peer(),
+                plan.rawPeer() == null ? " (no raw TCP baseline: add --raw-peer)" : "; raw TCP to " + plan.rawPeer() + " with N connections");
+        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP");
+        Duration w = Duration.ofMillis(Math.max(ramp.toMillis(), Math.min(2000, measure.toMillis() / 2)));
+        for (String t : plan.transports()) {
+            runQuietly("warm-up " + t, () -> Load.Mux.remote(config(t, 1), plan.peer(), 1), w);
+        }
+        for (int n : plan.streams()) {
+            double raw = Double.NaN;
+            if (plan.rawPeer() != null) {
+                raw = measureLoad(n, "raw", () -> Load.Raw.remote(plan.rawPeer(), n));
+            }
+            for (String t : plan.transports()) {
+                double mbps = measureLoad(n, t, () -> Load.Mux.remote(config(t, n), plan.peer(), n));
+                printRatio(mbps, raw);
+            }
+        }
+    }
+
+    private double measureLoad(int n, String transport, Opener opener) {
+        String label = transport + " " + n + (n == 1 ? " stream" : " streams");
+        double mbps = Double.NaN;
+        String error = null;
+        try (Load load = opener.open()) {
+            Load.sleep(ramp);
+            long b0 = load.bytes();
+            long t0 = System.nanoTime();
+            Load.sleep(measure);
+            long b1 = load.bytes();
+            long t1 = System.nanoTime();
+            mbps = (b1 - b0) * 1e3 / (t1 - t0);
+            Throwable f = load.failure();
+            if (f != null) {
+                error = f.toString();
+            }
+        } catch (Exception e) {
+            error = e.toString();
+        }
+        settle(label);
+        record(n, transport, mbps, error);
+        say("  %7d  %-9s %10s", n, transport.equals("raw") ? "raw TCP" : transport, Double.isNaN(mbps) ? "-" : String.format(Locale.ROOT, "%.1f", mbps));
+        if (error != null) {
+            say("  FAILED: %s", error);
+        }
+        if (transport.equals("raw")) {
+            say("%n");
+        }
+        return mbps;
+    }
+
+    private void printRatio(double mbps, double raw) {
+        say("  %s%n", Double.isNaN(raw) || Double.isNaN(mbps) ? "" : String.format(Locale.ROOT, "%.2f", mbps / raw));
+    }
+
+    private void record(int n, String transport, double mbps, String error) {
+        throughput.add(new Object[] {n, transport, mbps, error});
+        if (error != null) {
+            failed = true;
+        }
+    }
+
+    private void roundTrips() {
+        say("%nround trip: 64-byte request and response, one at a time, on one stream (raw TCP: one connection)%n");
+        say("  %-9s %10s %10s %10s %10s%n", "transport", "p50 us", "p99 us", "p50 ratio", "p99 ratio");
+        rtt("raw", () -> RoundTrip.raw(ramp, measure));
+        for (String t : plan.transports()) {
+            rtt(t, () -> RoundTrip.smux(config(t, 1), ramp, measure));
+        }
+    }
+
+    private interface RttCase {
+        RoundTrip.Result run() throws Exception;
+    }
+
+    private void rtt(String transport, RttCase c) {
+        RoundTrip.Result r;
+        try {
+            r = c.run();
+        } catch (Exception e) {
+            r = new RoundTrip.Result(transport, 0, Double.NaN, Double.NaN, Double.NaN, e.toString());
+        }
+        settle("round trip " + transport);
+        rtts.add(r);
+        if (r.error() != null) {
+            failed = true;
+        }
+        RoundTrip.Result raw = rtts.get(0).transport().equals("raw") ? rtts.get(0) : null;
+        String ratios = raw == null || r == raw ? ""
+                : String.format(Locale.ROOT, "%10.2f %10.2f", r.p50Micros() / raw.p50Micros(), r.p99Micros() / raw.p99Micros());
+        say("  %-9s %10.1f %10.1f %s%s%n", transport.equals("raw") ? "raw TCP" : transport, r.p50Micros(), r.p99Micros(), ratios,
+                r.error() == null ? "" : "  FAILED: " + r.error());
+    }
+
+    private void idleStreams() {
+        say("%nheap per idle stream: %,d streams opened and accepted on one session pair (both ends in this process)%n",
+                plan.idleStreams());
+        for (String t : plan.transports()) {
+            IdleStreams.Result r;
+            try {
+                r = IdleStreams.run(config(t, plan.idleStreams()), plan.idleStreams());
+            } catch (Exception e) {
+                r = new IdleStreams.Result(t, plan.idleStreams(), 0, 0, Double.NaN, e.toString());
+            }
+            settle("idle streams " + t);
+            idles.add(r);
+            if (r.error() != null) {
+                failed = true;
+            }
+            say("  %-9s %,.0f bytes per stream, both ends (%,.0f per end)%s%n", t, r.bytesPerStream(), r.bytesPerStreamEnd(),
+                    r.error() == null ? "" : "  FAILED: " + r.error());
+        }
+    }
+
+    private void nioSessions() {
+        if (!plan.transports().contains("nio")) {
+            say("%none NIO loop holding many sessions: skipped (the nio transport is not in this run)%n");
+            return;
+        }
+        say("%none NIO loop: %,d loopback session pairs on the nio transport (%,d sessions, %,d sockets; fd limit %d)%n",
+                plan.sessions(), 2 * plan.sessions(), 2 * plan.sessions(), Heap.maxFileDescriptors());
+        try {
+            nio = NioSessions.run(config("nio", 1), plan.sessions());
+        } catch (Exception e) {
+            nioError = e.toString();
+            failed = true;
+        }
+        settle("nio sessions");
+        if (nio == null) {
+            say("  FAILED: %s%n", nioError);
+            return;
+        }
+        if (nio.error() != null) {
+            failed = true;
+        }
+        if (nio.pairs() < nio.asked()) {
+            say("  only %,d pairs fit under the file descriptor limit %d (raise ulimit -n)%n", nio.pairs(), nio.fdLimit());
+        }
+        say("  %,d of %,d pairs echoed %d bytes; smux threads while all were open: %d %s; %,.0f bytes of heap per session%s%n",
+                nio.worked(), nio.pairs(), NioSessions.PAYLOAD, nio.smuxThreads().size(), nio.smuxThreads(),
+                nio.bytesPerSession(), nio.error() == null ? "" : "  FAILED: " + nio.error());
+    }
+
+    // ------------------------------------------------------------------ targets and report
+
+    private Json.Obj targets() {
+        Json.Obj one = Json.obj();
+        Json.Obj many = Json.obj();
+        Json.Obj idle = Json.obj();
+        boolean anyThroughputTarget = false;
+        for (String t : plan.transports()) {
+            double r1 = ratio(1, t);
+            double rN = ratio(MANY_STREAMS, t);
+            one.put(t, Double.isNaN(r1) ? null : r1 >= ONE_STREAM_TARGET);
+            many.put(t, Double.isNaN(rN) ? null : rN >= MANY_STREAMS_TARGET);
+            anyThroughputTarget |= !Double.isNaN(r1) || !Double.isNaN(rN);
+        }
+        for (IdleStreams.Result r : idles) {
+            idle.put(r.transport(), Double.isNaN(r.bytesPerStream()) ? null : r.bytesPerStream() <= IDLE_STREAM_TARGET);
+        }
+        Boolean sessions = nio == null ? null
+                : nio.pairs() >= SESSIONS_TARGET && nio.worked() == nio.pairs() && nio.smuxThreads().size() == 1 && nio.error() == null;
+        Json.Obj t = Json.obj()
+                .put("one_stream_ratio_at_least_0_70", one)
+                .put("thousand_streams_ratio_at_least_0_60", many)
+                .put("idle_stream_heap_at_most_2048_bytes", idle)
+                .put("one_nio_loop_holds_1000_sessions", sessions);
+        if (!plan.json() && (anyThroughputTarget || !idles.isEmpty() || nio != null)) {
+            say("%ntargets%n");
+            if (anyThroughputTarget) {
+                sayTarget("1 stream >= 70% of raw TCP", 1, ONE_STREAM_TARGET);
+                sayTarget("1,000 streams >= 60% of raw TCP", MANY_STREAMS, MANY_STREAMS_TARGET);
+            }
+            for (IdleStreams.Result r : idles) {
+                say("  %-34s %-9s %,6.0f B   %s%n", "idle stream <= 2 KiB of heap", r.transport(), r.bytesPerStream(),
+                        verdict(Double.isNaN(r.bytesPerStream()) ? null : r.bytesPerStream() <= IDLE_STREAM_TARGET));
+            }
+            if (nio != null) {
+                say("  %-34s %-9s %,d/%,d  %s%n", "one NIO loop holds 1,000 sessions", "nio", nio.worked(), nio.pairs(), verdict(sessions));
+            }
+        }
+        return t;
+    }
+
+    private void sayTarget(String what, int n, double target) {
+        for (String t : plan.transports()) {
+            double r = ratio(n, t);
+            say("  %-34s %-9s %6s     %s%n", what, t, Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2f", r),
+                    verdict(Double.isNaN(r) ? null : r >= target));
+        }
+    }
+
+    private static String verdict(Boolean met) {
+        return met == null ? "not measured" : met ? "met" : "NOT MET";
+    }
+
+    private double mbps(int n, String transport) {
+        for (Object[] c : throughput) {
+            if ((int) c[0] == n && c[1].equals(transport)) {
+                return (double) c[2];
+            }
+        }
+        return Double.NaN;
+    }
+
+    private double ratio(int n, String transport) {
+        return mbps(n, transport) / mbps(n, "raw");
+    }
+
+    private String report(SmuxConfig c, Json.Obj targets, double elapsed) {
+        Json.Obj config = Json.obj()
+                .put("version", c.version())
+                .put("window", c.streamWindow())
+                .put("frame", c.maxFrameSize())
+                .put("staging", c.stagingBufferSize())
+                .put("keepalive_s", c.keepAliveEnabled() ? c.keepAliveInterval().toSeconds() : 0)
+                .put("duration_s", plan.seconds())
+                .put("ramp_s", ramp.toMillis() / 1000.0)
+                .put("write_size", Load.WRITE_SIZE)
+                .put("streams", new ArrayList<Object>(plan.streams()))
+                .put("transports", new ArrayList<Object>(plan.transports()))
+                .put("peer", plan.peer() == null ? null : plan.peer().toString())
+                .put("raw_peer", plan.rawPeer() == null ? null : plan.rawPeer().toString());
+        Json.Obj machine = Json.obj()
+                .put("cpus", Runtime.getRuntime().availableProcessors())
+                .put("java", System.getProperty("java.version"))
+                .put("vm", System.getProperty("java.vm.name"))
+                .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"))
+                .put("gc", gcNames())
+                .put("max_heap", Runtime.getRuntime().maxMemory())
+                .put("load_average", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
+                .put("fd_limit", Heap.maxFileDescriptors());
+        List<Object> tp = Json.list();
+        for (Object[] r : throughput) {
+            int n = (int) r[0];
+            String t = (String) r[1];
+            double mbps = (double) r[2];
+            tp.add(Json.obj().put("streams", n).put("transport", t).put("mb_per_s", mbps)
+                    .put("ratio", t.equals("raw") ? null : ratio(n, t)).put("error", r[3]));
+        }
+        List<Object> rt = Json.list();
+        RoundTrip.Result raw = rtts.isEmpty() || !rtts.get(0).transport().equals("raw") ? null : rtts.get(0);
+        for (RoundTrip.Result r : rtts) {
+            boolean isRaw = r == raw;
+            rt.add(Json.obj().put("transport", r.transport()).put("count", r.count()).put("p50_us", r.p50Micros())
+                    .put("p99_us", r.p99Micros()).put("mean_us", r.meanMicros())
+                    .put("p50_ratio", isRaw || raw == null ? null : r.p50Micros() / raw.p50Micros())
+                    .put("p99_ratio", isRaw || raw == null ? null : r.p99Micros() / raw.p99Micros())
+                    .put("error", r.error()));
+        }
+        List<Object> id = Json.list();
+        for (IdleStreams.Result r : idles) {
+            id.add(Json.obj().put("transport", r.transport()).put("streams", r.streams())
+                    .put("bytes_per_stream", r.bytesPerStream()).put("bytes_per_stream_end", r.bytesPerStreamEnd())
+                    .put("heap_before", r.heapBefore()).put("heap_after", r.heapAfter()).put("error", r.error()));
+        }
+        Object ns = null;
+        if (nio != null) {
+            ns = Json.obj().put("asked", nio.asked()).put("pairs", nio.pairs()).put("sessions", 2 * nio.pairs())
+                    .put("worked", nio.worked()).put("smux_threads", nio.smuxThreads().size())
+                    .put("thread_names", new ArrayList<Object>(nio.smuxThreads()))
+                    .put("bytes_per_session", nio.bytesPerSession()).put("heap_before", nio.heapBefore())
+                    .put("heap_after", nio.heapAfter()).put("fd_limit", nio.fdLimit()).put("error", nio.error());
+        } else if (nioError != null) {
+            ns = Json.obj().put("error", nioError);
+        }
+        return Json.obj()
+                .put("bench", "smux")
+                .put("config", config)
+                .put("machine", machine)
+                .put("throughput", tp)
+                .put("rtt", rt)
+                .put("idle_streams", id)
+                .put("nio_sessions", ns)
+                .put("targets", targets)
+                .put("leaked_threads", new ArrayList<Object>(leaks))
+                .put("ok", !failed && leaks.isEmpty())
+                .put("elapsed_s", elapsed)
+                .toString();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** The settings of one case: the plan's, the transport forced, room for {@code streams}. */
+    private SmuxConfig config(String transport, int streams) {
+        SmuxConfig base = plan.config();
+        SmuxConfig.Builder b = base.toBuilder().transport(transport);
+        int room = streams + 16;
+        if (room > base.maxStreams()) {
+            b.maxStreams(room).acceptBacklog(Math.max(base.acceptBacklog(), room));
+            if (base.version() == 2) {
+                // the budget reserves max(window, 256 KiB) per stream; give every stream its share
+                b.maxSessionBuffer((long) room * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW));
+            }
+        }
+        return b.build();
+    }
+
+    /** After a case: every thread it started must be gone. */
+    private void settle(String label) {
+        List<String> left = Workers.lingering(5_000);
+        if (!left.isEmpty()) {
+            String msg = label + ": " + left.size() + " threads outlived the case, e.g. " + left.get(0);
+            leaks.add(msg);
+            System.err.println("smux bench: " + msg);
+        }
+    }
+
+    private void say(String format, Object... args) {
+        if (!plan.json()) {
+            out.printf(Locale.ROOT, format, args);
+            out.flush();
+        }
+    }
+
+    private static String gcNames() {
+        List<String> names = new ArrayList<>();
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            names.add(gc.getName());
+        }
+        return String.join("/", names);
+    }
+
+    static String size(long bytes) {
+        if (bytes >= (1 << 20) && bytes % (1 << 20) == 0) {
+            return (bytes >> 20) + " MiB";
+        }
+        if (bytes >= 1024 && bytes % 1024 == 0) {
+            return (bytes >> 10) + " KiB";
+        }
+        return bytes + " B";
+    }
+
+    private static String num(double d) {
+        return d == Math.rint(d) ? String.valueOf((long) d) : String.format(Locale.ROOT, "%.2f", d);
+    }
+}
