@@ -67,7 +67,7 @@ public final class Bench {
     private final Duration measure;
     private final Duration ramp;
     private final List<String> leaks = new ArrayList<>();
-    private final List<Object[]> throughput = new ArrayList<>(); // {streams, transport, MB/s or NaN, error}
+    private final List<Row> throughput = new ArrayList<>();
     private final List<RoundTrip.Result> rtts = new ArrayList<>();
     private final List<IdleStreams.Result> idles = new ArrayList<>();
     private NioSessions.Result nio;
@@ -92,7 +92,7 @@ public final class Bench {
     public boolean run() throws Exception {
         long started = System.nanoTime();
         SmuxConfig sample = plan.config();
-        say("smux bench: version %d, window %s, frame %d, staging %s, keepalive %s; %s s measured per case after %s s ramp-up%n",
+        say("smux bench: version %d, window %s, frame %d, staging %s, keepalive %s; %s s measured per case after %s s warm-up%n",
                 sample.version(), size(sample.streamWindow()), sample.maxFrameSize(), size(sample.stagingBufferSize()),
                 sample.keepAliveEnabled() ? sample.keepAliveInterval().toSeconds() + " s" : "off",
                 num(plan.seconds()), num(ramp.toMillis() / 1000.0));
@@ -102,9 +102,6 @@ public final class Bench {
         if (plan.peer() != null) {
             remoteThroughput();
         } else {
-            if (plan.sections().contains(Section.THROUGHPUT) || plan.sections().contains(Section.RTT)) {
-                warmUp();
-            }
             if (plan.sections().contains(Section.THROUGHPUT)) {
                 loopbackThroughput();
             }
@@ -131,140 +128,217 @@ public final class Bench {
 
     // ------------------------------------------------------------------ sections
 
-    private void warmUp() {
-        Duration w = Duration.ofMillis(Math.max(ramp.toMillis(), Math.min(2000, measure.toMillis() / 2)));
-        say("%nwarm-up: %s s each of raw TCP and %s, 1 stream (not reported)%n", num(w.toMillis() / 1000.0),
-                String.join(", ", plan.transports()));
-        runQuietly("warm-up raw", () -> Load.Raw.loopback(1), w);
-        for (String t : plan.transports()) {
-            runQuietly("warm-up " + t, () -> Load.Mux.loopback(config(t, 1), 1), w);
-        }
+    /** One contender of a comparison: a label and how to open it. */
+    private record Contender<T>(String transport, Opener<T> opener) {
     }
 
-    private interface Opener {
-        Load open() throws Exception;
+    private interface Opener<T> {
+        T open() throws Exception;
     }
 
-    private void runQuietly(String label, Opener opener, Duration d) {
-        try (Load load = opener.open()) {
-            Load.sleep(d);
-        } catch (Exception e) {
-            say("  %s failed: %s%n", label, e);
-        }
-        settle(label);
+    /** A throughput row: MB/s over all measured slices; the ratio's range over the rounds. */
+    record Row(int streams, String transport, double mbps, double ratioMin, double ratioMax, String error) {
     }
 
     private void loopbackThroughput() {
-        say("%nthroughput over loopback: writers send 128 KiB buffers, readers drain; raw TCP uses one connection per stream%n");
-        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP");
+        say("%nthroughput over loopback: writers send 128 KiB buffers, readers drain; raw TCP uses one connection per stream;%n"
+                + "  the contenders stay open and take turns, %d rounds of %s s each%n", rounds(), num(slice().toMillis() / 1000.0));
+        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP (range over rounds)");
+        boolean first = true;
         for (int n : plan.streams()) {
-            double raw = Double.NaN;
-            int fit = Heap.connectionsThatFit(n);
-            if (fit < n) {
-                record(n, "raw", Double.NaN, "the file descriptor limit (" + Heap.maxFileDescriptors() + ") is too low for "
-                        + n + " loopback connections; raise ulimit -n");
+            List<Contender<Load>> cs = new ArrayList<>();
+            if (Heap.connectionsThatFit(n + 64) < n + 64) {
+                record(new Row(n, "raw", Double.NaN, Double.NaN, Double.NaN, "the file descriptor limit ("
+                        + Heap.maxFileDescriptors() + ") is too low for " + n + " loopback connections; raise ulimit -n"));
             } else {
-                raw = measureLoad(n, "raw", () -> Load.Raw.loopback(n));
+                cs.add(new Contender<>("raw", () -> Load.Raw.loopback(n)));
             }
             for (String t : plan.transports()) {
-                double mbps = measureLoad(n, t, () -> Load.Mux.loopback(config(t, n), n));
-                printRatio(mbps, raw);
+                cs.add(new Contender<>(t, () -> Load.Mux.loopback(config(t, n), n)));
             }
+            compare(n, cs, first ? warmUp() : ramp);
+            first = false;
         }
     }
 
     private void remoteThroughput() {
         say("%nthroughput to %s: smux client writes 128 KiB buffers on N streams of one session%s%n", plan.peer(),
                 plan.rawPeer() == null ? " (no raw TCP baseline: add --raw-peer)" : "; raw TCP to " + plan.rawPeer() + " with N connections");
-        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP");
-        Duration w = Duration.ofMillis(Math.max(ramp.toMillis(), Math.min(2000, measure.toMillis() / 2)));
-        for (String t : plan.transports()) {
-            runQuietly("warm-up " + t, () -> Load.Mux.remote(config(t, 1), plan.peer(), 1), w);
-        }
+        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP (range over rounds)");
+        boolean first = true;
         for (int n : plan.streams()) {
-            double raw = Double.NaN;
+            List<Contender<Load>> cs = new ArrayList<>();
             if (plan.rawPeer() != null) {
-                raw = measureLoad(n, "raw", () -> Load.Raw.remote(plan.rawPeer(), n));
+                cs.add(new Contender<>("raw", () -> Load.Raw.remote(plan.rawPeer(), n)));
             }
             for (String t : plan.transports()) {
-                double mbps = measureLoad(n, t, () -> Load.Mux.remote(config(t, n), plan.peer(), n));
-                printRatio(mbps, raw);
+                cs.add(new Contender<>(t, () -> Load.Mux.remote(config(t, n), plan.peer(), n)));
+            }
+            compare(n, cs, first ? warmUp() : ramp);
+            first = false;
+        }
+    }
+
+    /** The first comparison also warms the JIT up. */
+    private Duration warmUp() {
+        return Duration.ofMillis(Math.max(ramp.toMillis(), Math.min(2000, measure.toMillis() / 2)));
+    }
+
+    /** Measured rounds: enough to spread the noise of a shared machine, each slice at least 0.5 s. */
+    private int rounds() {
+        return (int) Math.max(1, Math.min(5, measure.toMillis() / 500));
+    }
+
+    private Duration slice() {
+        return measure.dividedBy(rounds());
+    }
+
+    /** Time a contender runs unmeasured each time it takes its turn. */
+    private Duration settle() {
+        return Duration.ofMillis(Math.min(200, Math.max(50, slice().toMillis() / 5)));
+    }
+
+    /**
+     * Opens every contender, lets each run alone for {@code warm}, then runs the rounds: each
+     * contender in turn (the order rotates) runs alone for a settle time and a measured slice.
+     */
+    private void compare(int n, List<Contender<Load>> cs, Duration warm) {
+        int k = cs.size();
+        Load[] loads = new Load[k];
+        String[] errors = new String[k];
+        long[] bytes = new long[k];
+        long[] nanos = new long[k];
+        double[][] perRound = new double[k][rounds()];
+        try {
+            for (int i = 0; i < k; i++) {
+                try {
+                    loads[i] = cs.get(i).opener().open();
+                } catch (Exception e) {
+                    errors[i] = e.toString();
+                }
+            }
+            for (int i = 0; i < k; i++) {
+                if (loads[i] != null) {
+                    loads[i].setActive(true);
+                    Load.sleep(warm);
+                    loads[i].setActive(false);
+                }
+            }
+            for (int r = 0; r < rounds(); r++) {
+                for (int j = 0; j < k; j++) {
+                    int i = (j + r) % k;
+                    Load load = loads[i];
+                    if (load == null) {
+                        continue;
+                    }
+                    load.setActive(true);
+                    Load.sleep(settle());
+                    long b0 = load.bytes();
+                    long t0 = System.nanoTime();
+                    Load.sleep(slice());
+                    long b1 = load.bytes();
+                    long t1 = System.nanoTime();
+                    load.setActive(false);
+                    bytes[i] += b1 - b0;
+                    nanos[i] += t1 - t0;
+                    perRound[i][r] = (b1 - b0) * 1e3 / (t1 - t0);
+                }
+            }
+        } finally {
+            for (int i = k - 1; i >= 0; i--) {
+                if (loads[i] != null) {
+                    loads[i].close();
+                    Throwable f = loads[i].failure();
+                    if (f != null && errors[i] == null) {
+                        errors[i] = f.toString();
+                    }
+                }
             }
         }
-    }
-
-    private double measureLoad(int n, String transport, Opener opener) {
-        String label = transport + " " + n + (n == 1 ? " stream" : " streams");
-        double mbps = Double.NaN;
-        String error = null;
-        try (Load load = opener.open()) {
-            Load.sleep(ramp);
-            long b0 = load.bytes();
-            long t0 = System.nanoTime();
-            Load.sleep(measure);
-            long b1 = load.bytes();
-            long t1 = System.nanoTime();
-            mbps = (b1 - b0) * 1e3 / (t1 - t0);
-            Throwable f = load.failure();
-            if (f != null) {
-                error = f.toString();
+        settle(n + " streams");
+        int raw = cs.get(0).transport().equals("raw") ? 0 : -1;
+        for (int i = 0; i < k; i++) {
+            double mbps = nanos[i] == 0 ? Double.NaN : bytes[i] * 1e3 / nanos[i];
+            double lo = Double.NaN;
+            double hi = Double.NaN;
+            if (raw >= 0 && i != raw && nanos[raw] > 0 && nanos[i] > 0) {
+                lo = Double.POSITIVE_INFINITY;
+                hi = 0;
+                for (int r = 0; r < rounds(); r++) {
+                    double q = perRound[i][r] / perRound[raw][r];
+                    lo = Math.min(lo, q);
+                    hi = Math.max(hi, q);
+                }
             }
-        } catch (Exception e) {
-            error = e.toString();
+            Row row = new Row(n, cs.get(i).transport(), mbps, lo, hi, errors[i]);
+            record(row);
+            String t = row.transport();
+            double ratio = ratio(n, t);
+            say("  %7d  %-9s %10s  %s%s%n", n, t.equals("raw") ? "raw TCP" : t,
+                    Double.isNaN(mbps) ? "-" : String.format(Locale.ROOT, "%.1f", mbps),
+                    Double.isNaN(ratio) || t.equals("raw") ? "" : String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", ratio, lo, hi),
+                    row.error() == null ? "" : "  FAILED: " + row.error());
         }
-        settle(label);
-        record(n, transport, mbps, error);
-        say("  %7d  %-9s %10s", n, transport.equals("raw") ? "raw TCP" : transport, Double.isNaN(mbps) ? "-" : String.format(Locale.ROOT, "%.1f", mbps));
-        if (error != null) {
-            say("  FAILED: %s", error);
-        }
-        if (transport.equals("raw")) {
-            say("%n");
-        }
-        return mbps;
     }
 
-    private void printRatio(double mbps, double raw) {
-        say("  %s%n", Double.isNaN(raw) || Double.isNaN(mbps) ? "" : String.format(Locale.ROOT, "%.2f", mbps / raw));
-    }
-
-    private void record(int n, String transport, double mbps, String error) {
-        throughput.add(new Object[] {n, transport, mbps, error});
-        if (error != null) {
+    private void record(Row row) {
+        throughput.add(row);
+        if (row.error() != null) {
             failed = true;
         }
     }
 
     private void roundTrips() {
-        say("%nround trip: 64-byte request and response, one at a time, on one stream (raw TCP: one connection)%n");
+        say("%nround trip: 64-byte request and response, one at a time, on one stream (raw TCP: one connection);%n"
+                + "  the contenders stay open and take turns, %d rounds of %s s each%n", rounds(), num(slice().toMillis() / 1000.0));
         say("  %-9s %10s %10s %10s %10s%n", "transport", "p50 us", "p99 us", "p50 ratio", "p99 ratio");
-        rtt("raw", () -> RoundTrip.raw(ramp, measure));
+        List<Contender<RoundTrip>> cs = new ArrayList<>();
+        cs.add(new Contender<>("raw", RoundTrip::raw));
         for (String t : plan.transports()) {
-            rtt(t, () -> RoundTrip.smux(config(t, 1), ramp, measure));
+            cs.add(new Contender<>(t, () -> RoundTrip.smux(config(t, 1))));
         }
-    }
-
-    private interface RttCase {
-        RoundTrip.Result run() throws Exception;
-    }
-
-    private void rtt(String transport, RttCase c) {
-        RoundTrip.Result r;
+        int k = cs.size();
+        RoundTrip[] conns = new RoundTrip[k];
+        String[] errors = new String[k];
         try {
-            r = c.run();
-        } catch (Exception e) {
-            r = new RoundTrip.Result(transport, 0, Double.NaN, Double.NaN, Double.NaN, e.toString());
+            for (int i = 0; i < k; i++) {
+                try {
+                    conns[i] = cs.get(i).opener().open();
+                    conns[i].measure(ramp, Duration.ZERO);
+                } catch (Exception e) {
+                    errors[i] = e.toString();
+                }
+            }
+            for (int r = 0; r < rounds(); r++) {
+                for (int j = 0; j < k; j++) {
+                    RoundTrip c = conns[(j + r) % k];
+                    if (c != null) {
+                        c.measure(settle(), slice());
+                    }
+                }
+            }
+        } finally {
+            for (RoundTrip c : conns) {
+                if (c != null) {
+                    c.close();
+                }
+            }
         }
-        settle("round trip " + transport);
-        rtts.add(r);
-        if (r.error() != null) {
-            failed = true;
+        settle("round trip");
+        for (int i = 0; i < k; i++) {
+            RoundTrip.Result r = conns[i] == null
+                    ? new RoundTrip.Result(cs.get(i).transport(), 0, Double.NaN, Double.NaN, Double.NaN, errors[i])
+                    : conns[i].result();
+            rtts.add(r);
+            if (r.error() != null) {
+                failed = true;
+            }
+            RoundTrip.Result raw = rtts.get(0).transport().equals("raw") ? rtts.get(0) : null;
+            String ratios = raw == null || r == raw ? ""
+                    : String.format(Locale.ROOT, "%10.2f %10.2f", r.p50Micros() / raw.p50Micros(), r.p99Micros() / raw.p99Micros());
+            say("  %-9s %10.1f %10.1f %s%s%n", r.transport().equals("raw") ? "raw TCP" : r.transport(), r.p50Micros(),
+                    r.p99Micros(), ratios, r.error() == null ? "" : "  FAILED: " + r.error());
         }
-        RoundTrip.Result raw = rtts.get(0).transport().equals("raw") ? rtts.get(0) : null;
-        String ratios = raw == null || r == raw ? ""
-                : String.format(Locale.ROOT, "%10.2f %10.2f", r.p50Micros() / raw.p50Micros(), r.p99Micros() / raw.p99Micros());
-        say("  %-9s %10.1f %10.1f %s%s%n", transport.equals("raw") ? "raw TCP" : transport, r.p50Micros(), r.p99Micros(), ratios,
-                r.error() == null ? "" : "  FAILED: " + r.error());
     }
 
     private void idleStreams() {
@@ -370,9 +444,9 @@ public final class Bench {
     }
 
     private double mbps(int n, String transport) {
-        for (Object[] c : throughput) {
-            if ((int) c[0] == n && c[1].equals(transport)) {
-                return (double) c[2];
+        for (Row r : throughput) {
+            if (r.streams() == n && r.transport().equals(transport)) {
+                return r.mbps();
             }
         }
         return Double.NaN;
@@ -391,6 +465,7 @@ public final class Bench {
                 .put("keepalive_s", c.keepAliveEnabled() ? c.keepAliveInterval().toSeconds() : 0)
                 .put("duration_s", plan.seconds())
                 .put("ramp_s", ramp.toMillis() / 1000.0)
+                .put("rounds", rounds())
                 .put("write_size", Load.WRITE_SIZE)
                 .put("streams", new ArrayList<Object>(plan.streams()))
                 .put("transports", new ArrayList<Object>(plan.transports()))
@@ -406,12 +481,12 @@ public final class Bench {
                 .put("load_average", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
                 .put("fd_limit", Heap.maxFileDescriptors());
         List<Object> tp = Json.list();
-        for (Object[] r : throughput) {
-            int n = (int) r[0];
-            String t = (String) r[1];
-            double mbps = (double) r[2];
-            tp.add(Json.obj().put("streams", n).put("transport", t).put("mb_per_s", mbps)
-                    .put("ratio", t.equals("raw") ? null : ratio(n, t)).put("error", r[3]));
+        for (Row r : throughput) {
+            boolean raw = r.transport().equals("raw");
+            tp.add(Json.obj().put("streams", r.streams()).put("transport", r.transport()).put("mb_per_s", r.mbps())
+                    .put("ratio", raw ? null : ratio(r.streams(), r.transport()))
+                    .put("ratio_min", raw ? null : r.ratioMin()).put("ratio_max", raw ? null : r.ratioMax())
+                    .put("error", r.error()));
         }
         List<Object> rt = Json.list();
         RoundTrip.Result raw = rtts.isEmpty() || !rtts.get(0).transport().equals("raw") ? null : rtts.get(0);

@@ -42,6 +42,9 @@ abstract class Load implements AutoCloseable {
     private final CountDownLatch go = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     protected volatile boolean stopping;
+    /** Writers run only while active, so several loads can stay open and take turns. */
+    private volatile boolean active;
+    private final Object gate = new Object();
 
     Load(String name) {
         this.workers = new Workers(name);
@@ -63,6 +66,35 @@ abstract class Load implements AutoCloseable {
     }
 
     /**
+     * Lets the writers run or holds them: a held writer finishes its current write and waits,
+     * while the readers keep draining, so the connections go quiet within moments.
+     */
+    void setActive(boolean on) {
+        synchronized (gate) {
+            active = on;
+            gate.notifyAll();
+        }
+    }
+
+    /** @return false if the load is stopping */
+    private boolean awaitActive() {
+        if (active) {
+            return !stopping;
+        }
+        synchronized (gate) {
+            while (!active && !stopping) {
+                try {
+                    gate.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return !stopping;
+    }
+
+    /**
      * Stops the workers and closes every connection. Each writer ends after its current write
      * and half-closes, so its reader drains to end-of-stream and ends too; then the connections
      * are closed (which also ends any worker that is stuck).
@@ -71,6 +103,7 @@ abstract class Load implements AutoCloseable {
     public void close() {
         stopping = true;
         go.countDown();
+        setActive(true);
         int alive = workers.joinAll(10_000);
         closeConnections();
         if (alive > 0) {
@@ -110,7 +143,7 @@ abstract class Load implements AutoCloseable {
             return;
         }
         try {
-            while (!stopping) {
+            while (awaitActive()) {
                 out.write(buf);
                 if (count) {
                     bytes.add(buf.length);

@@ -16,112 +16,137 @@ import smux.api.SmuxStream;
 /**
  * Small-message round trip: the client writes a 64-byte request, the server reads it whole and
  * writes it back, the client reads the 64-byte response; one round trip at a time on one stream
- * (or one raw TCP connection), timed with {@link System#nanoTime()} into an HdrHistogram.
+ * (or one raw TCP connection), timed with {@link System#nanoTime()} into an HdrHistogram. The
+ * connection stays open between measurements, so several can take turns.
  */
-final class RoundTrip {
+abstract class RoundTrip implements AutoCloseable {
     static final int MESSAGE = 64;
 
-    private RoundTrip() {
+    final String transport;
+    final Histogram histogram = new Histogram(3);
+    protected final Workers workers;
+    private InputStream in;
+    private OutputStream out;
+    private long seq;
+    private String error;
+
+    RoundTrip(String transport) {
+        this.transport = transport;
+        this.workers = new Workers("rtt-" + transport);
     }
 
     /** The figures of one case, in microseconds. */
     record Result(String transport, long count, double p50Micros, double p99Micros, double meanMicros, String error) {
-        static Result of(String transport, Histogram h, String error) {
-            if (h.getTotalCount() == 0) {
-                return new Result(transport, 0, Double.NaN, Double.NaN, Double.NaN, error);
-            }
-            return new Result(transport, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
-                    h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3, error);
+    }
+
+    Result result() {
+        Histogram h = histogram;
+        if (h.getTotalCount() == 0) {
+            return new Result(transport, 0, Double.NaN, Double.NaN, Double.NaN, error == null ? "no round trips" : error);
         }
+        return new Result(transport, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
+                h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3, error);
     }
 
     /** Raw TCP: one loopback connection with TCP_NODELAY, as smux sets on its connection. */
-    static Result raw(Duration ramp, Duration measure) throws Exception {
-        Workers workers = new Workers("rtt-raw");
-        Histogram h = new Histogram(3);
-        String error = null;
-        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             Socket client = new Socket()) {
-            client.setTcpNoDelay(true);
-            client.connect(listener.getLocalSocketAddress(), 10_000);
-            Socket server = listener.accept();
-            server.setTcpNoDelay(true);
-            try (server) {
-                workers.start("echo", () -> echo(server::getInputStream, server::getOutputStream));
-                error = pingPong(client.getInputStream(), client.getOutputStream(), ramp, measure, h);
-            }
-        } finally {
-            workers.joinAll(5_000);
+    static RoundTrip raw() throws IOException {
+        Raw r = new Raw();
+        try {
+            r.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            r.client = new Socket();
+            r.client.setTcpNoDelay(true);
+            r.client.connect(r.listener.getLocalSocketAddress(), 10_000);
+            r.server = r.listener.accept();
+            r.server.setTcpNoDelay(true);
+            InputStream sin = r.server.getInputStream();
+            OutputStream sout = r.server.getOutputStream();
+            r.workers.start("echo", () -> echo(sin, sout));
+            r.connect(r.client.getInputStream(), r.client.getOutputStream());
+            return r;
+        } catch (IOException | RuntimeException e) {
+            r.close();
+            throw e;
         }
-        return Result.of("raw", h, error);
     }
 
     /** One stream of a loopback smux session pair. */
-    static Result smux(SmuxConfig config, Duration ramp, Duration measure) throws Exception {
-        Workers workers = new Workers("rtt-" + config.transport().orElse("smux"));
-        Histogram h = new Histogram(3);
-        String error;
-        Session[] pair = Load.LoopbackPair.open(config);
+    static RoundTrip smux(SmuxConfig config) throws Exception {
+        Mux m = new Mux(config.transport().orElse("smux"));
         try {
-            SmuxStream c = pair[0].openStream();
+            m.pair = Load.LoopbackPair.open(config);
+            SmuxStream c = m.pair[0].openStream();
             c.outputStream().write(new byte[MESSAGE]); // the SYN and a first message make the stream known
-            SmuxStream s = pair[1].acceptStream(Duration.ofSeconds(10));
+            SmuxStream s = m.pair[1].acceptStream(Duration.ofSeconds(10));
             readFully(s.inputStream(), new byte[MESSAGE]);
-            workers.start("echo", () -> echo(s::inputStream, s::outputStream));
-            error = pingPong(c.inputStream(), c.outputStream(), ramp, measure, h);
-        } finally {
-            pair[0].close();
-            pair[1].close();
-            workers.joinAll(5_000);
-        }
-        return Result.of(config.transport().orElse("smux"), h, error);
-    }
-
-    private interface Source<T> {
-        T get() throws IOException;
-    }
-
-    private static void echo(Source<InputStream> in, Source<OutputStream> out) {
-        byte[] buf = new byte[MESSAGE];
-        try {
-            InputStream i = in.get();
-            OutputStream o = out.get();
-            while (true) {
-                readFully(i, buf);
-                o.write(buf);
-            }
-        } catch (IOException | RuntimeException e) {
-            // the client closed: the case is over
+            m.workers.start("echo", () -> echo(s.inputStream(), s.outputStream()));
+            m.connect(c.inputStream(), c.outputStream());
+            return m;
+        } catch (Exception e) {
+            m.close();
+            throw e;
         }
     }
 
-    /** @return null, or what went wrong */
-    private static String pingPong(InputStream in, OutputStream out, Duration ramp, Duration measure, Histogram h) {
+    final void connect(InputStream i, OutputStream o) {
+        this.in = i;
+        this.out = o;
+    }
+
+    /**
+     * Runs round trips for {@code ramp} without recording, then for {@code slice} into the
+     * histogram, on the calling thread.
+     *
+     * @return false if the connection failed (see {@link Result#error})
+     */
+    boolean measure(Duration ramp, Duration slice) {
+        if (error != null) {
+            return false;
+        }
         byte[] request = new byte[MESSAGE];
         byte[] response = new byte[MESSAGE];
-        long start = System.nanoTime();
-        long recordFrom = start + ramp.toNanos();
-        long end = recordFrom + measure.toNanos();
+        long recordFrom = System.nanoTime() + ramp.toNanos();
+        long end = recordFrom + slice.toNanos();
         try {
-            long seq = 0;
             while (true) {
                 long t0 = System.nanoTime();
                 if (t0 - end >= 0) {
-                    return null;
+                    return true;
                 }
                 request[0] = (byte) seq++;
                 out.write(request);
                 readFully(in, response);
                 long t1 = System.nanoTime();
                 if (response[0] != request[0]) {
-                    return "the echo did not match the request";
+                    error = "the echo did not match the request";
+                    return false;
                 }
                 if (t0 - recordFrom >= 0) {
-                    h.recordValue(Math.max(1, t1 - t0));
+                    histogram.recordValue(Math.max(1, t1 - t0));
                 }
             }
         } catch (IOException | RuntimeException e) {
-            return e.toString();
+            error = e.toString();
+            return false;
+        }
+    }
+
+    protected abstract void closeConnections();
+
+    @Override
+    public void close() {
+        closeConnections();
+        workers.joinAll(5_000);
+    }
+
+    private static void echo(InputStream i, OutputStream o) {
+        byte[] buf = new byte[MESSAGE];
+        try {
+            while (true) {
+                readFully(i, buf);
+                o.write(buf);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the client closed: the case is over
         }
     }
 
@@ -136,4 +161,36 @@ final class RoundTrip {
         }
     }
 
+    private static final class Raw extends RoundTrip {
+        ServerSocket listener;
+        Socket client;
+        Socket server;
+
+        Raw() {
+            super("raw");
+        }
+
+        @Override
+        protected void closeConnections() {
+            Load.closeQuietly(client);
+            Load.closeQuietly(server);
+            Load.closeQuietly(listener);
+        }
+    }
+
+    private static final class Mux extends RoundTrip {
+        Session[] pair;
+
+        Mux(String transport) {
+            super(transport);
+        }
+
+        @Override
+        protected void closeConnections() {
+            if (pair != null) {
+                pair[0].close();
+                pair[1].close();
+            }
+        }
+    }
 }
