@@ -136,19 +136,28 @@ public final class Bench {
         T open() throws Exception;
     }
 
-    /** A throughput row: MB/s over all measured slices; the ratio's range over the rounds. */
-    record Row(int streams, String transport, double mbps, double ratioMin, double ratioMax, String error) {
+    /**
+     * A throughput row: MB/s over all measured slices; the ratio's range over the rounds; MB per
+     * CPU-second of this process over the same slices (on a shared machine, a contender with
+     * thousands of runnable threads wins more CPU from other processes than one with four, so
+     * the work per CPU-second is the fairer measure of cost).
+     */
+    record Row(int streams, String transport, double mbps, double ratioMin, double ratioMax, double mbPerCpuSecond,
+               String error) {
     }
 
     private void loopbackThroughput() {
         say("%nthroughput over loopback: writers send 128 KiB buffers, readers drain; raw TCP uses one connection per stream;%n"
-                + "  the contenders stay open and take turns, %d rounds of %s s each%n", rounds(), num(slice().toMillis() / 1000.0));
-        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP (range over rounds)");
+                + "  the contenders stay open and take turns, %d rounds of %s s each; ratio = smux / raw TCP;%n"
+                + "  MB/CPU-s = MB moved per CPU-second this process used (the cost, whatever share of a shared machine it got)%n",
+                rounds(), num(slice().toMillis() / 1000.0));
+        say("  %7s  %-9s %10s %12s  %-22s %s%n", "streams", "transport", "MB/s", "MB/CPU-s", "ratio (range in rounds)",
+                "ratio per CPU-s");
         boolean first = true;
         for (int n : plan.streams()) {
             List<Contender<Load>> cs = new ArrayList<>();
             if (Heap.connectionsThatFit(n + 64) < n + 64) {
-                record(new Row(n, "raw", Double.NaN, Double.NaN, Double.NaN, "the file descriptor limit ("
+                record(new Row(n, "raw", Double.NaN, Double.NaN, Double.NaN, Double.NaN, "the file descriptor limit ("
                         + Heap.maxFileDescriptors() + ") is too low for " + n + " loopback connections; raise ulimit -n"));
             } else {
                 cs.add(new Contender<>("raw", () -> Load.Raw.loopback(n)));
@@ -164,7 +173,8 @@ public final class Bench {
     private void remoteThroughput() {
         say("%nthroughput to %s: smux client writes 128 KiB buffers on N streams of one session%s%n", plan.peer(),
                 plan.rawPeer() == null ? " (no raw TCP baseline: add --raw-peer)" : "; raw TCP to " + plan.rawPeer() + " with N connections");
-        say("  %7s  %-9s %10s  %s%n", "streams", "transport", "MB/s", "smux / raw TCP (range over rounds)");
+        say("  %7s  %-9s %10s %12s  %-22s %s%n", "streams", "transport", "MB/s", "MB/CPU-s", "ratio (range in rounds)",
+                "ratio per CPU-s");
         boolean first = true;
         for (int n : plan.streams()) {
             List<Contender<Load>> cs = new ArrayList<>();
@@ -208,6 +218,7 @@ public final class Bench {
         String[] errors = new String[k];
         long[] bytes = new long[k];
         long[] nanos = new long[k];
+        long[] cpu = new long[k];
         double[][] perRound = new double[k][rounds()];
         try {
             for (int i = 0; i < k; i++) {
@@ -234,13 +245,16 @@ public final class Bench {
                     load.setActive(true);
                     Load.sleep(settle());
                     long b0 = load.bytes();
+                    long c0 = Heap.processCpuNanos();
                     long t0 = System.nanoTime();
                     Load.sleep(slice());
                     long b1 = load.bytes();
+                    long c1 = Heap.processCpuNanos();
                     long t1 = System.nanoTime();
                     load.setActive(false);
                     bytes[i] += b1 - b0;
                     nanos[i] += t1 - t0;
+                    cpu[i] += c1 - c0;
                     perRound[i][r] = (b1 - b0) * 1e3 / (t1 - t0);
                 }
             }
@@ -270,13 +284,17 @@ public final class Bench {
                     hi = Math.max(hi, q);
                 }
             }
-            Row row = new Row(n, cs.get(i).transport(), mbps, lo, hi, errors[i]);
+            double perCpu = cpu[i] <= 0 ? Double.NaN : bytes[i] * 1e3 / cpu[i];
+            Row row = new Row(n, cs.get(i).transport(), mbps, lo, hi, perCpu, errors[i]);
             record(row);
             String t = row.transport();
             double ratio = ratio(n, t);
-            say("  %7d  %-9s %10s  %s%s%n", n, t.equals("raw") ? "raw TCP" : t,
+            double cpuRatio = cpuRatio(n, t);
+            say("  %7d  %-9s %10s %12s  %-22s %s%s%n", n, t.equals("raw") ? "raw TCP" : t,
                     Double.isNaN(mbps) ? "-" : String.format(Locale.ROOT, "%.1f", mbps),
+                    Double.isNaN(perCpu) ? "-" : String.format(Locale.ROOT, "%.1f", perCpu),
                     Double.isNaN(ratio) || t.equals("raw") ? "" : String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", ratio, lo, hi),
+                    Double.isNaN(cpuRatio) || t.equals("raw") ? "" : String.format(Locale.ROOT, "%.2f", cpuRatio),
                     row.error() == null ? "" : "  FAILED: " + row.error());
         }
     }
@@ -456,6 +474,21 @@ public final class Bench {
         return mbps(n, transport) / mbps(n, "raw");
     }
 
+    private double cpuRatio(int n, String transport) {
+        Row mine = row(n, transport);
+        Row raw = row(n, "raw");
+        return mine == null || raw == null ? Double.NaN : mine.mbPerCpuSecond() / raw.mbPerCpuSecond();
+    }
+
+    private Row row(int n, String transport) {
+        for (Row r : throughput) {
+            if (r.streams() == n && r.transport().equals(transport)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
     private String report(SmuxConfig c, Json.Obj targets, double elapsed) {
         Json.Obj config = Json.obj()
                 .put("version", c.version())
@@ -486,6 +519,8 @@ public final class Bench {
             tp.add(Json.obj().put("streams", r.streams()).put("transport", r.transport()).put("mb_per_s", r.mbps())
                     .put("ratio", raw ? null : ratio(r.streams(), r.transport()))
                     .put("ratio_min", raw ? null : r.ratioMin()).put("ratio_max", raw ? null : r.ratioMax())
+                    .put("mb_per_cpu_s", r.mbPerCpuSecond())
+                    .put("cpu_ratio", raw ? null : cpuRatio(r.streams(), r.transport()))
                     .put("error", r.error()));
         }
         List<Object> rt = Json.list();

@@ -28,6 +28,15 @@ final class Heap {
         return best;
     }
 
+    /** @return CPU time this process has used, in nanoseconds, or -1 if this JVM cannot tell */
+    static long processCpuNanos() {
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getProcessCpuTime();
+        }
+        return -1;
+    }
+
     /** @return the process's file descriptor limit, or -1 if this JVM cannot tell */
     static long maxFileDescriptors() {
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
