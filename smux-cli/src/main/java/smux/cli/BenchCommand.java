@@ -41,9 +41,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Measured seconds per case, after a ramp-up (default: ${DEFAULT-VALUE}).")
     double duration;
 
-    @Option(names = "--staging", paramLabel = "BYTES",
-            description = "The connection's staging buffer into which frames are packed (default: the library's default).")
-    Integer staging;
+    @Option(names = "--staging", paramLabel = "BYTES", split = ",",
+            description = {"The connection's staging buffer into which frames are packed (default: the library's default).",
+                    "Several sizes (comma list) make each transport and size a contender of the throughput cases."})
+    List<Integer> staging;
 
     @Option(names = "--sections", paramLabel = "NAME,...", split = ",", defaultValue = "throughput,rtt,idle,sessions",
             description = "Which sections to run: throughput, rtt, idle, sessions (default: all).")
@@ -89,10 +90,16 @@ final class BenchCommand implements Callable<Integer> {
             chosen.add(Bench.Section.parse(s.trim()));
         }
         SmuxConfig.Builder base = session.builder();
-        if (staging != null) {
-            base.stagingBufferSize(staging);
+        List<Integer> stagings = List.of();
+        if (staging != null && staging.size() == 1) {
+            base.stagingBufferSize(staging.get(0));
+        } else if (staging != null) {
+            for (int size : staging) {
+                SmuxConfig.builder().stagingBufferSize(size); // validates each size
+            }
+            stagings = List.copyOf(new LinkedHashSet<>(staging));
         }
-        Bench.Plan plan = new Bench.Plan(base.build(), transports(), List.copyOf(streams), duration, chosen, idleStreams, sessions,
+        Bench.Plan plan = new Bench.Plan(base.build(), transports(), stagings, List.copyOf(streams), duration, chosen, idleStreams, sessions,
                 peer == null ? null : SessionOptions.address(peer), rawPeer == null ? null : SessionOptions.address(rawPeer),
                 json);
         return new Bench(plan).run() ? 0 : Main.FAILED;

@@ -41,6 +41,7 @@ public final class Bench {
      *
      * @param config the session settings every case starts from (transport and stream limits are set per case)
      * @param transports the transports to measure
+     * @param stagings staging buffer sizes to compare in the throughput cases (empty: the config's)
      * @param streams the stream counts of the throughput cases
      * @param seconds measured seconds per case
      * @param sections the sections to run
@@ -50,7 +51,7 @@ public final class Bench {
      * @param rawPeer a remote discard TCP server, or null
      * @param json whether to print one JSON line instead of the report
      */
-    public record Plan(SmuxConfig config, List<String> transports, List<Integer> streams, double seconds,
+    public record Plan(SmuxConfig config, List<String> transports, List<Integer> stagings, List<Integer> streams, double seconds,
                        Set<Section> sections, int idleStreams, int sessions, InetSocketAddress peer,
                        InetSocketAddress rawPeer, boolean json) {
     }
@@ -151,7 +152,7 @@ public final class Bench {
                 + "  the contenders stay open and take turns, %d rounds of %s s each; ratio = smux / raw TCP;%n"
                 + "  MB/CPU-s = MB moved per CPU-second this process used (the cost, whatever share of a shared machine it got)%n",
                 rounds(), num(slice().toMillis() / 1000.0));
-        say("  %7s  %-9s %10s %12s  %-22s %s%n", "streams", "transport", "MB/s", "MB/CPU-s", "ratio (range in rounds)",
+        say("  %7s  %-14s %10s %12s  %-22s %s%n", "streams", "transport", "MB/s", "MB/CPU-s", "ratio (range in rounds)",
                 "ratio per CPU-s");
         boolean first = true;
         for (int n : plan.streams()) {
@@ -163,7 +164,13 @@ public final class Bench {
                 cs.add(new Contender<>("raw", () -> Load.Raw.loopback(n)));
             }
             for (String t : plan.transports()) {
-                cs.add(new Contender<>(t, () -> Load.Mux.loopback(config(t, n), n)));
+                if (plan.stagings().isEmpty()) {
+                    cs.add(new Contender<>(t, () -> Load.Mux.loopback(config(t, n), n)));
+                }
+                for (int st : plan.stagings()) {
+                    cs.add(new Contender<>(t + "@" + size(st).replace(" ", ""),
+                            () -> Load.Mux.loopback(config(t, n).toBuilder().stagingBufferSize(st).build(), n)));
+                }
             }
             compare(n, cs, first ? warmUp() : ramp);
             first = false;
@@ -173,7 +180,7 @@ public final class Bench {
     private void remoteThroughput() {
         say("%nthroughput to %s: smux client writes 128 KiB buffers on N streams of one session%s%n", plan.peer(),
                 plan.rawPeer() == null ? " (no raw TCP baseline: add --raw-peer)" : "; raw TCP to " + plan.rawPeer() + " with N connections");
-        say("  %7s  %-9s %10s %12s  %-22s %s%n", "streams", "transport", "MB/s", "MB/CPU-s", "ratio (range in rounds)",
+        say("  %7s  %-14s %10s %12s  %-22s %s%n", "streams", "transport", "MB/s", "MB/CPU-s", "ratio (range in rounds)",
                 "ratio per CPU-s");
         boolean first = true;
         for (int n : plan.streams()) {
@@ -182,7 +189,13 @@ public final class Bench {
                 cs.add(new Contender<>("raw", () -> Load.Raw.remote(plan.rawPeer(), n)));
             }
             for (String t : plan.transports()) {
-                cs.add(new Contender<>(t, () -> Load.Mux.remote(config(t, n), plan.peer(), n)));
+                if (plan.stagings().isEmpty()) {
+                    cs.add(new Contender<>(t, () -> Load.Mux.remote(config(t, n), plan.peer(), n)));
+                }
+                for (int st : plan.stagings()) {
+                    cs.add(new Contender<>(t + "@" + size(st).replace(" ", ""),
+                            () -> Load.Mux.remote(config(t, n).toBuilder().stagingBufferSize(st).build(), plan.peer(), n)));
+                }
             }
             compare(n, cs, first ? warmUp() : ramp);
             first = false;
@@ -290,7 +303,7 @@ public final class Bench {
             String t = row.transport();
             double ratio = ratio(n, t);
             double cpuRatio = cpuRatio(n, t);
-            say("  %7d  %-9s %10s %12s  %-22s %s%s%n", n, t.equals("raw") ? "raw TCP" : t,
+            say("  %7d  %-14s %10s %12s  %-22s %s%s%n", n, t.equals("raw") ? "raw TCP" : t,
                     Double.isNaN(mbps) ? "-" : String.format(Locale.ROOT, "%.1f", mbps),
                     Double.isNaN(perCpu) ? "-" : String.format(Locale.ROOT, "%.1f", perCpu),
                     Double.isNaN(ratio) || t.equals("raw") ? "" : String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", ratio, lo, hi),
@@ -495,6 +508,7 @@ public final class Bench {
                 .put("window", c.streamWindow())
                 .put("frame", c.maxFrameSize())
                 .put("staging", c.stagingBufferSize())
+                .put("stagings_compared", new ArrayList<Object>(plan.stagings()))
                 .put("keepalive_s", c.keepAliveEnabled() ? c.keepAliveInterval().toSeconds() : 0)
                 .put("duration_s", plan.seconds())
                 .put("ramp_s", ramp.toMillis() / 1000.0)
