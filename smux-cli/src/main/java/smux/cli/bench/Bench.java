@@ -416,8 +416,9 @@ public final class Bench {
         if (nio.pairs() < nio.asked()) {
             say("  only %,d pairs fit under the file descriptor limit %d (raise ulimit -n)%n", nio.pairs(), nio.fdLimit());
         }
-        say("  %,d of %,d pairs echoed %d bytes; smux threads while all were open: %d %s; %,.0f bytes of heap per session%s%n",
-                nio.worked(), nio.pairs(), NioSessions.PAYLOAD, nio.smuxThreads().size(), nio.smuxThreads(),
+        say("  %,d of %,d pairs echoed %d bytes; smux threads while all were open: %d %s%n",
+                nio.worked(), nio.pairs(), NioSessions.PAYLOAD, nio.smuxThreads().size(), nio.smuxThreads());
+        say("  heap per session: %,.0f bytes just opened, %,.0f bytes after the echo%s%n", nio.bytesPerSessionOpened(),
                 nio.bytesPerSession(), nio.error() == null ? "" : "  FAILED: " + nio.error());
     }
 
@@ -558,7 +559,9 @@ public final class Bench {
             ns = Json.obj().put("asked", nio.asked()).put("pairs", nio.pairs()).put("sessions", 2 * nio.pairs())
                     .put("worked", nio.worked()).put("smux_threads", nio.smuxThreads().size())
                     .put("thread_names", new ArrayList<Object>(nio.smuxThreads()))
-                    .put("bytes_per_session", nio.bytesPerSession()).put("heap_before", nio.heapBefore())
+                    .put("bytes_per_session", nio.bytesPerSession())
+                    .put("bytes_per_session_opened", nio.bytesPerSessionOpened()).put("heap_before", nio.heapBefore())
+                    .put("heap_opened", nio.heapOpened())
                     .put("heap_after", nio.heapAfter()).put("fd_limit", nio.fdLimit()).put("error", nio.error());
         } else if (nioError != null) {
             ns = Json.obj().put("error", nioError);

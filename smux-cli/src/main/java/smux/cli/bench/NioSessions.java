@@ -30,8 +30,13 @@ final class NioSessions {
     private NioSessions() {
     }
 
-    record Result(int asked, int pairs, int worked, List<String> smuxThreads, long heapBefore, long heapAfter,
-                  double bytesPerSession, long fdLimit, String error) {
+    /**
+     * @param heapOpened used heap with every session open, before any data moved
+     * @param bytesPerSession heap per session after the echo (streams closed again)
+     * @param bytesPerSessionOpened heap per session just opened, before any data
+     */
+    record Result(int asked, int pairs, int worked, List<String> smuxThreads, long heapBefore, long heapOpened, long heapAfter,
+                  double bytesPerSession, double bytesPerSessionOpened, long fdLimit, String error) {
     }
 
     static Result run(SmuxConfig base, int asked) throws Exception {
@@ -63,6 +68,7 @@ final class NioSessions {
                 clients.add(Smux.connect(target, config));
             }
             acceptor.get(60, TimeUnit.SECONDS);
+            long opened = Heap.usedAfterGc();
 
             List<Session> serverCopy;
             synchronized (servers) {
@@ -118,8 +124,8 @@ final class NioSessions {
                 error = (2 * pairs - open) + " sessions closed before the end";
             }
             long after = Heap.usedAfterGc();
-            return new Result(asked, pairs, worked.get(), smuxThreads, before, after,
-                    (after - before) / (2.0 * pairs), Heap.maxFileDescriptors(), error);
+            return new Result(asked, pairs, worked.get(), smuxThreads, before, opened, after,
+                    (after - before) / (2.0 * pairs), (opened - before) / (2.0 * pairs), Heap.maxFileDescriptors(), error);
         } finally {
             clients.forEach(Session::close);
             synchronized (servers) {
