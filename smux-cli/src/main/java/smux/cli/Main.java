@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "smux", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Many ordered, flow-controlled streams over one TCP connection, wire-compatible with Go xtaci/smux.",
-        subcommands = {DemoCommand.class, TunnelCommand.class, ServeCommand.class,
+        subcommands = {DemoCommand.class, BenchCommand.class, TunnelCommand.class, ServeCommand.class,
                 ProbeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a command that failed for a reason it explained. */

@@ -112,7 +112,7 @@ final class StreamHandle implements SmuxStream {
                         throw e;
                     }
                     if (stall == null) {
-                        stall = Telemetry.stallBegins("stream write waited for window or connection", id, core);
+                        stall = Telemetry.stallBegins("stream write waited for window or connection", id);
                     }
                     try {
                         SessionCore.await(writable, left);
@@ -124,7 +124,7 @@ final class StreamHandle implements SmuxStream {
                     }
                 }
                 if (stall != null) {
-                    stall.commit();
+                    Telemetry.stallEnds(stall, core);
                 }
                 return src.position() - startPosition;
             } finally {

@@ -63,14 +63,30 @@ final class Telemetry {
         @Label("Stream") long stream;
     }
 
-    /** Starts timing a stall; the caller commits it when the stall ends (JFR keeps those over 100 ms). */
-    static Stall stallBegins(String what, int streamId, smux.api.Session session) {
+    /**
+     * Starts timing a stall; the caller passes it to {@link #stallEnds} when the stall ends (JFR
+     * keeps those over 100 ms). Bulk writes wait on almost every call, so nothing is formatted
+     * here: the remote address is filled in only for an event that will be recorded.
+     */
+    static Stall stallBegins(String what, int streamId) {
         Stall e = new Stall();
-        e.what = what;
-        e.stream = Integer.toUnsignedLong(streamId);
-        e.remote = String.valueOf(session.remoteAddress().orElse(null));
-        e.begin();
+        if (e.isEnabled()) {
+            e.what = what;
+            e.stream = Integer.toUnsignedLong(streamId);
+            e.begin();
+        }
         return e;
+    }
+
+    /** Ends a stall begun with {@link #stallBegins}; records it if JFR wants it. */
+    static void stallEnds(Stall e, smux.api.Session session) {
+        if (e.isEnabled()) {
+            e.end();
+            if (e.shouldCommit()) {
+                e.remote = String.valueOf(session.remoteAddress().orElse(null));
+                e.commit();
+            }
+        }
     }
 
     static void opened(String remote, String transport, boolean client, int version) {

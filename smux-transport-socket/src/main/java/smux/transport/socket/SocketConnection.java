@@ -6,6 +6,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,7 +21,13 @@ import smux.engine.runtime.Driver;
 import smux.engine.runtime.SessionCore;
 
 /**
- * Moves one session's bytes over a blocking socket with two threads.
+ * Moves one session's bytes over a socket with two threads.
+ *
+ * <p>A socket made by a {@link SocketChannel} (what {@code Smux.connect} and {@code Smux.server}
+ * use) is driven through the channel in non-blocking mode with direct buffers: the kernel copies
+ * straight into and out of them, where the socket's streams would copy every byte once more
+ * through a temporary direct buffer; each thread waits on its own small selector, with the next
+ * timer deadline as its timeout. A plain {@link Socket} is driven through its blocking streams.
  *
  * <ul>
  *   <li>The writer pulls frames from the engine into its staging buffer (many frames per pull)
@@ -33,11 +42,17 @@ import smux.engine.runtime.SessionCore;
  */
 final class SocketConnection implements Driver {
     private static final int READ_BUFFER = 64 * 1024;
+    /** Channel reads go into a direct buffer this large: fewer reads, and more frames per lock hold. */
+    private static final int CHANNEL_READ_BUFFER = 256 * 1024;
     /** {@link #readWithTimers} result: the session is stopping, end the reader quietly. */
     private static final int STOP = -2;
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
     private final Socket socket;
+    /** The socket's channel, in non-blocking mode, or null for a plain socket. */
+    private final SocketChannel channel;
+    private volatile Selector readSelector;
+    private volatile Selector writeSelector;
     private final SessionCore core;
     private final ReentrantLock lock;
     private final Condition writerWake;
@@ -50,6 +65,7 @@ final class SocketConnection implements Driver {
 
     private SocketConnection(Socket socket, SessionCore core, SmuxConfig config) {
         this.socket = socket;
+        this.channel = socket.getChannel();
         this.core = core;
         this.lock = core.lock();
         this.writerWake = lock.newCondition();
@@ -59,25 +75,41 @@ final class SocketConnection implements Driver {
 
     static Session start(Socket socket, boolean client, SmuxConfig config) throws IOException {
         SessionCore core;
-        SocketConnection conn;
+        SocketConnection conn = null;
         try {
             socket.setTcpNoDelay(true);
             core = new SessionCore(client, config, SocketTransportProvider.NAME,
                     socket.getLocalSocketAddress(), socket.getRemoteSocketAddress());
             conn = new SocketConnection(socket, core, config);
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
+            InputStream in;
+            OutputStream out;
+            if (conn.channel != null) {
+                conn.channel.configureBlocking(false);
+                conn.readSelector = Selector.open();
+                conn.writeSelector = Selector.open();
+                conn.channel.register(conn.readSelector, SelectionKey.OP_READ);
+                conn.channel.register(conn.writeSelector, SelectionKey.OP_WRITE);
+                in = null;
+                out = null;
+            } else {
+                in = socket.getInputStream();
+                out = socket.getOutputStream();
+            }
             core.start(conn);
             ThreadFactory factory = config.threadFactory().orElse(SocketConnection::daemon);
             int n = SEQUENCE.incrementAndGet();
-            Thread reader = factory.newThread(() -> conn.readLoop(in));
-            Thread writer = factory.newThread(() -> conn.writeLoop(out));
+            SocketConnection c = conn;
+            Thread reader = factory.newThread(() -> c.readLoop(in));
+            Thread writer = factory.newThread(() -> c.writeLoop(out));
             name(reader, "smux-socket-reader-" + n);
             name(writer, "smux-socket-writer-" + n);
             reader.start();
             writer.start();
         } catch (IOException | RuntimeException e) {
             socket.close();
+            if (conn != null) {
+                conn.closeSelectors();
+            }
             throw e;
         }
         try {
@@ -121,6 +153,7 @@ final class SocketConnection implements Driver {
         flushOnStop = flush;
         writerWake.signal();
         readerWake.signal();
+        wakeSelectors();
         if (!flush) {
             closeSocket();
         }
@@ -134,7 +167,7 @@ final class SocketConnection implements Driver {
     // ------------------------------------------------------------------ threads
 
     private void writeLoop(OutputStream out) {
-        ByteBuffer staging = ByteBuffer.allocate(stagingSize);
+        ByteBuffer staging = channel != null ? ByteBuffer.allocateDirect(stagingSize) : ByteBuffer.allocate(stagingSize);
         try {
             while (true) {
                 staging.clear();
@@ -143,7 +176,11 @@ final class SocketConnection implements Driver {
                 }
                 core.pull(staging);
                 if (staging.position() > 0) {
-                    out.write(staging.array(), 0, staging.position());
+                    if (channel != null) {
+                        writeFully(staging.flip());
+                    } else {
+                        out.write(staging.array(), 0, staging.position());
+                    }
                 }
             }
         } catch (IOException e) {
@@ -156,6 +193,32 @@ final class SocketConnection implements Driver {
         } finally {
             threadDone(true);
         }
+    }
+
+    /**
+     * Writes all of {@code src} to the non-blocking channel. While the socket is full it waits on
+     * its selector until the next timer deadline and runs the timers, so a silent peer is still
+     * detected while this thread waits. Only closing the connection ends a write early.
+     */
+    private void writeFully(ByteBuffer src) throws IOException {
+        while (true) {
+            channel.write(src);
+            if (!src.hasRemaining()) {
+                return;
+            }
+            long wait = core.nanosUntilDeadline();
+            writeSelector.select(timeoutMillis(wait));
+            writeSelector.selectedKeys().clear();
+            if (!channel.isOpen()) {
+                throw new java.nio.channels.ClosedChannelException();
+            }
+            core.runTimers();
+        }
+    }
+
+    /** Selector timeout for a wait of {@code nanos} (negative: no timer armed, wait until woken). */
+    private static long timeoutMillis(long nanos) {
+        return nanos < 0 ? 0 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos) + 1);
     }
 
     /** Waits until there is something to pull. @return false when the writer should end */
@@ -193,12 +256,13 @@ final class SocketConnection implements Driver {
     }
 
     private void readLoop(InputStream in) {
-        byte[] buf = new byte[READ_BUFFER];
-        ByteBuffer pending = ByteBuffer.wrap(buf).limit(0);
+        byte[] buf = channel != null ? null : new byte[READ_BUFFER];
+        ByteBuffer pending = channel != null ? ByteBuffer.allocateDirect(CHANNEL_READ_BUFFER).limit(0)
+                : ByteBuffer.wrap(buf).limit(0);
         try {
             while (true) {
                 if (!pending.hasRemaining()) {
-                    int n = readWithTimers(in, buf);
+                    int n = channel != null ? readChannel(pending) : readWithTimers(in, buf);
                     if (n == STOP) {
                         return;
                     }
@@ -206,7 +270,9 @@ final class SocketConnection implements Driver {
                         core.onEof();
                         return;
                     }
-                    pending.position(0).limit(n);
+                    if (channel == null) {
+                        pending.position(0).limit(n);
+                    }
                 }
                 if (!awaitInputWanted()) {
                     return;
@@ -222,6 +288,32 @@ final class SocketConnection implements Driver {
             throw e;
         } finally {
             threadDone(false);
+        }
+    }
+
+    /**
+     * Reads the non-blocking channel into {@code buf} (cleared first, flipped after), waiting on
+     * the selector until data arrives, running timers at their deadlines.
+     *
+     * @return bytes read, -1 at end-of-stream, or {@link #STOP}
+     */
+    private int readChannel(ByteBuffer buf) throws IOException {
+        buf.clear();
+        while (true) {
+            int n = channel.read(buf);
+            if (n != 0) {
+                buf.flip();
+                return n;
+            }
+            long wait = core.nanosUntilDeadline();
+            int ready = readSelector.select(timeoutMillis(wait));
+            readSelector.selectedKeys().clear();
+            if (ready == 0) {
+                core.runTimers();
+                if (isStopping()) {
+                    return STOP;
+                }
+            }
         }
     }
 
@@ -291,6 +383,7 @@ final class SocketConnection implements Driver {
         }
         if (running.decrementAndGet() == 0) {
             closeSocket();
+            closeSelectors();
             core.connectionClosed();
         }
     }
@@ -301,6 +394,31 @@ final class SocketConnection implements Driver {
                 socket.close();
             } catch (IOException ignored) {
                 // closing is all we wanted
+            }
+            // A thread waiting on a selector does not notice the channel closing: wake it.
+            wakeSelectors();
+        }
+    }
+
+    private void wakeSelectors() {
+        Selector r = readSelector;
+        Selector w = writeSelector;
+        if (r != null) {
+            r.wakeup();
+        }
+        if (w != null) {
+            w.wakeup();
+        }
+    }
+
+    private void closeSelectors() {
+        for (Selector sel : new Selector[] {readSelector, writeSelector}) {
+            if (sel != null) {
+                try {
+                    sel.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
             }
         }
     }

@@ -1,0 +1,136 @@
+package smux.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import smux.api.Smux;
+import smux.api.SmuxConfig;
+import smux.cli.bench.Bench;
+
+/**
+ * {@code smux bench}: throughput and round trip of smux against raw TCP, per transport and
+ * stream count, plus heap per idle stream and one NIO loop holding many sessions. The work is in
+ * {@link Bench}; this class only reads the options.
+ */
+@Command(name = "bench", sortOptions = false,
+        description = {"Measures smux against raw TCP over loopback, in one run:",
+                "  throughput for each stream count (N streams of one session vs N TCP connections; 128 KiB writes),",
+                "  64-byte round trip on one stream (p50/p99), heap per idle stream, one NIO loop holding 1,000 sessions.",
+                "Reports ratios smux / raw TCP. With --peer, measures smux client throughput against a remote",
+                "discard server (e.g. 'smux serve --mode discard' or a Go xtaci/smux server) instead.",
+                "--transport restricts the run to one transport (or a comma list: socket,nio)."})
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    SessionOptions session;
+
+    // Not mixinStandardHelpOptions: its --version would clash with the protocol --version.
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--streams", paramLabel = "N,N,...", split = ",", defaultValue = "1,100,1000",
+            description = "Stream counts for the throughput cases (default: ${DEFAULT-VALUE}).")
+    List<Integer> streams;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "5",
+            description = "Measured seconds per case, after a ramp-up (default: ${DEFAULT-VALUE}).")
+    double duration;
+
+    @Option(names = "--staging", paramLabel = "BYTES", split = ",",
+            description = {"The connection's staging buffer into which frames are packed (default: the library's default).",
+                    "Several sizes (comma list) make each transport and size a contender of the throughput cases."})
+    List<Integer> staging;
+
+    @Option(names = "--sections", paramLabel = "NAME,...", split = ",", defaultValue = "throughput,rtt,idle,sessions",
+            description = "Which sections to run: throughput, rtt, idle, sessions (default: all).")
+    List<String> sections;
+
+    @Option(names = "--idle-streams", paramLabel = "N", defaultValue = "10000",
+            description = "Idle streams for the heap-per-stream section (default: ${DEFAULT-VALUE}).")
+    int idleStreams;
+
+    @Option(names = "--sessions", paramLabel = "N", defaultValue = "1000",
+            description = "Session pairs on one NIO loop (default: ${DEFAULT-VALUE}).")
+    int sessions;
+
+    @Option(names = "--peer", paramLabel = "HOST:PORT",
+            description = "Benchmark smux client throughput against this remote smux server, which must discard what it receives.")
+    String peer;
+
+    @Option(names = "--raw-peer", paramLabel = "HOST:PORT",
+            description = "With --peer: a TCP server that discards what it receives, for the raw TCP baseline.")
+    String rawPeer;
+
+    @Option(names = "--json", description = "Print one JSON line with every figure and nothing else on standard output.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (duration <= 0 || duration > 3600) {
+            throw new IllegalArgumentException("--duration must be between 0 and 3600 seconds, got " + duration);
+        }
+        for (int n : streams) {
+            if (n < 1 || n > 100_000) {
+                throw new IllegalArgumentException("--streams: each count must be between 1 and 100000, got " + n);
+            }
+        }
+        if (idleStreams < 1 || sessions < 1) {
+            throw new IllegalArgumentException("--idle-streams and --sessions must be positive");
+        }
+        if (rawPeer != null && peer == null) {
+            throw new IllegalArgumentException("--raw-peer needs --peer (the raw baseline is only for a remote run)");
+        }
+        Set<Bench.Section> chosen = new LinkedHashSet<>();
+        for (String s : sections) {
+            chosen.add(Bench.Section.parse(s.trim()));
+        }
+        SmuxConfig.Builder base = session.builder();
+        List<Integer> stagings = List.of();
+        if (staging != null && staging.size() == 1) {
+            base.stagingBufferSize(staging.get(0));
+        } else if (staging != null) {
+            for (int size : staging) {
+                SmuxConfig.builder().stagingBufferSize(size); // validates each size
+            }
+            stagings = List.copyOf(new LinkedHashSet<>(staging));
+        }
+        Bench.Plan plan = new Bench.Plan(base.build(), transports(), stagings, List.copyOf(streams), duration, chosen, idleStreams, sessions,
+                peer == null ? null : SessionOptions.address(peer), rawPeer == null ? null : SessionOptions.address(rawPeer),
+                json);
+        return new Bench(plan).run() ? 0 : Main.FAILED;
+    }
+
+    private List<String> transports() {
+        List<String> available = Smux.transports();
+        if (session.transport == null) {
+            List<String> all = new ArrayList<>();
+            for (String t : List.of("socket", "nio")) {
+                if (available.contains(t)) {
+                    all.add(t);
+                }
+            }
+            for (String t : available) {
+                if (!all.contains(t)) {
+                    all.add(t);
+                }
+            }
+            return all;
+        }
+        List<String> asked = new ArrayList<>();
+        for (String t : session.transport.split(",")) {
+            String name = t.trim().toLowerCase(Locale.ROOT);
+            if (!available.contains(name)) {
+                throw new IllegalArgumentException("--transport: no transport named '" + name + "'; found " + available);
+            }
+            if (!asked.contains(name)) {
+                asked.add(name);
+            }
+        }
+        return asked;
+    }
+}

@@ -1,0 +1,395 @@
+package smux.cli.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import smux.api.Session;
+import smux.api.Smux;
+import smux.api.SmuxConfig;
+import smux.api.SmuxStream;
+
+/**
+ * One running bulk-transfer case: N byte streams, each with a writer thread that writes 128 KiB
+ * buffers as fast as it can, and (on loopback) a reader thread that drains them. Raw TCP uses N
+ * connections; smux uses N streams of one session. Both use blocking stream I/O, so the two
+ * differ only by what smux adds.
+ *
+ * <p>On loopback the bytes are counted where they arrive (the readers); against a remote
+ * discard server they are counted as the writes complete.
+ */
+abstract class Load implements AutoCloseable {
+    /** The application write size of every case. */
+    static final int WRITE_SIZE = 128 * 1024;
+
+    protected final Workers workers;
+    protected final LongAdder bytes = new LongAdder();
+    /** Workers wait for this until every connection is set up: thousands of busy threads would starve the setup. */
+    private final CountDownLatch go = new CountDownLatch(1);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    protected volatile boolean stopping;
+    /** Writers run only while active, so several loads can stay open and take turns. */
+    private volatile boolean active;
+    private final Object gate = new Object();
+
+    Load(String name) {
+        this.workers = new Workers(name);
+    }
+
+    /** @return bytes counted so far */
+    long bytes() {
+        return bytes.sum();
+    }
+
+    /** @return the first failure of a worker that was not caused by the case ending, if any */
+    Throwable failure() {
+        return failure.get();
+    }
+
+    /** Releases the workers once everything is connected. */
+    protected void go() {
+        go.countDown();
+    }
+
+    /**
+     * Lets the writers run or holds them: a held writer finishes its current write and waits,
+     * while the readers keep draining, so the connections go quiet within moments.
+     */
+    void setActive(boolean on) {
+        synchronized (gate) {
+            active = on;
+            gate.notifyAll();
+        }
+    }
+
+    /** @return false if the load is stopping */
+    private boolean awaitActive() {
+        if (active) {
+            return !stopping;
+        }
+        synchronized (gate) {
+            while (!active && !stopping) {
+                try {
+                    gate.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return !stopping;
+    }
+
+    /**
+     * Stops the workers and closes every connection. Each writer ends after its current write
+     * and half-closes, so its reader drains to end-of-stream and ends too; then the connections
+     * are closed (which also ends any worker that is stuck).
+     */
+    @Override
+    public void close() {
+        stopping = true;
+        go.countDown();
+        setActive(true);
+        int alive = workers.joinAll(10_000);
+        closeConnections();
+        if (alive > 0) {
+            alive = workers.joinAll(10_000);
+            if (alive > 0) {
+                failed(new IllegalStateException(alive + " bench workers did not end within 20 s of the close"));
+            }
+        }
+    }
+
+    private boolean awaitGo() {
+        try {
+            go.await();
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    protected abstract void closeConnections();
+
+    protected void failed(Throwable t) {
+        if (!stopping) {
+            failure.compareAndSet(null, t);
+        }
+    }
+
+    /** Half-closes one connection or stream after its writer's last write. */
+    protected interface Finish {
+        void run() throws IOException;
+    }
+
+    protected void writeLoop(OutputStream out, boolean count, Finish finish) {
+        byte[] buf = payload();
+        if (!awaitGo()) {
+            return;
+        }
+        try {
+            while (awaitActive()) {
+                out.write(buf);
+                if (count) {
+                    bytes.add(buf.length);
+                }
+            }
+            finish.run();
+        } catch (IOException | RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    protected void readLoop(InputStream in) {
+        byte[] buf = new byte[WRITE_SIZE];
+        if (!awaitGo()) {
+            return;
+        }
+        try {
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                bytes.add(n);
+            }
+        } catch (IOException | RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    private static byte[] payload() {
+        byte[] b = new byte[WRITE_SIZE];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (i * 31 + 7);
+        }
+        return b;
+    }
+
+    static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // ending the case; nothing else to do
+        }
+    }
+
+    // ------------------------------------------------------------------ raw TCP
+
+    /** N raw TCP connections, over loopback (with readers) or to a remote discard server. */
+    static final class Raw extends Load {
+        private final List<Socket> sockets = new ArrayList<>();
+        private ServerSocket listener;
+
+        private Raw(String name) {
+            super(name);
+        }
+
+        static Raw loopback(int connections) throws Exception {
+            Raw r = new Raw("raw" + connections);
+            try {
+                r.listener = new ServerSocket(0, Math.max(50, connections), InetAddress.getLoopbackAddress());
+                CompletableFuture<Void> accepted = new CompletableFuture<>();
+                r.workers.start("accept", () -> {
+                    try {
+                        for (int i = 0; i < connections; i++) {
+                            Socket s = r.listener.accept();
+                            s.setTcpNoDelay(true);
+                            r.track(s);
+                            InputStream in = s.getInputStream();
+                            r.workers.start("read", () -> r.readLoop(in));
+                        }
+                        accepted.complete(null);
+                    } catch (IOException e) {
+                        accepted.completeExceptionally(e);
+                    }
+                });
+                SocketAddress target = r.listener.getLocalSocketAddress();
+                for (int i = 0; i < connections; i++) {
+                    Socket s = new Socket();
+                    s.setTcpNoDelay(true);
+                    s.connect(target, 10_000);
+                    r.track(s);
+                    OutputStream out = s.getOutputStream();
+                    r.workers.start("write", () -> r.writeLoop(out, false, s::shutdownOutput));
+                }
+                accepted.get(60, TimeUnit.SECONDS);
+                r.go();
+                return r;
+            } catch (Exception e) {
+                r.close();
+                throw e;
+            }
+        }
+
+        static Raw remote(InetSocketAddress peer, int connections) throws Exception {
+            Raw r = new Raw("rawpeer" + connections);
+            try {
+                for (int i = 0; i < connections; i++) {
+                    Socket s = new Socket();
+                    s.setTcpNoDelay(true);
+                    s.connect(peer, 10_000);
+                    r.track(s);
+                    OutputStream out = s.getOutputStream();
+                    r.workers.start("write", () -> r.writeLoop(out, true, s::shutdownOutput));
+                }
+                r.go();
+                return r;
+            } catch (Exception e) {
+                r.close();
+                throw e;
+            }
+        }
+
+        private synchronized void track(Socket s) {
+            sockets.add(s);
+        }
+
+        @Override
+        protected void closeConnections() {
+            closeQuietly(listener);
+            List<Socket> copy;
+            synchronized (this) {
+                copy = new ArrayList<>(sockets);
+            }
+            copy.forEach(Load::closeQuietly);
+        }
+    }
+
+    // ------------------------------------------------------------------ smux
+
+    /** N streams of one smux session, over loopback (with readers) or to a remote discard server. */
+    static final class Mux extends Load {
+        private volatile Session client;
+        private volatile Session server;
+
+        private Mux(String name) {
+            super(name);
+        }
+
+        static Mux loopback(SmuxConfig config, int streams) throws Exception {
+            Mux m = new Mux(config.transport().orElse("smux") + streams);
+            try {
+                Session[] pair = LoopbackPair.open(config);
+                m.client = pair[0];
+                m.server = pair[1];
+                CompletableFuture<Void> accepted = new CompletableFuture<>();
+                m.workers.start("accept", () -> {
+                    try {
+                        for (int i = 0; i < streams; i++) {
+                            SmuxStream s = m.server.acceptStream();
+                            InputStream in = s.inputStream();
+                            m.workers.start("read", () -> m.readLoop(in));
+                        }
+                        accepted.complete(null);
+                    } catch (IOException | RuntimeException e) {
+                        accepted.completeExceptionally(e);
+                    }
+                });
+                for (int i = 0; i < streams; i++) {
+                    SmuxStream s = m.client.openStream();
+                    m.workers.start("write", () -> m.writeLoop(s.outputStream(), false, s::closeWrite));
+                }
+                accepted.get(60, TimeUnit.SECONDS);
+                m.go();
+                return m;
+            } catch (Exception e) {
+                m.close();
+                throw e;
+            }
+        }
+
+        static Mux remote(SmuxConfig config, InetSocketAddress peer, int streams) throws Exception {
+            Mux m = new Mux(config.transport().orElse("smux") + "peer" + streams);
+            try {
+                m.client = Smux.connect(peer, config);
+                for (int i = 0; i < streams; i++) {
+                    SmuxStream s = m.client.openStream();
+                    m.workers.start("write", () -> m.writeLoop(s.outputStream(), true, s::closeWrite));
+                }
+                m.go();
+                return m;
+            } catch (Exception e) {
+                m.close();
+                throw e;
+            }
+        }
+
+        @Override
+        protected void closeConnections() {
+            closeQuietly(client);
+            closeQuietly(server);
+        }
+    }
+
+    // ------------------------------------------------------------------ loopback session pairs
+
+    /** Opens a client and a server session over loopback. */
+    static final class LoopbackPair {
+        private LoopbackPair() {
+        }
+
+        /** @return {client, server} */
+        static Session[] open(SmuxConfig config) throws Exception {
+            try (ServerSocketChannel listener = ServerSocketChannel.open()
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                return open(config, listener);
+            }
+        }
+
+        /** @return {client, server}, the server accepted from {@code listener} */
+        static Session[] open(SmuxConfig config, ServerSocketChannel listener) throws Exception {
+            CompletableFuture<Session> server = new CompletableFuture<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    SocketChannel ch = listener.accept();
+                    server.complete(Smux.server(ch, config));
+                } catch (Throwable t) {
+                    server.completeExceptionally(t);
+                }
+            }, Workers.PREFIX + "pair-accept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            Session client;
+            try {
+                client = Smux.connect(listener.getLocalAddress(), config);
+            } catch (Exception e) {
+                listener.close(); // ends the acceptor
+                acceptor.join(5_000);
+                throw e;
+            }
+            try {
+                Session s = server.get(10, TimeUnit.SECONDS);
+                acceptor.join(5_000);
+                return new Session[] {client, s};
+            } catch (Exception e) {
+                client.close();
+                throw e;
+            }
+        }
+    }
+
+    /** Waits, ignoring interrupts' effect on timing except to stop early. */
+    static void sleep(Duration d) {
+        try {
+            Thread.sleep(Math.max(0, d.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
