@@ -29,9 +29,6 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     SessionOptions session;
 
-    // Not mixinStandardHelpOptions: its --version would clash with the protocol --version.
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-    boolean help;
 
     @Option(names = "--streams", paramLabel = "N,N,...", split = ",", defaultValue = "1,100,1000",
             description = "Stream counts for the throughput cases (default: ${DEFAULT-VALUE}).")

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 import smux.api.Smux;
 
 /** {@code smux probe HOST:PORT}: does the peer speak this library's protocol? */
-@Command(name = "probe", mixinStandardHelpOptions = true,
+@Command(name = "probe",
         description = {"Asks a peer whether it speaks this library's smux protocol (one probe frame).",
                 "Exit 0: it does. 1: it does not (e.g. a plain xtaci/smux server, a web server). 2: no connection."},
         exitCodeOnExecutionException = Main.CONNECTION_ERROR)

@@ -19,7 +19,7 @@ import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
 /** {@code smux serve}: an smux server to try clients and peers against. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve",
         description = {"Runs an smux server: every stream of every session is echoed or discarded.",
                 "Prints one line per session that ends, saying how; a misbehaving peer never stops the others."})
 final class ServeCommand implements Callable<Integer> {

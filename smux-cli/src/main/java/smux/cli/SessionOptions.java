@@ -5,8 +5,14 @@ import java.time.Duration;
 import picocli.CommandLine.Option;
 import smux.api.SmuxConfig;
 
-/** The session options several commands share; mixed into each. */
+/**
+ * The session options several commands share; mixed into each. It carries the help option too:
+ * picocli's standard help mixin would also add {@code --version}, which here is the protocol's.
+ */
 final class SessionOptions {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
     @Option(names = "--version", paramLabel = "1|2", description = "Protocol version (default: ${DEFAULT-VALUE}); both ends must agree.",
             defaultValue = "2")
     int version;

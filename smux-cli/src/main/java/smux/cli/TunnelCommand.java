@@ -37,7 +37,7 @@ final class TunnelCommand implements Runnable {
     }
 
     /** The far end: takes smux sessions and connects each stream to the target. */
-    @Command(name = "server", mixinStandardHelpOptions = true,
+    @Command(name = "server",
             description = "Accepts smux sessions on --listen; connects each stream to --target.")
     static final class Server implements Callable<Integer> {
         @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "Where tunnel clients connect.")
@@ -102,7 +102,7 @@ final class TunnelCommand implements Runnable {
     }
 
     /** The near end: accepts local TCP connections and carries each over one smux session. */
-    @Command(name = "client", mixinStandardHelpOptions = true,
+    @Command(name = "client",
             description = "Accepts TCP connections on --listen; carries each as a stream to the tunnel --server.")
     static final class Client implements Callable<Integer> {
         @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "Where local applications connect.")
