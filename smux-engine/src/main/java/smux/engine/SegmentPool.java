@@ -4,7 +4,8 @@ package smux.engine;
  * Fixed-size byte segments shared by the receive buffers of one session. A stream holds
  * segments only while it has unread data, so an idle stream costs no buffer memory (the seed
  * allocated 512 KiB per stream up front), and a busy session recycles the same segments instead
- * of allocating per frame. At most {@code maxIdle} free segments are kept; the rest go to the GC.
+ * of allocating per frame. At most {@code maxIdle} free segments are kept; the rest go to the GC,
+ * and all of them when the session stays quiet for a keepalive interval ({@link #trim}).
  */
 final class SegmentPool {
     static final int SEGMENT_SIZE = 16 * 1024;
@@ -55,6 +56,17 @@ final class SegmentPool {
         s.next = free;
         free = s;
         idle++;
+    }
+
+    /** Lets every idle segment go to the GC (the session went quiet). */
+    void trim() {
+        free = null;
+        idle = 0;
+    }
+
+    /** @return free segments kept for reuse */
+    int idle() {
+        return idle;
     }
 
     /** @return segments ever allocated (a steady state allocates none) */

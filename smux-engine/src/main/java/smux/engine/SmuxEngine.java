@@ -94,6 +94,7 @@ public final class SmuxEngine {
     private long now;
 
     private long bytesReceived;
+    private long bytesReceivedAtLastKeepalive;
     private long bytesDropped;
     private long streamsOpened;
     private long streamsAccepted;
@@ -301,6 +302,10 @@ public final class SmuxEngine {
                 scheduler.queueControl(Command.NOP, 0, 0, 0, null);
             }
             timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
+            if (bytesReceived == bytesReceivedAtLastKeepalive) {
+                pool.trim(); // quiet for an interval: a burst's pooled buffers need not outlive it
+            }
+            bytesReceivedAtLastKeepalive = bytesReceived;
         }
         if (timers.expired(Timers.Kind.IDLE, now)) {
             if (!wantsInput() || idleClockPaused) {
@@ -769,6 +774,11 @@ public final class SmuxEngine {
     /** @return streams the peer opened that were refused (backlog full or a limit reached) */
     public long streamsRefused() {
         return streamsRefused;
+    }
+
+    /** @return free receive-buffer segments the session keeps for reuse */
+    public int segmentsPooled() {
+        return pool.idle();
     }
 
     /** @return receive-buffer segments ever allocated (flat in a steady state) */

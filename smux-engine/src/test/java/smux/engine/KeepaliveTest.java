@@ -54,6 +54,23 @@ class KeepaliveTest {
     }
 
     @Test
+    void aQuietIntervalLetsABurstsPooledBuffersGo() throws IOException {
+        SmuxEngine e = new SmuxEngine(false, keepalive(2), 0);
+        Wire.feed(e, FrameFactory.syn(2, 3), 1);
+        for (int i = 0; i < 4; i++) {
+            Wire.feed(e, FrameFactory.psh(2, 3, new byte[50_000]), 2);
+        }
+        int id = e.accept();
+        ByteBuffer sink = ByteBuffer.allocate(200_000);
+        assertEquals(200_000, e.read(id, sink));
+        assertTrue(e.segmentsPooled() > 0, "read segments are kept for the next burst");
+        e.handleTimeout(10 * SEC); // data arrived during this interval: the pool stays
+        assertTrue(e.segmentsPooled() > 0);
+        e.handleTimeout(20 * SEC); // nothing arrived since the last keepalive
+        assertEquals(0, e.segmentsPooled(), "a quiet session holds no pooled buffers");
+    }
+
+    @Test
     void anyArrivingByteRestartsTheIdleClock() {
         SmuxEngine e = new SmuxEngine(true, keepalive(2), 0);
         Wire.feed(e, new byte[] {2}, 25 * SEC); // a first byte of a header
