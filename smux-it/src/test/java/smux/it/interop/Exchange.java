@@ -32,8 +32,8 @@ import smux.it.interop.JavaModes.Result;
  * both sides' view of every stream, so that a test only describes the traffic and checks the outcome.
  *
  * <p>Java client: a Go server ({@code -sessions 1}) in the exchange's mode; {@code streams} Java workers
- * each open {@code iterations} streams in a row and drive them; then the Java session is closed and the
- * Go server, whose only session has ended, exits. Go client: a {@link JavaServer} runs the mode's handler
+ * each open {@code iterations} streams in a row and drive them; once the Go server has reported every
+ * stream the Java session is closed and the Go server, whose only session has ended, exits. Go client: a {@link JavaServer} runs the mode's handler
  * per stream; the Go client runs {@code -streams}/{@code -open-close} and must exit 0. Either way, with
  * {@link #viaRelay} the connection goes through a {@link FrameRelay}.
  */
@@ -258,6 +258,10 @@ final class Exchange {
                     for (Future<?> f : workers) {
                         f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                     }
+                    // Our side being done does not mean the Go server is (discard: the data may still be in
+                    // flight), and xtaci's AcceptStream may report the connection's end instead of streams still
+                    // queued for accept: close only once Go has reported every stream.
+                    server.awaitStreams(1, streams * iterations, timeout);
                     cause = session.closeCause();
                 }
                 int code = server.awaitExit(Duration.ofSeconds(20));
