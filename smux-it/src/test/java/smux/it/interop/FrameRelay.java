@@ -163,9 +163,10 @@ final class FrameRelay implements AutoCloseable {
                     }
                 }
                 out.write(buf, 0, n);
-                if (recorder != null && !forwarded.isEmpty()) {
+                if (recorder != null) {
                     synchronized (lock) {
                         forwarded.forEach((sid, bytes) -> recorder.forwarded.merge(sid, bytes, Long::sum));
+                        recorder.framesForwarded = recorder.frames.size();
                         lock.notifyAll();
                     }
                 }
@@ -200,6 +201,27 @@ final class FrameRelay implements AutoCloseable {
                 if (left <= 0 || r.ended) {
                     throw new AssertionError("relay forwarded " + r.forwarded.getOrDefault(sid, 0L) + " of " + bytes
                             + " data bytes on stream " + sid + " " + dir + (r.ended ? " before the connection ended" : " in time"));
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+        }
+    }
+
+    /** Waits until the relay has forwarded a frame in {@code dir} that matches {@code filter}, and returns it. */
+    Frame awaitFrame(Dir dir, java.util.function.Predicate<Frame> filter, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            Recorder r = recorders.get(dir);
+            while (true) {
+                for (Frame f : r.frames.subList(0, r.framesForwarded)) {
+                    if (filter.test(f)) {
+                        return f;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || r.ended) {
+                    throw new AssertionError("no such frame " + dir + (r.ended ? " before the connection ended" : " in time")
+                            + "; forwarded: " + r.frames.subList(0, r.framesForwarded));
                 }
                 TimeUnit.NANOSECONDS.timedWait(lock, left);
             }
@@ -271,6 +293,8 @@ final class FrameRelay implements AutoCloseable {
     private final class Recorder {
         final Dir dir;
         final List<Frame> frames = new ArrayList<>();
+        /** How many of {@link #frames} have been written on (the rest were decoded from a chunk not yet sent). */
+        int framesForwarded;
         final Map<Long, Long> forwarded = new HashMap<>();
         final List<String> problems = new ArrayList<>();
         final List<String> violations = new ArrayList<>();
