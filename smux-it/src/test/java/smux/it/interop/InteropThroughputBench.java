@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
@@ -37,11 +38,14 @@ import smux.it.interop.GoPeer.Release;
  * which is what the Go peer's {@code done} event reports. Each cell runs several rounds (interleaved, so
  * drift hits all cells alike) and the median is reported.
  *
- * <p>Not part of the normal build (the class name does not match Surefire's test patterns). Run it with
+ * <p>Not part of the normal build: the class name does not match Surefire's test patterns, and a
+ * {@code -Dtest} pattern that happens to match it still needs {@code -Dsmux.interop.bench=true}. Run it with
  * <pre>
- * mvn -B -ntp -pl smux-it -am verify -Dtest=InteropThroughputBench \
- *     [-Dsmux.interop.bench.seconds=5] [-Dsmux.interop.bench.rounds=3]
+ * mvn -B -ntp -pl smux-it -am verify -Dtest=InteropThroughputBench -Dsmux.interop.bench=true \
+ *     [-Dsmux.interop.bench.seconds=5] [-Dsmux.interop.bench.rounds=3] \
+ *     [-Dsmux.interop.bench.streams=1,100] [-Dsmux.interop.bench.only="Java nio"]
  * </pre>
+ * ({@code only} keeps the cells whose name contains it, plus the Go v1.5.58 reference.)
  * The table is printed and written to {@code smux-it/target/interop/throughput.md}.
  */
 @Tag("bench")
@@ -50,7 +54,10 @@ class InteropThroughputBench {
     static final int WRITE_SIZE = 64 * 1024;
     static final int SECONDS = Integer.getInteger("smux.interop.bench.seconds", 5);
     static final int ROUNDS = Integer.getInteger("smux.interop.bench.rounds", 3);
-    static final int[] STREAMS = {1, 100};
+    static final int[] STREAMS = java.util.stream.Stream.of(System.getProperty("smux.interop.bench.streams", "1,100")
+            .split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
+    /** Only the cells whose name contains this (e.g. "Java nio"), for profiling one pairing. */
+    static final String ONLY = System.getProperty("smux.interop.bench.only", "");
 
     /** One pairing of client and server. */
     interface Cell {
@@ -59,6 +66,7 @@ class InteropThroughputBench {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.MINUTES)
+    @EnabledIfSystemProperty(named = "smux.interop.bench", matches = "true")
     void throughputTable() throws Exception {
         Map<String, Cell> cells = new LinkedHashMap<>();
         cells.put("Go v1.5.58 <-> Go v1.5.58", (n, d) -> goToGo(Release.V1_5_58, n, d));
@@ -68,6 +76,7 @@ class InteropThroughputBench {
             cells.put("Go v1.5.58 client -> Java " + t + " server", (n, d) -> goToJava(t, n, d));
             cells.put("Java " + t + " <-> Java " + t, (n, d) -> javaToJava(t, n, d));
         }
+        cells.keySet().removeIf(name -> !name.contains(ONLY) && !name.equals("Go v1.5.58 <-> Go v1.5.58"));
         Duration duration = Duration.ofSeconds(SECONDS);
 
         // warm the JIT up on the Java paths before anything is measured
