@@ -515,8 +515,12 @@ final class GoPeer implements AutoCloseable {
     }
 
     static String missingGoMessage() {
+        String configured = System.getProperty(GO_PROPERTY);
+        String where = configured != null && !configured.isBlank()
+                ? "-D" + GO_PROPERTY + "=" + configured + " is not an executable"
+                : "no `go` was found on PATH, in $GOROOT/bin or /usr/local/go/bin";
         return "The interop tests need the Go toolchain to build the Go peer (interop/, against xtaci/smux "
-                + Release.V1_5_16 + " and " + Release.V1_5_58 + "), but no `go` was found on PATH or in $GOROOT/bin. "
+                + Release.V1_5_16 + " and " + Release.V1_5_58 + "), but " + where + ". "
                 + "Install Go 1.19 or newer (and make sure the Go module proxy is reachable), or pass -D" + GO_PROPERTY
                 + "=/path/to/go. These tests never skip: interoperability with Go is what they prove.";
     }
