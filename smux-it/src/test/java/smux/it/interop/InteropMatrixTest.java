@@ -90,10 +90,12 @@ class InteropMatrixTest {
     }
 
     /**
-     * Both sides send with the same maximum frame size (Java {@code maxFrameSize}, Go {@code -frame}) and echo
-     * each other's data; the relay checks that no data frame in either direction is larger, and that both
-     * directions really used the size. Frame size 1 carries 4 KiB (4096 one-byte frames each way), the others
-     * two streams of 512 KiB.
+     * Both sides use the same maximum frame size (Java {@code maxFrameSize}, Go {@code -frame}); data goes one
+     * way in discard mode (the client sends) and the other way in source mode (the server sends), always in
+     * 64 KiB application writes. The relay checks each direction: the largest data frame is exactly the frame
+     * size (none larger, and the size really used; smaller ones are legal: a write's last piece, or a frame cut
+     * to the remaining window). Frame size 1 carries 4 KiB per direction (4096 one-byte frames), the others two
+     * streams of 512 KiB.
      */
     @ParameterizedTest(name = "{0}, frame {1}")
     @MethodSource("allWithFrameSizes")
@@ -101,19 +103,20 @@ class InteropMatrixTest {
     void frameSizesBothWays(Combo c, int frame) throws Exception {
         int streams = frame == 1 ? 1 : 2;
         long bytes = frame == 1 ? 4096 : 512 * 1024;
-        Exchange.Outcome o = Exchange.of(c).mode("echo").streams(streams).bytes(bytes)
-                .goFlags("-frame", Integer.toString(frame))
-                .javaConfig(b -> b.maxFrameSize(frame))
-                .viaRelay(false).run().assertAllMatch(streams);
-        for (Dir d : Dir.values()) {
+        for (String mode : List.of("discard", "source")) {
+            Exchange.Outcome o = Exchange.of(c).mode(mode).streams(streams).bytes(bytes)
+                    .goFlags("-frame", Integer.toString(frame))
+                    .javaConfig(b -> b.maxFrameSize(frame))
+                    .viaRelay(false).run().assertAllMatch(streams);
+            Dir d = mode.equals("discard") ? Dir.UP : Dir.DOWN;
             List<Frame> data = o.relay().frames(d).stream().filter(f -> f.cmd() == FrameRelay.PSH)
                     .collect(Collectors.toList());
-            int largest = data.stream().mapToInt(Frame::length).max().orElse(0);
             long total = data.stream().mapToLong(Frame::length).sum();
+            int largest = data.stream().mapToInt(Frame::length).max().orElse(0);
             assertEquals(streams * bytes, total, c + ": data bytes " + d);
             assertEquals(frame, largest, c + ": largest data frame " + d + " (" + data.size() + " frames)");
+            assertEquals(List.of(), o.relay().decodeProblems());
         }
-        assertEquals(List.of(), o.relay().decodeProblems());
     }
 
     /**
