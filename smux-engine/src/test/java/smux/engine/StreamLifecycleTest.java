@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import smux.api.SessionClosedException;
@@ -208,6 +209,7 @@ class StreamLifecycleTest {
      */
     @ParameterizedTest(name = "v{0}")
     @ValueSource(ints = {1, 2})
+    @Timeout(10)
     void streamsOpenedJustBeforeThePeerClosedCanStillBeAccepted(int version) throws IOException {
         Pair p = pair(version);
         int a = p.client.open();
@@ -232,6 +234,7 @@ class StreamLifecycleTest {
 
     @ParameterizedTest(name = "v{0}")
     @ValueSource(ints = {1, 2})
+    @Timeout(10)
     void closingAFailedSessionGivesUpTheStreamsNotYetAccepted(int version) throws IOException {
         Pair p = pair(version);
         int a = p.client.open();
