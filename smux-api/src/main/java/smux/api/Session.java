@@ -26,7 +26,9 @@ public interface Session extends Closeable {
     SmuxStream openStream() throws IOException;
 
     /**
-     * Waits for the next stream the peer opens.
+     * Waits for the next stream the peer opens. Streams the peer opened before the session failed
+     * (the peer closed the connection, keepalive, an error) are still returned, with the data that
+     * arrived for them; then the failure is thrown. After a local {@link #close()}, none are.
      *
      * @return the stream
      * @throws SessionClosedException if the session closes while waiting

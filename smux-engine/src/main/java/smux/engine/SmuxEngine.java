@@ -450,9 +450,11 @@ public final class SmuxEngine {
      * @throws SessionClosedException if the session is over
      */
     public int accept() throws SessionClosedException {
-        requireOpen();
+        // Streams the peer opened before the session failed stay acceptable (their data arrived and
+        // can be read, as for streams accepted earlier); a local close empties the backlog.
         EngineStream s = backlog.poll();
         if (s == null) {
+            requireOpen();
             return NO_STREAM;
         }
         s.inBacklog = false;
@@ -672,6 +674,10 @@ public final class SmuxEngine {
     public void close(long now) {
         this.now = now;
         if (phase != Phase.OPEN) {
+            // a failed session kept its backlog for the application; closing it gives them up
+            for (EngineStream s; (s = backlog.peek()) != null; ) {
+                forget(s);
+            }
             return;
         }
         finishVerify();
@@ -896,7 +902,6 @@ public final class SmuxEngine {
         phase = Phase.CLOSED;
         scheduler.clear();
         timers.disarmAll();
-        backlog.clear();
         dataTarget = null;
         if (wasOpen) {
             closeReason = reason;

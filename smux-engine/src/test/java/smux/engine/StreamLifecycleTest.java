@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import smux.api.SessionClosedException;
@@ -199,6 +200,56 @@ class StreamLifecycleTest {
         p.server.accept();
         assertEquals(262_144, p.server.read(id).length);
         assertNull(p.server.read(id));
+    }
+
+    /**
+     * A peer may open streams, send on them, close them and close its connection before the application
+     * accepted them (a Go client ending its run does exactly that): the data arrived, so the streams stay
+     * acceptable after the session failed, with their data and their FIN; then accept reports the failure.
+     */
+    @ParameterizedTest(name = "v{0}")
+    @ValueSource(ints = {1, 2})
+    @Timeout(10)
+    void streamsOpenedJustBeforeThePeerClosedCanStillBeAccepted(int version) throws IOException {
+        Pair p = pair(version);
+        int a = p.client.open();
+        int b = p.client.open();
+        p.client.write(a, Bytes.ascii("request"));
+        p.drive();
+        p.client.engine.closeStream(a);
+        p.client.engine.closeStream(b);
+        p.drive();
+        p.client.dropConnection();
+        p.drive();
+
+        assertEquals(CloseReason.PEER_CLOSED, p.server.closed().reason());
+        assertEquals(a, p.server.accept());
+        assertArrayEquals(Bytes.ascii("request"), p.server.read(a));
+        assertNull(p.server.read(a), "then end-of-stream: its FIN arrived");
+        assertEquals(b, p.server.accept());
+        assertNull(p.server.read(b));
+        SessionClosedException e = assertThrows(SessionClosedException.class, () -> p.server.accept());
+        assertSame(p.server.engine.closeError(), e, "once the backlog is empty, accept reports the failure");
+    }
+
+    @ParameterizedTest(name = "v{0}")
+    @ValueSource(ints = {1, 2})
+    @Timeout(10)
+    void closingAFailedSessionGivesUpTheStreamsNotYetAccepted(int version) throws IOException {
+        Pair p = pair(version);
+        int a = p.client.open();
+        p.client.write(a, Bytes.ascii("request"));
+        p.drive();
+        p.client.dropConnection();
+        p.drive();
+        assertEquals(CloseReason.PEER_CLOSED, p.server.closed().reason());
+        assertEquals(1, p.server.engine.backlogSize());
+
+        p.server.engine.close(p.now);
+
+        assertThrows(SessionClosedException.class, () -> p.server.accept());
+        assertEquals(0, p.server.engine.backlogSize());
+        assertEquals(0, p.server.engine.bufferedBytes(), "their data is released");
     }
 
     @ParameterizedTest(name = "v{0}")

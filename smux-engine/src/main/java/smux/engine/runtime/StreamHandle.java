@@ -99,7 +99,7 @@ final class StreamHandle implements SmuxStream {
                 core.engine.write(id, src);
                 core.afterEngineCall();
                 Telemetry.Stall stall = null;
-                while (isWriting()) {
+                while (isWriting(src)) {
                     long timeout = writeTimeoutNanos;
                     long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
                     if (timeout != 0 && left <= 0) {
@@ -136,12 +136,19 @@ final class StreamHandle implements SmuxStream {
     }
 
     /** @return whether the write in progress still has uncommitted bytes; throws if it cannot go on */
-    private boolean isWriting() throws IOException {
+    private boolean isWriting(ByteBuffer src) throws IOException {
         if (closedLocally) {
             throw new StreamClosedException("stream " + Integer.toUnsignedString(id) + " was closed during a write; "
                     + Math.max(0, committedAtClose) + " bytes of that write were committed");
         }
         if (core.engine.isClosed()) {
+            if (!src.hasRemaining()) {
+                // Every byte was committed before the session ended (the writer pulled the last frame,
+                // then the connection closed before this thread woke): the write is done, as it would
+                // have been had this thread run first. Failing it would tell the caller that sent data
+                // was not sent.
+                return false;
+            }
             core.engine.withdraw(id); // the buffer's position already tells what was committed
             throw core.engine.closeError();
         }
