@@ -1,6 +1,5 @@
 package smux.it.faults;
 
-import java.io.File;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -50,16 +49,12 @@ final class Faults {
         return HexFormat.of().formatHex(d.digest());
     }
 
-    /** Alive threads whose name starts with {@code smux-} (the transports name all theirs so). */
     static long smuxThreads() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.isAlive() && t.getName().startsWith("smux-")).count();
+        return smux.it.Leaks.smuxThreads();
     }
 
-    /** Open file descriptors of this process, or -1 where /proc is not there. */
     static long openFiles() {
-        String[] fds = new File("/proc/self/fd").list();
-        return fds == null ? -1 : fds.length;
+        return smux.it.Leaks.openFiles();
     }
 
     /**
