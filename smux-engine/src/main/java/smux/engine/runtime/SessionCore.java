@@ -31,7 +31,7 @@ import smux.engine.SmuxEngine;
  * <p>One lock guards the engine. Nothing blocking happens under it: socket reads and writes are
  * done by the transport outside the lock, and waits release it ({@link Condition#awaitNanos}).
  */
-public final class SessionCore implements smux.api.Session {
+public final class SessionCore implements smux.api.Session, SessionLink {
     final ReentrantLock lock = new ReentrantLock();
     final SmuxEngine engine;
     private final Condition acceptable = lock.newCondition();
@@ -123,6 +123,7 @@ public final class SessionCore implements smux.api.Session {
      * @param src the bytes; in version 1 the engine may leave some when its budget is spent
      *     (then {@link #wantsInput()} is false until the application reads)
      */
+    @Override
     public void onInput(ByteBuffer src) {
         lock.lock();
         try {
@@ -134,6 +135,7 @@ public final class SessionCore implements smux.api.Session {
     }
 
     /** The connection reached end-of-stream. */
+    @Override
     public void onEof() {
         lock.lock();
         try {
@@ -149,6 +151,7 @@ public final class SessionCore implements smux.api.Session {
      *
      * @param e the failure
      */
+    @Override
     public void onTransportError(IOException e) {
         lock.lock();
         try {
@@ -165,6 +168,7 @@ public final class SessionCore implements smux.api.Session {
      * @param staging where frames go, at its position
      * @return bytes added
      */
+    @Override
     public int pull(ByteBuffer staging) {
         lock.lock();
         try {
@@ -181,6 +185,7 @@ public final class SessionCore implements smux.api.Session {
     }
 
     /** Runs the engine's timers if one is due. */
+    @Override
     public void runTimers() {
         lock.lock();
         try {
@@ -199,6 +204,7 @@ public final class SessionCore implements smux.api.Session {
      *
      * @return nanoseconds until the next deadline (0 if due), or -1 if no timer is armed
      */
+    @Override
     public long nanosUntilDeadline() {
         lock.lock();
         try {
@@ -212,6 +218,7 @@ public final class SessionCore implements smux.api.Session {
     }
 
     /** @return whether the engine has frames to send */
+    @Override
     public boolean wantsTransmit() {
         lock.lock();
         try {
@@ -222,6 +229,7 @@ public final class SessionCore implements smux.api.Session {
     }
 
     /** @return whether the engine takes input (false in v1 while the budget is spent, or once closed) */
+    @Override
     public boolean wantsInput() {
         lock.lock();
         try {
@@ -232,6 +240,7 @@ public final class SessionCore implements smux.api.Session {
     }
 
     /** @return whether a local close has nothing left to send */
+    @Override
     public boolean isFlushed() {
         lock.lock();
         try {
@@ -247,6 +256,7 @@ public final class SessionCore implements smux.api.Session {
     }
 
     /** The transport closed the connection; {@link #close()} stops waiting. */
+    @Override
     public void connectionClosed() {
         lock.lock();
         try {

@@ -5,46 +5,66 @@ import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.runtime.Driver;
 import smux.engine.runtime.SessionCore;
+import smux.engine.runtime.SessionLink;
 
 /**
  * One session on the {@link EventLoop}. Everything here runs on the loop thread except the
- * {@link Driver} methods, which other threads call under the session lock: they only set flags
- * and queue the connection for service.
+ * {@link Driver} methods, which any thread may call: they only flip this connection's own atomic
+ * flags and queue it for service, so the loop never waits on the session.
+ *
+ * <h2>Input: exactly once, in order, and never stuck</h2>
+ * A version 1 engine stops taking input at a frame boundary once the session's receive budget is
+ * spent and leaves the rest of what it was given. {@link #pumpInput} is the one place that feeds
+ * the engine, and it keeps two promises:
+ * <ul>
+ *   <li><b>Every byte read reaches the engine exactly once, in the order it was read.</b> What the
+ *       engine leaves is kept in {@link #unread}, and the channel is not read again until
+ *       {@code unread} has been fed in full: no later byte can overtake it, and a second leftover
+ *       can never replace the first.</li>
+ *   <li><b>A paused reader always resumes once the budget allows.</b> Pausing publishes
+ *       {@link #inputPaused} <em>before</em> asking the engine whether it wants input again; the
+ *       application thread that frees the budget calls {@link #inputReady()} <em>after</em> the
+ *       engine changed, and takes the flag back. So either the loop sees the budget free and goes
+ *       on, or {@code inputReady} sees the flag and schedules the loop; the compare-and-set lets
+ *       exactly one of them resume.</li>
+ * </ul>
  */
 final class NioConnection implements Driver {
     /** Reads per readiness event before other sessions get a turn (with the 256 KiB read buffer: at most 1 MiB). */
-    private static final int READS_PER_TURN = 4;
+    static final int READS_PER_TURN = 4;
+
+    private static final int RUNNING = 0;
+    private static final int STOP_AFTER_FLUSH = 1;
+    private static final int STOP_NOW = 2;
 
     private final SocketChannel channel;
-    private final SessionCore core;
-    private final ReentrantLock lock;
+    private final SessionLink session;
     private final EventLoop loop;
     private final int stagingSize;
     private SelectionKey key;
 
-    // Set by Driver methods under the session lock; read and cleared by the loop under it.
-    private boolean queued;
-    private boolean stopping;
-    private boolean flushOnStop;
-    private boolean forced;
-    private boolean readPaused;
+    // Shared with the threads that call the Driver methods.
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final AtomicBoolean inputPaused = new AtomicBoolean();
+    /** RUNNING, then STOP_AFTER_FLUSH (a local close) or STOP_NOW; it only ever rises. */
+    private final AtomicInteger stop = new AtomicInteger(RUNNING);
 
     // Loop thread only.
     private ByteBuffer unwritten; // pulled frames a partial write left behind
-    private ByteBuffer unread;    // received bytes a paused (version 1) engine did not take
+    private ByteBuffer unread;    // received bytes a paused (version 1) engine did not take yet
     private boolean closed;
     private long timerAt;
     private boolean timerSet;
 
-    private NioConnection(SocketChannel channel, SessionCore core, EventLoop loop, SmuxConfig config) {
+    NioConnection(SocketChannel channel, SessionLink session, EventLoop loop, SmuxConfig config) {
         this.channel = channel;
-        this.core = core;
-        this.lock = core.lock();
+        this.session = session;
         this.loop = loop;
         this.stagingSize = config.stagingBufferSize();
     }
@@ -63,8 +83,8 @@ final class NioConnection implements Driver {
             throw e;
         }
         NioConnection conn = new NioConnection(channel, core, loop, config);
-        core.start(conn); // queues the connection: the loop registers it on its first service
-        lockedSchedule(conn);
+        core.start(conn);
+        conn.schedule(); // the loop registers the channel on its first service
         try {
             core.awaitProbe();
         } catch (IOException e) {
@@ -74,20 +94,10 @@ final class NioConnection implements Driver {
         return core;
     }
 
-    private static void lockedSchedule(NioConnection c) {
-        c.lock.lock();
-        try {
-            c.schedule();
-        } finally {
-            c.lock.unlock();
-        }
-    }
+    // ------------------------------------------------------------------ Driver (any thread)
 
-    // ------------------------------------------------------------------ Driver (session lock held)
-
-    private void schedule() {
-        if (!queued) {
-            queued = true;
+    void schedule() {
+        if (queued.compareAndSet(false, true)) {
             loop.schedule(this);
         }
     }
@@ -99,24 +109,20 @@ final class NioConnection implements Driver {
 
     @Override
     public void inputReady() {
-        if (readPaused) {
-            readPaused = false;
+        if (inputPaused.compareAndSet(true, false)) {
             schedule();
         }
     }
 
     @Override
     public void shutdown(boolean flush) {
-        stopping = true;
-        flushOnStop = flush;
+        raiseStop(flush ? STOP_AFTER_FLUSH : STOP_NOW);
         schedule();
     }
 
     @Override
     public void forceClose() {
-        forced = true;
-        stopping = true;
-        flushOnStop = false;
+        raiseStop(STOP_NOW);
         try {
             channel.close(); // also ends a write the loop is doing
         } catch (IOException ignored) {
@@ -125,30 +131,23 @@ final class NioConnection implements Driver {
         schedule();
     }
 
+    private void raiseStop(int level) {
+        stop.accumulateAndGet(level, Math::max);
+    }
+
     // ------------------------------------------------------------------ loop thread
 
-    /** Runs on the loop when queued: registers, writes, resumes reading, closes. */
+    /** Runs on the loop when queued: registers, resumes reading, writes, closes. */
     void service() {
+        queued.set(false); // a request from now on queues us again
         if (closed) {
             return;
-        }
-        lock.lock();
-        try {
-            queued = false;
-        } finally {
-            lock.unlock();
         }
         if (key == null && !register()) {
             return;
         }
-        if (unread != null) {
-            feed(unread);
-            if (!unread.hasRemaining()) {
-                unread = null;
-            }
-        }
-        if (unread == null && !closed && core.wantsInput()) {
-            setInterest(SelectionKey.OP_READ, true);
+        if (!inputPaused.get()) {
+            pumpInput(0); // resumes after a pause: feeds what was left, reads wait for readiness
         }
         afterWork();
     }
@@ -159,8 +158,8 @@ final class NioConnection implements Driver {
             return;
         }
         try {
-            if (k.isReadable()) {
-                readSome();
+            if (k.isReadable() && !inputPaused.get()) {
+                pumpInput(READS_PER_TURN);
             }
             if (!closed && k.isValid() && k.isWritable()) {
                 setInterest(SelectionKey.OP_WRITE, false);
@@ -178,7 +177,7 @@ final class NioConnection implements Driver {
             return;
         }
         timerSet = false;
-        core.runTimers();
+        session.runTimers();
         afterWork();
     }
 
@@ -187,15 +186,35 @@ final class NioConnection implements Driver {
             key = channel.register(loop.selector(), SelectionKey.OP_READ, this);
             return true;
         } catch (IOException | RuntimeException e) {
-            core.onTransportError(e instanceof IOException io ? io : new IOException(e));
+            session.onTransportError(e instanceof IOException io ? io : new IOException(e));
             closeNow();
             return false;
         }
     }
 
-    private void readSome() {
+    /**
+     * Feeds the engine: first whatever it left last time, then up to {@code reads} reads of the
+     * channel. Returns when the channel is drained, the reads are used up, or the engine paused
+     * (see the class comment for the two promises this method keeps).
+     */
+    private void pumpInput(int reads) {
         ByteBuffer buf = loop.readBuffer();
-        for (int i = 0; i < READS_PER_TURN && !closed; i++) {
+        int done = 0;
+        while (!closed) {
+            if (unread != null) {
+                session.onInput(unread);
+                if (unread.hasRemaining()) {
+                    if (pauseInput()) {
+                        return;
+                    }
+                    continue; // the budget was freed meanwhile: feed the rest now
+                }
+                unread = null;
+            }
+            setInterest(SelectionKey.OP_READ, true);
+            if (done++ == reads) {
+                return;
+            }
             buf.clear();
             int n;
             try {
@@ -205,37 +224,29 @@ final class NioConnection implements Driver {
                 return;
             }
             if (n < 0) {
-                core.onEof();
+                session.onEof();
                 return;
             }
             if (n == 0) {
                 return;
             }
             buf.flip();
-            feed(buf);
+            session.onInput(buf);
             if (buf.hasRemaining()) {
-                // Version 1 budget spent: keep the rest; reading resumes when the application reads.
+                // Version 1 budget spent: the rest waits here, ahead of anything read later.
                 unread = ByteBuffer.allocate(buf.remaining()).put(buf).flip();
-                return;
             }
         }
     }
 
-    private void feed(ByteBuffer buf) {
-        core.onInput(buf);
-        if (buf.hasRemaining()) {
-            lock.lock();
-            try {
-                // Checked under the lock, so an application read that frees the budget right now
-                // either sees readPaused and reschedules us, or happened before and we go on.
-                if (!core.wantsInput()) {
-                    readPaused = true;
-                    setInterest(SelectionKey.OP_READ, false);
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
+    /**
+     * Stops reading until the engine wants input. @return true if paused; false if the engine
+     * wants input already (the caller goes on feeding)
+     */
+    private boolean pauseInput() {
+        inputPaused.set(true); // published before the check below: see the class comment
+        setInterest(SelectionKey.OP_READ, false);
+        return !(session.wantsInput() && inputPaused.compareAndSet(true, false));
     }
 
     /** After any work: write what is pending, close if the session is over, re-arm the timer. */
@@ -247,20 +258,12 @@ final class NioConnection implements Driver {
         if (closed) {
             return;
         }
-        boolean stop;
-        boolean flushFirst;
-        lock.lock();
-        try {
-            stop = stopping;
-            flushFirst = flushOnStop && !forced;
-        } finally {
-            lock.unlock();
-        }
-        if (stop && (!flushFirst || (unwritten == null && core.isFlushed()))) {
+        int s = stop.get();
+        if (s == STOP_NOW || (s == STOP_AFTER_FLUSH && unwritten == null && session.isFlushed())) {
             closeNow();
             return;
         }
-        long wait = core.nanosUntilDeadline();
+        long wait = session.nanosUntilDeadline();
         if (wait >= 0) {
             // Only an earlier deadline needs a new entry. A later one (the idle deadline moves on
             // with every read) waits for the current entry to fire, which then re-arms: so each
@@ -285,9 +288,9 @@ final class NioConnection implements Driver {
                 }
                 unwritten = null;
             }
-            while (core.wantsTransmit()) {
+            while (session.wantsTransmit()) {
                 ByteBuffer staging = loop.staging(stagingSize);
-                core.pull(staging);
+                session.pull(staging);
                 staging.flip();
                 if (!staging.hasRemaining()) {
                     break;
@@ -306,15 +309,8 @@ final class NioConnection implements Driver {
     }
 
     private void failed(IOException e) {
-        boolean quiet;
-        lock.lock();
-        try {
-            quiet = stopping;
-        } finally {
-            lock.unlock();
-        }
-        if (!quiet) {
-            core.onTransportError(e);
+        if (stop.get() == RUNNING) {
+            session.onTransportError(e);
         }
         closeNow();
     }
@@ -346,7 +342,7 @@ final class NioConnection implements Driver {
             // closing is all we wanted
         }
         loop.release();
-        core.connectionClosed();
+        session.connectionClosed();
     }
 
     @Override

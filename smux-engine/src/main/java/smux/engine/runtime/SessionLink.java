@@ -1,0 +1,60 @@
+package smux.engine.runtime;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A session as a transport sees it: where received bytes go, where bytes to send come from, and
+ * when timers are due. {@link SessionCore} implements it; a transport holds only this (and the
+ * core holds the transport as its {@link Driver}), so transports can be tested against a
+ * scripted session.
+ *
+ * <p>Every method is thread-safe and returns promptly; none blocks on the network.
+ */
+public interface SessionLink {
+    /**
+     * Feeds received bytes to the engine.
+     *
+     * @param src the bytes; in version 1 the engine may leave some, at a frame boundary, when its
+     *     receive budget is spent (then {@link #wantsInput()} is false until the application
+     *     reads, and {@link Driver#inputReady()} is called once it is true again)
+     */
+    void onInput(ByteBuffer src);
+
+    /** The connection reached end-of-stream. */
+    void onEof();
+
+    /**
+     * Reading or writing the connection failed.
+     *
+     * @param e the failure
+     */
+    void onTransportError(IOException e);
+
+    /**
+     * Pulls frames into the staging buffer (the commit point of every data byte copied). Runs due
+     * timers first.
+     *
+     * @param staging where frames go, at its position
+     * @return bytes added
+     */
+    int pull(ByteBuffer staging);
+
+    /** Runs the engine's timers if one is due. */
+    void runTimers();
+
+    /** @return nanoseconds until the next timer (0 if due), or -1 if no timer is armed */
+    long nanosUntilDeadline();
+
+    /** @return whether the engine has frames to send */
+    boolean wantsTransmit();
+
+    /** @return whether the engine takes input (false in version 1 while the budget is spent, or once closed) */
+    boolean wantsInput();
+
+    /** @return whether a local close has nothing left to send */
+    boolean isFlushed();
+
+    /** The transport closed the connection; a waiting close returns. Calling it again does nothing. */
+    void connectionClosed();
+}
