@@ -1,7 +1,8 @@
 package smux.api;
 
 /**
- * A snapshot of a session's counters. Byte counts are stream payload, without frame headers.
+ * A snapshot of a session's counters and limits. Byte counts are stream payload, without frame
+ * headers.
  *
  * @param openStreams streams open now
  * @param streamsOpened streams this side opened
@@ -13,6 +14,16 @@ package smux.api;
  * @param framesSent frames committed for sending
  * @param framesReceived frames received
  * @param bufferedBytes received bytes not yet read by the application
+ * @param reservedBytes receive memory the session holds now, of its {@code maxSessionBuffer} and
+ *     of its shared {@link MemoryBudget} (version 2: one reservation per open stream; version 1:
+ *     room for what it buffers)
+ * @param maxSessionBuffer the session's own receive budget ({@link SmuxConfig#maxSessionBuffer()})
+ * @param maxStreams the most streams the session holds at once ({@link SmuxConfig#maxStreams()})
+ * @param memoryBudgetUsed bytes reserved now by every session sharing this session's
+ *     {@link MemoryBudget}
+ * @param memoryBudgetCapacity that budget's capacity
+ * @param committedBytesUnsent committed payload bytes that a local close could not send because
+ *     the connection made no progress for {@link SmuxConfig#closeTimeout()} (0 unless it gave up)
  */
 public record SessionStats(
         int openStreams,
@@ -24,5 +35,11 @@ public record SessionStats(
         long bytesDropped,
         long framesSent,
         long framesReceived,
-        long bufferedBytes) {
+        long bufferedBytes,
+        long reservedBytes,
+        long maxSessionBuffer,
+        int maxStreams,
+        long memoryBudgetUsed,
+        long memoryBudgetCapacity,
+        long committedBytesUnsent) {
 }

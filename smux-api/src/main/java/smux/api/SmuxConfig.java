@@ -18,11 +18,14 @@ import java.util.concurrent.ThreadFactory;
  *         .build();
  * }</pre>
  *
- * <p>Memory: a version 2 session reserves {@code max(streamWindow, 256 KiB)} of
- * {@link #maxSessionBuffer()} for each open stream (the peer may send that much before it hears
- * from us), and refuses new streams when the budget is reserved in full. A version 1 session has
- * no per-stream window: it stops reading the connection when {@link #maxSessionBuffer()} bytes are
- * buffered, as xtaci/smux does, so in version 1 an unread stream does stall the others.
+ * <p>Memory: a version 2 session reserves {@code max(streamWindow, 256 KiB)} for each open stream
+ * (the peer may send that much before it hears from us), both from its own
+ * {@link #maxSessionBuffer()} (default 64 MiB: 128 streams at the default window) and from the
+ * {@link MemoryBudget} it shares with other sessions (by default one per process, a quarter of the
+ * heap), and refuses new streams when either cannot hold one more. A version 1 session has no
+ * per-stream window: it stops reading the connection when {@link #maxSessionBuffer()} bytes are
+ * buffered (default 4 MiB), as xtaci/smux does, or when the shared budget gives it no more room,
+ * so in version 1 an unread stream does stall the others.
  */
 public final class SmuxConfig {
     /** Version 2 senders start with this guess of the peer's window (xtaci's initialPeerWindow). */
@@ -33,6 +36,14 @@ public final class SmuxConfig {
     public static final int HEADER_SIZE = 8;
     /** The smallest staging buffer: the seed's 64 KiB connection buffer. */
     public static final int MIN_STAGING_BUFFER = 64 * 1024;
+    /**
+     * The default {@link #maxSessionBuffer()} of a version 2 session: 64 MiB, 128 streams at the
+     * default 512 KiB window. One stream needs only its window to reach full speed; a peer that
+     * fills every stream it may open and never reads costs at most this (see docs/PROTOCOL.md).
+     */
+    public static final long DEFAULT_SESSION_BUFFER = 64L << 20;
+    /** The default {@link #maxSessionBuffer()} of a version 1 session: xtaci's MaxReceiveBuffer, 4 MiB. */
+    public static final long DEFAULT_SESSION_BUFFER_V1 = 4L << 20;
 
     private static final SmuxConfig DEFAULTS = builder().build();
 
@@ -53,6 +64,7 @@ public final class SmuxConfig {
     private final boolean probePeer;
     private final ThreadFactory threadFactory;
     private final String transport;
+    private final MemoryBudget memoryBudget;
 
     private SmuxConfig(Builder b) {
         this.version = b.version;
@@ -71,13 +83,15 @@ public final class SmuxConfig {
         this.probePeer = b.probePeer;
         this.threadFactory = b.threadFactory;
         this.transport = b.transport;
+        this.memoryBudget = b.memoryBudget;
     }
 
     private static long defaultSessionBuffer(Builder b) {
         if (b.version == 1) {
-            return 4L * 1024 * 1024; // xtaci's MaxReceiveBuffer
+            return DEFAULT_SESSION_BUFFER_V1;
         }
-        return (long) b.maxStreams * Math.max(b.streamWindow, INITIAL_PEER_WINDOW);
+        long reservation = Math.max(b.streamWindow, INITIAL_PEER_WINDOW);
+        return Math.max(reservation, Math.min(DEFAULT_SESSION_BUFFER, b.maxStreams * reservation));
     }
 
     /**
@@ -120,6 +134,7 @@ public final class SmuxConfig {
         b.probePeer = probePeer;
         b.threadFactory = threadFactory;
         b.transport = transport;
+        b.memoryBudget = memoryBudget;
         return b;
     }
 
@@ -151,13 +166,26 @@ public final class SmuxConfig {
     public int maxStreams() { return maxStreams; }
 
     /**
-     * Returns the receive memory budget of the session. Version 2: reserved per open stream
-     * ({@code max(streamWindow, 256 KiB)} each); default {@code maxStreams} such reservations.
+     * Returns the receive memory budget of the session alone. Version 2: reserved per open stream
+     * ({@code max(streamWindow, 256 KiB)} each); default {@code maxStreams} reservations, at most
+     * 64 MiB ({@link #DEFAULT_SESSION_BUFFER}) but at least one reservation.
      * Version 1: buffered bytes at which the session stops reading the connection; default 4 MiB.
+     * The session also draws every reservation from its shared {@link #memoryBudget()}.
      *
      * @return the budget in bytes
      */
     public long maxSessionBuffer() { return maxSessionBuffer; }
+
+    /**
+     * Returns the budget the session shares with others for what it buffers: the one given to
+     * {@link Builder#memoryBudget}, or else {@link MemoryBudget#processWide()} (resolved when the
+     * session starts, so the system property may be set until then).
+     *
+     * @return the shared budget
+     */
+    public MemoryBudget memoryBudget() {
+        return memoryBudget != null ? memoryBudget : MemoryBudget.processWide();
+    }
 
     /** @return how long the probe ({@code isSmux}) and a ping wait for their answer (default 5 s) */
     public Duration probeTimeout() { return probeTimeout; }
@@ -180,7 +208,9 @@ public final class SmuxConfig {
                 + ", maxFrameSize=" + maxFrameSize + ", stagingBufferSize=" + stagingBufferSize
                 + ", keepAlive=" + (keepAliveEnabled ? keepAliveInterval + "/" + keepAliveTimeout : "off")
                 + ", acceptBacklog=" + acceptBacklog + ", maxStreams=" + maxStreams
-                + ", maxSessionBuffer=" + maxSessionBuffer + ", probeTimeout=" + probeTimeout
+                + ", maxSessionBuffer=" + maxSessionBuffer
+                + ", memoryBudget=" + (memoryBudget == null ? "process-wide" : memoryBudget.capacity())
+                + ", probeTimeout=" + probeTimeout
                 + ", closeTimeout=" + closeTimeout + ", probePeer=" + probePeer
                 + ", transport=" + (transport == null ? "auto" : transport) + '}';
     }
@@ -202,6 +232,7 @@ public final class SmuxConfig {
         private boolean probePeer;
         private ThreadFactory threadFactory;
         private String transport;
+        private MemoryBudget memoryBudget; // null: the process-wide one
 
         private Builder() {
         }
@@ -346,6 +377,19 @@ public final class SmuxConfig {
                 throw new IllegalArgumentException("maxSessionBuffer must be at least 64 KiB, got " + bytes);
             }
             this.maxSessionBuffer = bytes;
+            return this;
+        }
+
+        /**
+         * Shares a memory budget among the sessions configured with it (for example every session
+         * of one server), instead of the process-wide one.
+         *
+         * @param budget the budget
+         * @return this builder
+         * @throws NullPointerException if {@code budget} is null
+         */
+        public Builder memoryBudget(MemoryBudget budget) {
+            this.memoryBudget = Objects.requireNonNull(budget, "memoryBudget");
             return this;
         }
 

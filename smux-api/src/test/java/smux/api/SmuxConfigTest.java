@@ -56,10 +56,23 @@ class SmuxConfigTest {
     }
 
     @Test
-    void version2SessionBufferIsMaxStreamsReservationsOfTheWindow() {
-        assertEquals(1024L * 512 * KIB, SmuxConfig.defaults().maxSessionBuffer());
+    void version2SessionBufferIsMaxStreamsReservationsOfTheWindowUpTo64MiB() {
+        assertEquals(64 * MIB, SmuxConfig.defaults().maxSessionBuffer(), "128 streams at the default window, not 1024");
+        assertEquals(SmuxConfig.DEFAULT_SESSION_BUFFER, SmuxConfig.defaults().maxSessionBuffer());
         assertEquals(10L * 1024 * KIB,
                 SmuxConfig.builder().maxStreams(10).streamWindow(1024 * KIB).build().maxSessionBuffer());
+        assertEquals(256 * MIB, SmuxConfig.builder().streamWindow(256 << 20).build().maxSessionBuffer(),
+                "at least one stream's reservation, even above the default");
+    }
+
+    @Test
+    void theSharedMemoryBudgetIsTheProcessWideOneUnlessSet() {
+        assertSame(MemoryBudget.processWide(), SmuxConfig.defaults().memoryBudget());
+        MemoryBudget mine = MemoryBudget.of(8 * MIB);
+        SmuxConfig c = SmuxConfig.builder().memoryBudget(mine).build();
+        assertSame(mine, c.memoryBudget());
+        assertSame(mine, c.toBuilder().build().memoryBudget(), "a copy keeps the budget");
+        assertThrows(NullPointerException.class, () -> SmuxConfig.builder().memoryBudget(null));
     }
 
     @Test
@@ -307,7 +320,7 @@ class SmuxConfigTest {
         assertEquals(10L * 512 * KIB, few.maxSessionBuffer());
 
         SmuxConfig hugeWindow = SmuxConfig.defaults().toBuilder().streamWindow(1 << 30).maxStreams(2).build();
-        assertEquals(2L << 30, hugeWindow.maxSessionBuffer());
+        assertEquals(1L << 30, hugeWindow.maxSessionBuffer(), "one reservation, above the 64 MiB cap");
     }
 
     @Test

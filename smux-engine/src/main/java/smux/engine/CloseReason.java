@@ -13,5 +13,7 @@ public enum CloseReason {
     /** Reading or writing the connection failed. */
     TRANSPORT_ERROR,
     /** The probe found the peer does not speak this protocol; the connection is spent. */
-    NOT_SMUX
+    NOT_SMUX,
+    /** The shared memory budget had no room for the session to start. */
+    NO_MEMORY
 }

@@ -52,10 +52,6 @@ public final class SmuxEngine {
     private final boolean client;
     private final int version;
     private final int window;
-    private final long reservation;
-    private final long maxSessionBuffer;
-    private final int maxStreams;
-    private final int acceptBacklog;
     private final boolean keepAlive;
     private final long keepAliveInterval;
     private final long keepAliveTimeout;
@@ -69,13 +65,12 @@ public final class SmuxEngine {
     private final ArrayDeque<EngineEvent> events = new ArrayDeque<>();
     private final Timers timers = new Timers();
     private final Sink sink = new Sink();
+    private final Admission admission;
 
-    private long lastStreamId;
     private Phase phase = Phase.OPEN;
     private CloseReason closeReason;
     private SessionClosedException closeError;
     private long buffered;
-    private long reserved;
     private boolean nopQueued;
     /** Since the idle timer was last armed, the engine stopped reading for a while (version 1 budget). */
     private boolean idleClockPaused;
@@ -111,20 +106,23 @@ public final class SmuxEngine {
         this.client = client;
         this.version = config.version();
         this.window = config.streamWindow();
-        this.reservation = Math.max(window, SmuxConfig.INITIAL_PEER_WINDOW);
-        this.maxSessionBuffer = config.maxSessionBuffer();
-        this.maxStreams = config.maxStreams();
-        this.acceptBacklog = config.acceptBacklog();
         this.keepAlive = config.keepAliveEnabled();
         this.keepAliveInterval = config.keepAliveInterval().toNanos();
         this.keepAliveTimeout = config.keepAliveTimeout().toNanos();
         this.probeTimeout = config.probeTimeout().toNanos();
-        this.lastStreamId = client ? 1 : 0; // xtaci increments before use: first ids are 3 and 2
         this.decoder = new FrameDecoder(version);
         this.scheduler = new SendScheduler(version, config.maxFrameSize(), new Scheduled());
         this.pool = new SegmentPool(256);
         this.now = now;
-        if (keepAlive) {
+        Admission a;
+        try {
+            a = new Admission(client, config);
+        } catch (LimitExceededException e) {
+            a = null;
+            fail(CloseReason.NO_MEMORY, "the session cannot start: " + e.getMessage(), e);
+        }
+        this.admission = a;
+        if (keepAlive && a != null) {
             timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
             timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
         }
@@ -169,7 +167,7 @@ public final class SmuxEngine {
      * @return whether to keep reading the connection
      */
     public boolean wantsInput() {
-        return phase == Phase.OPEN && (version == 2 || buffered < maxSessionBuffer);
+        return phase == Phase.OPEN && (version == 2 || admission.hasRoomForFrame(buffered));
     }
 
     /**
@@ -367,7 +365,7 @@ public final class SmuxEngine {
     public void startProbe(int v1, int v2, long now) {
         this.now = now;
         if (phase != Phase.OPEN || streams.size() > 0 || decoder.framesDecoded() > 0 || verify != Verify.NONE
-                || lastStreamId != (client ? 1 : 0)) {
+                || !admission.noneOpened()) {
             throw new IllegalStateException("probe a peer before the session carries anything: create a new session to probe");
         }
         sendVerify(Verify.PROBE, v1, v2);
@@ -430,13 +428,7 @@ public final class SmuxEngine {
     public int openStream(long now) throws IOException {
         this.now = now;
         requireOpen();
-        if (lastStreamId + 2 > 0xFFFF_FFFFL) {
-            throw new LimitExceededException("stream ids of this session are used up (the last was "
-                    + lastStreamId + "): start a new session");
-        }
-        checkAdmission("open a stream");
-        lastStreamId += 2;
-        int id = (int) lastStreamId;
+        int id = admission.openLocal(streams.size());
         EngineStream s = admit(id);
         scheduler.queueControl(Command.SYN, id, 0, 0, null);
         streamsOpened++;
@@ -480,6 +472,10 @@ public final class SmuxEngine {
         int n = s.inbound.read(dst, pool);
         if (n > 0) {
             buffered -= n;
+            admission.bufferFreed(n);
+            if (version == 1) {
+                admission.makeRoom(buffered);
+            }
             if (s.flow.onConsumed(n) && !s.updateQueued && s.state.peerMayWrite() && phase == Phase.OPEN) {
                 s.updateQueued = true;
                 scheduler.queueControl(Command.UPD, id, 0, 0, s);
@@ -692,10 +688,11 @@ public final class SmuxEngine {
             } else if (finOwed) {
                 queueFin(s); // closeWrite was called while data was pending: its FIN has not left yet
             }
-            buffered -= s.inbound.clear(pool);
+            dropBuffered(s);
         });
         backlog.clear();
         phase = Phase.CLOSING;
+        admission.sessionEnded(buffered);
         closeReason = CloseReason.LOCAL;
         closeError = new SessionClosedException("the session was closed");
         timers.disarmAll();
@@ -740,6 +737,11 @@ public final class SmuxEngine {
     /** @return unread bytes buffered across all streams */
     public long bufferedBytes() {
         return buffered;
+    }
+
+    /** @return receive memory this session holds of its budgets now (see {@link Admission}) */
+    public long reservedBytes() {
+        return admission == null ? 0 : admission.held();
     }
 
     /** @return frames written into staging buffers so far */
@@ -797,10 +799,7 @@ public final class SmuxEngine {
      * used, so tests reach the end of the 32-bit id space without opening four billion streams.
      */
     void skipStreamIdsForTest(long lastId) {
-        if ((lastId & 1) != (client ? 1 : 0) || lastId < lastStreamId || lastId > 0xFFFF_FFFFL) {
-            throw new IllegalArgumentException("not a later id of this side: " + lastId);
-        }
-        lastStreamId = lastId;
+        admission.skipStreamIdsForTest(lastId);
     }
 
     // ---------------------------------------------------------------- internals
@@ -819,40 +818,17 @@ public final class SmuxEngine {
         }
     }
 
-    /** Refuses a new stream (with a LimitExceededException) if a cap is reached. */
-    private void checkAdmission(String what) throws LimitExceededException {
-        String refusal = admissionRefusal();
-        if (refusal != null) {
-            throw new LimitExceededException("cannot " + what + ": " + refusal);
-        }
-    }
-
-    private String admissionRefusal() {
-        if (streams.size() >= maxStreams) {
-            return "the session holds maxStreams = " + maxStreams + " streams; close some or raise maxStreams";
-        }
-        if (version == 2 && reserved + reservation > maxSessionBuffer) {
-            return "the receive budget maxSessionBuffer = " + maxSessionBuffer + " is reserved in full ("
-                    + reservation + " per stream); raise maxSessionBuffer or lower streamWindow";
-        }
-        return null;
-    }
-
+    /** Adds a stream whose memory {@link Admission} has reserved. */
     private EngineStream admit(int id) {
         EngineStream s = new EngineStream(id, version == 2, window);
-        if (version == 2) {
-            reserved += reservation;
-        }
         streams.put(s);
         return s;
     }
 
     private void forget(EngineStream s) {
         scheduler.remove(s);
-        buffered -= s.inbound.clear(pool);
-        if (version == 2) {
-            reserved -= reservation;
-        }
+        dropBuffered(s);
+        admission.streamForgotten();
         if (s.inBacklog) {
             backlog.remove(s);
             s.inBacklog = false;
@@ -900,6 +876,9 @@ public final class SmuxEngine {
         boolean wasOpen = phase == Phase.OPEN;
         finishVerify();
         phase = Phase.CLOSED;
+        if (admission != null) { // null only when the session could not start
+            admission.sessionEnded(buffered);
+        }
         scheduler.clear();
         timers.disarmAll();
         dataTarget = null;
@@ -910,15 +889,20 @@ public final class SmuxEngine {
         }
     }
 
-    private boolean isPeerId(int id) {
-        // The peer's ids: even if we are the client (the server opens 2, 4, ...), odd otherwise.
-        return id != 0 && ((id & 1) == 0) == client;
+    /** Drops a stream's unread bytes. */
+    private void dropBuffered(EngineStream s) {
+        long n = s.inbound.clear(pool);
+        buffered -= n;
+        admission.bufferFreed(n);
     }
 
     /** Decoded frames arrive here; kept off the public API. */
     private final class Sink implements FrameSink {
         @Override
         public boolean readyForFrame() {
+            if (version == 1 && !wantsInput()) {
+                admission.makeRoom(buffered);
+            }
             return wantsInput();
         }
 
@@ -947,6 +931,9 @@ public final class SmuxEngine {
             s.inbound.append(src, n, pool);
             buffered += n;
             bytesReceived += n;
+            if (version == 1 && !admission.hasRoomForFrame(buffered)) {
+                admission.makeRoom(buffered); // grow now: wantsInput() is what the driver asks next
+            }
             if (!wantsInput()) {
                 idleClockPaused = true; // the budget is spent: input stops here
             }
@@ -972,7 +959,7 @@ public final class SmuxEngine {
         }
 
         private void onSyn(int id) throws ProtocolException {
-            if (!isPeerId(id)) {
+            if (!admission.isPeerId(id)) {
                 throw new ProtocolException(Violation.BAD_STREAM_ID, "SYN for stream " + Integer.toUnsignedString(id)
                         + ": the " + (client ? "server" : "client") + " opens " + (client ? "even" : "odd")
                         + " ids other than 0");
@@ -980,8 +967,7 @@ public final class SmuxEngine {
             if (streams.get(id) != null) {
                 return; // SYN for an open stream: ignored, as xtaci does
             }
-            String refusal = backlog.size() >= acceptBacklog
-                    ? "accept backlog full" : admissionRefusal();
+            String refusal = admission.admitPeer(streams.size(), backlog.size());
             if (refusal != null) {
                 if (refusalsQueued >= MAX_QUEUED_REFUSALS) {
                     throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer opened streams faster than it read "

@@ -13,6 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import smux.api.LimitExceededException;
+import smux.api.MemoryBudget;
 import smux.api.SessionClosedException;
 import smux.api.SessionStats;
 import smux.api.SmuxConfig;
@@ -50,6 +52,7 @@ public final class SessionCore implements smux.api.Session, SessionLink {
     private boolean pingInFlight;
     private long pongNanos;
     private boolean pongArrived;
+    private volatile long committedBytesUnsent;
 
     /**
      * Creates the session state; the transport then calls {@link #start}.
@@ -59,14 +62,19 @@ public final class SessionCore implements smux.api.Session, SessionLink {
      * @param transport the transport's name
      * @param local the connection's local address, or null
      * @param remote the connection's remote address, or null
+     * @throws LimitExceededException if the shared memory budget has no room for the session
      */
-    public SessionCore(boolean client, SmuxConfig config, String transport, SocketAddress local, SocketAddress remote) {
+    public SessionCore(boolean client, SmuxConfig config, String transport, SocketAddress local, SocketAddress remote)
+            throws LimitExceededException {
         this.config = config;
         this.transport = transport;
         this.local = local;
         this.remote = remote;
         this.remoteName = String.valueOf(remote);
         this.engine = new SmuxEngine(client, config, System.nanoTime());
+        if (engine.isClosed()) {
+            throw new LimitExceededException(engine.closeError().getMessage());
+        }
     }
 
     /**
@@ -524,9 +532,12 @@ public final class SessionCore implements smux.api.Session, SessionLink {
     public SessionStats stats() {
         lock.lock();
         try {
+            MemoryBudget budget = config.memoryBudget();
             return new SessionStats(engine.streamCount(), engine.streamsOpened(), engine.streamsAccepted(),
                     engine.streamsRefused(), engine.bytesSent(), engine.bytesReceived(), engine.bytesDropped(),
-                    engine.framesSent(), engine.framesReceived(), engine.bufferedBytes());
+                    engine.framesSent(), engine.framesReceived(), engine.bufferedBytes(), engine.reservedBytes(),
+                    config.maxSessionBuffer(), config.maxStreams(), budget.used(), budget.capacity(),
+                    committedBytesUnsent);
         } finally {
             lock.unlock();
         }

@@ -1,0 +1,160 @@
+package smux.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+import smux.api.LimitExceededException;
+import smux.api.MemoryBudget;
+import smux.api.SmuxConfig;
+
+/**
+ * Sessions that share one {@link MemoryBudget}: streams are admitted only when their memory is
+ * reserved, one session cannot take what the others need, a version 1 session stops reading when
+ * the budget gives it no more room and goes on when its application reads, and everything a
+ * session held goes back when it ends.
+ */
+class SharedBudgetTest {
+    private static final int RESERVATION = 512 * 1024;
+
+    private static SmuxConfig.Builder quiet(MemoryBudget budget) {
+        return SmuxConfig.builder().keepAliveDisabled().memoryBudget(budget);
+    }
+
+    /** The flood of issue 14: the peer opens many streams and fills each with all it may send, unread. */
+    private static int flood(Pair p, int streams) throws IOException {
+        int opened = 0;
+        for (int i = 0; i < streams; i++) {
+            int id = p.client.open();
+            p.client.autoWrite(id, id, SmuxConfig.INITIAL_PEER_WINDOW, 32 * 1024, false);
+            opened++;
+        }
+        p.drive();
+        return opened;
+    }
+
+    @Test
+    void aFloodedSessionIsRefusedStreamsOnceTheSharedBudgetHoldsItsShare() throws IOException {
+        MemoryBudget budget = MemoryBudget.of(16L << 20);
+        SmuxConfig server = quiet(budget).build(); // maxSessionBuffer 64 MiB: the shared budget is what binds
+        Pair hostile = new Pair(quiet(MemoryBudget.of(1L << 30)).build(), server);
+        flood(hostile, 100);
+
+        SmuxEngine s = hostile.server.engine;
+        assertEquals(8L << 20, s.reservedBytes(), "half the budget: 16 streams of 512 KiB");
+        assertEquals(16, s.streamCount());
+        assertEquals(84, s.streamsRefused(), "the rest were answered with FIN");
+        assertTrue(s.bufferedBytes() <= s.reservedBytes(), "buffered " + s.bufferedBytes());
+        assertEquals(16L * SmuxConfig.INITIAL_PEER_WINDOW, s.bufferedBytes(), "each admitted stream holds all it may send");
+        assertNull(hostile.server.closed(), "refusing streams is no reason to end the session");
+
+        // a second session on the same budget still gets streams, and moves data
+        Pair healthy = new Pair(quiet(MemoryBudget.of(1L << 30)).build(), server);
+        int id = healthy.client.open();
+        healthy.client.write(id, Bytes.ascii("hello"));
+        healthy.drive();
+        assertEquals(id, healthy.server.accept());
+        assertArrayEquals(Bytes.ascii("hello"), healthy.server.read(id));
+        assertTrue(budget.used() <= budget.capacity());
+        assertEquals(budget.used(), s.reservedBytes() + healthy.server.engine.reservedBytes());
+    }
+
+    @Test
+    void aLocalOpenThatTheSharedBudgetCannotHoldSaysWhatToRaise() throws IOException {
+        MemoryBudget budget = MemoryBudget.of(2L << 20);
+        Pair p = new Pair(quiet(budget).build(), quiet(MemoryBudget.of(1L << 30)).build());
+        p.client.open(); // 512 KiB: the first needs only room
+        p.client.open(); // 1 MiB held, 1 MiB free: allowed
+        LimitExceededException e = assertThrows(LimitExceededException.class, () -> p.client.open());
+        assertTrue(e.getMessage().contains("shared memory budget"), e.getMessage());
+        assertTrue(e.getMessage().contains(MemoryBudget.PROPERTY), e.getMessage());
+        assertEquals(2L * RESERVATION, budget.used());
+    }
+
+    @Test
+    void closingStreamsAndSessionsGivesEverythingBack() throws IOException {
+        MemoryBudget budget = MemoryBudget.of(64L << 20);
+        Pair p = new Pair(quiet(budget).build(), quiet(budget).build());
+        int a = p.client.open();
+        int b = p.client.open();
+        p.client.autoWrite(a, 1, 100_000, 10_000, false);
+        p.drive();
+        assertEquals(4L * RESERVATION, budget.used(), "two streams, reserved on both ends");
+        p.client.engine.closeStream(b);
+        p.drive();
+        assertEquals(3L * RESERVATION, budget.used(), "the client's reservation for b went back");
+        p.server.accept();
+        p.server.accept();
+        p.server.engine.closeStream(b);
+        assertEquals(2L * RESERVATION, budget.used());
+
+        p.server.engine.close(p.now);
+        assertEquals(RESERVATION, budget.used(), "a closed session holds nothing, unread bytes included");
+        p.drive();
+        assertTrue(p.client.engine.isClosed() || p.client.engine.hasStream(a));
+        p.client.engine.close(p.now);
+        assertEquals(0, budget.used());
+    }
+
+    @Test
+    void aFailedSessionKeepsOnlyWhatItsApplicationMayStillRead() throws IOException {
+        MemoryBudget budget = MemoryBudget.of(64L << 20);
+        Pair p = new Pair(quiet(MemoryBudget.of(1L << 30)).build(), quiet(budget).build());
+        int a = p.client.open();
+        p.client.write(a, new byte[70_000]);
+        p.drive();
+        p.client.dropConnection();
+        p.drive();
+        assertTrue(p.server.engine.isClosed());
+        assertEquals(70_000, budget.used(), "the data that arrived can still be read");
+        p.server.accept();
+        assertEquals(70_000, p.server.engine.read(a, ByteBuffer.allocate(100_000)));
+        assertEquals(0, budget.used());
+    }
+
+    @Test
+    void version1StopsReadingWhenTheSharedBudgetGivesNoMoreRoomAndGoesOnWhenItsApplicationReads()
+            throws IOException {
+        MemoryBudget budget = MemoryBudget.of(1L << 20);
+        SmuxConfig v1 = quiet(budget).version(1).build(); // its own maxSessionBuffer (4 MiB) does not bind
+        Pair p = new Pair(quiet(MemoryBudget.of(1L << 30)).version(1).build(), v1).latency(Pair.MS);
+        int a = p.client.open();
+        byte[] data = Bytes.stream(5, 0, 3 << 20);
+        p.client.write(a, data);
+        p.drive();
+
+        SmuxEngine s = p.server.engine;
+        assertFalse(s.wantsInput(), "the shared budget gave no more room");
+        assertTrue(s.reservedBytes() <= budget.capacity() && budget.used() <= budget.capacity());
+        assertTrue(s.bufferedBytes() + Admission.FRAME_ROOM > s.reservedBytes(), "stopped only when a frame would not fit");
+        assertTrue(s.bufferedBytes() <= s.reservedBytes(), "never more than it reserved: " + s.bufferedBytes());
+
+        assertEquals(a, s.accept());
+        Pair.Received got = p.server.autoRead(a);
+        p.drive();
+        assertArrayEquals(data, got.bytes(), "reading made room, and every byte arrived in order");
+        assertTrue(budget.used() <= 2 * Admission.ROOM_STEP + 2 * Admission.FRAME_ROOM,
+                "room no longer needed went back: " + budget.used());
+    }
+
+    @Test
+    void aVersion1SessionThatFindsNoRoomForOneFrameDoesNotStart() {
+        MemoryBudget budget = MemoryBudget.of(1L << 20);
+        assertTrue(budget.tryReserve(0, budget.capacity() - 1000));
+        SmuxEngine e = new SmuxEngine(false, quiet(budget).version(1).build(), 0);
+        assertTrue(e.isClosed());
+        assertEquals(CloseReason.NO_MEMORY, e.closeReason());
+        assertTrue(e.closeError().getMessage().contains("no room for a new session"), e.closeError().getMessage());
+        assertFalse(e.wantsInput());
+        assertEquals(budget.capacity() - 1000, budget.used(), "it took nothing");
+        ByteBuffer junk = ByteBuffer.wrap(new byte[16]);
+        e.handleInput(junk, 1);
+        assertFalse(junk.hasRemaining(), "input to a session that never started is dropped");
+    }
+}
