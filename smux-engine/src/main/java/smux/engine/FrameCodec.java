@@ -71,6 +71,53 @@ public final class FrameCodec {
         dst.position(p + PAIR_PAYLOAD_SIZE);
     }
 
+    /**
+     * Counts the stream payload (PSH data) that lies at or after {@code written} in a buffer of
+     * whole frames: what a connection that must stop after writing {@code written} bytes of it
+     * leaves unsent. Frames start at index 0 and end at the buffer's limit.
+     *
+     * @param frames whole frames from index 0 to its limit (a staging buffer as pulled)
+     * @param written how many of its bytes reached the connection
+     * @return PSH payload bytes at or after {@code written}
+     */
+    public static long payloadAfter(ByteBuffer frames, int written) {
+        long unsent = 0;
+        int p = 0;
+        int end = frames.limit();
+        while (p + HEADER_SIZE <= end) {
+            int cmd = frames.get(p + 1) & 0xFF;
+            int length = (frames.get(p + 2) & 0xFF) | (frames.get(p + 3) & 0xFF) << 8;
+            int payloadStart = p + HEADER_SIZE;
+            int next = payloadStart + length;
+            if (cmd == Command.PSH && next > written) {
+                unsent += next - Math.max(written, payloadStart);
+            }
+            p = next;
+        }
+        return unsent;
+    }
+
+    /**
+     * Finds where the frame that holds byte {@code index} starts, in a buffer of whole frames from
+     * index 0 (so a transport can keep a partly written frame whole, for {@link #payloadAfter}).
+     *
+     * @param frames whole frames from index 0 to its limit
+     * @param index a byte index below the limit
+     * @return the start of the frame holding it
+     */
+    public static int frameStart(ByteBuffer frames, int index) {
+        int p = 0;
+        while (p + HEADER_SIZE <= frames.limit()) {
+            int length = (frames.get(p + 2) & 0xFF) | (frames.get(p + 3) & 0xFF) << 8;
+            int next = p + HEADER_SIZE + length;
+            if (index < next) {
+                return p;
+            }
+            p = next;
+        }
+        return p;
+    }
+
     static void putIntLE(ByteBuffer dst, int index, int v) {
         dst.put(index, (byte) v);
         dst.put(index + 1, (byte) (v >>> 8));

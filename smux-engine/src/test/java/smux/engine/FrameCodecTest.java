@@ -220,4 +220,32 @@ class FrameCodecTest {
         assertEquals("0x05", Command.name(5));
         assertEquals("0xFF", Command.name(0xFF));
     }
+
+    @Test
+    void payloadAfterCountsOnlyUnsentStreamData() {
+        ByteBuffer b = ByteBuffer.allocate(200);
+        FrameCodec.putHeader(b, 2, Command.SYN, 0, 3);              // [0, 8)
+        FrameCodec.putHeader(b, 2, Command.PSH, 10, 3);             // header [8, 16), data [16, 26)
+        b.position(b.position() + 10);
+        FrameCodec.putPairFrame(b, 2, Command.UPD, 3, 1, 2);        // [26, 42): not stream data
+        FrameCodec.putHeader(b, 2, Command.PSH, 5, 5);              // header [42, 50), data [50, 55)
+        b.position(b.position() + 5);
+        FrameCodec.putHeader(b, 2, Command.FIN, 0, 3);              // [55, 63)
+        b.flip();
+        assertEquals(15, FrameCodec.payloadAfter(b, 0));
+        assertEquals(15, FrameCodec.payloadAfter(b, 16), "a header written leaves its data unsent");
+        assertEquals(11, FrameCodec.payloadAfter(b, 20));
+        assertEquals(5, FrameCodec.payloadAfter(b, 26));
+        assertEquals(5, FrameCodec.payloadAfter(b, 45));
+        assertEquals(2, FrameCodec.payloadAfter(b, 53));
+        assertEquals(0, FrameCodec.payloadAfter(b, 55));
+        assertEquals(0, FrameCodec.payloadAfter(b, 63));
+        assertEquals(0, FrameCodec.frameStart(b, 0));
+        assertEquals(0, FrameCodec.frameStart(b, 7));
+        assertEquals(8, FrameCodec.frameStart(b, 8));
+        assertEquals(8, FrameCodec.frameStart(b, 25));
+        assertEquals(26, FrameCodec.frameStart(b, 26));
+        assertEquals(42, FrameCodec.frameStart(b, 54));
+        assertEquals(55, FrameCodec.frameStart(b, 62));
+    }
 }

@@ -21,6 +21,19 @@ public interface Driver {
      */
     void shutdown(boolean flush);
 
-    /** Close the connection now, even if a write is stuck (the close timeout passed). */
+    /**
+     * Close the connection now, even if a write is stuck (the close timeout passed with no
+     * progress). A transport that drops committed bytes this way reports how many with
+     * {@link SessionLink#committedBytesUnsent} before {@link SessionLink#connectionClosed}.
+     */
     void forceClose();
+
+    /**
+     * Returns how many bytes the connection has accepted so far. A closing session waits as long as
+     * this grows: a flush that moves is never cut off, only one that stands still for the close
+     * timeout. Any thread may call it.
+     *
+     * @return bytes written to the connection since it started
+     */
+    long bytesWritten();
 }

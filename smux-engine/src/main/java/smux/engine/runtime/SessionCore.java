@@ -449,7 +449,15 @@ public final class SessionCore implements smux.api.Session, SessionLink {
         }
     }
 
-    /** @return whether the thread was interrupted while waiting */
+    /**
+     * Closes the engine and waits for the transport to flush what is committed and close the
+     * connection. The wait ends early only if the connection makes no progress for a whole
+     * {@link SmuxConfig#closeTimeout()}: a peer that reads, however slowly, gets every committed
+     * byte; a peer that does not read costs at most the timeout, and the bytes given up are
+     * reported ({@link #stats()}, {@link #closeCause()}, the log and a JFR event).
+     *
+     * @return whether the thread was interrupted while waiting
+     */
     private boolean closeBounded() {
         boolean interrupted = false;
         Driver d;
@@ -458,11 +466,19 @@ public final class SessionCore implements smux.api.Session, SessionLink {
             engine.close(System.nanoTime());
             afterEngineCall();
             d = driver;
-            long deadline = System.nanoTime() + config.closeTimeout().toNanos();
+            long timeout = config.closeTimeout().toNanos();
+            long deadline = System.nanoTime() + timeout;
+            long progress = d == null ? 0 : d.bytesWritten();
             while (!connectionClosed && d != null) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    break;
+                    long now = d.bytesWritten();
+                    if (now == progress) {
+                        break;
+                    }
+                    progress = now; // the peer is reading: give the flush another timeout
+                    deadline = System.nanoTime() + timeout;
+                    continue;
                 }
                 interrupted |= awaitNanosUninterruptibly(terminated, left);
             }
@@ -472,7 +488,7 @@ public final class SessionCore implements smux.api.Session, SessionLink {
         } finally {
             lock.unlock();
         }
-        // The flush did not finish in time (a stuck socket): close the connection regardless.
+        // The flush stood still for a whole timeout (the peer does not read): close regardless.
         d.forceClose();
         lock.lock();
         try {
@@ -491,6 +507,15 @@ public final class SessionCore implements smux.api.Session, SessionLink {
     }
 
     @Override
+    public void committedBytesUnsent(long payloadBytes) {
+        if (payloadBytes <= 0) {
+            return;
+        }
+        committedBytesUnsent += payloadBytes;
+        Telemetry.closeAbandoned(remoteName, payloadBytes, config.closeTimeout());
+    }
+
+    @Override
     public boolean isClosed() {
         return closed;
     }
@@ -499,8 +524,14 @@ public final class SessionCore implements smux.api.Session, SessionLink {
     public Optional<SessionClosedException> closeCause() {
         lock.lock();
         try {
-            if (!engine.isClosed() || engine.closeReason() == CloseReason.LOCAL) {
+            if (!engine.isClosed()) {
                 return Optional.empty();
+            }
+            if (engine.closeReason() == CloseReason.LOCAL) {
+                long unsent = committedBytesUnsent;
+                return unsent == 0 ? Optional.empty() : Optional.of(new SessionClosedException("the session was closed, but "
+                        + unsent + " committed bytes could not be sent: the connection made no progress for closeTimeout = "
+                        + config.closeTimeout().toMillis() + " ms (the peer did not read)"));
             }
             return Optional.of(engine.closeError());
         } finally {

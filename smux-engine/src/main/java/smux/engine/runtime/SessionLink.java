@@ -55,6 +55,15 @@ public interface SessionLink {
     /** @return whether a local close has nothing left to send */
     boolean isFlushed();
 
+    /**
+     * The transport gave up on a flush (the close timeout passed without progress) and closed the
+     * connection with committed stream bytes still unsent. Call before {@link #connectionClosed}.
+     *
+     * @param payloadBytes committed stream payload that will never be sent (see
+     *     {@link smux.engine.FrameCodec#payloadAfter})
+     */
+    void committedBytesUnsent(long payloadBytes);
+
     /** The transport closed the connection; a waiting close returns. Calling it again does nothing. */
     void connectionClosed();
 }

@@ -14,7 +14,7 @@ import smux.engine.CloseReason;
 /**
  * Observability: {@link System.Logger} named {@code smux} for the lifecycle and for protocol
  * errors, and JFR events ({@code smux.SessionOpened}, {@code smux.SessionClosed},
- * {@code smux.ProtocolError}, {@code smux.Stall}) for recordings.
+ * {@code smux.ProtocolError}, {@code smux.Stall}, {@code smux.CloseAbandoned}) for recordings.
  */
 final class Telemetry {
     static final Logger LOG = System.getLogger("smux");
@@ -61,6 +61,29 @@ final class Telemetry {
         @Label("Remote") String remote;
         @Label("What") String what;
         @Label("Stream") long stream;
+    }
+
+    @Name("smux.CloseAbandoned")
+    @Label("smux Close Abandoned")
+    @Description("A local close gave up flushing: the connection made no progress for the close timeout")
+    @Category("smux")
+    static final class CloseAbandoned extends Event {
+        @Label("Remote") String remote;
+        @Label("Committed Bytes Unsent") long committedBytesUnsent;
+        @Label("Close Timeout (ms)") long closeTimeoutMillis;
+    }
+
+    static void closeAbandoned(String remote, long unsent, java.time.Duration timeout) {
+        LOG.log(Level.WARNING, () -> "smux session with " + remote + ": close gave up after the connection made no "
+                + "progress for closeTimeout = " + timeout.toMillis() + " ms; " + unsent
+                + " committed bytes were not sent (the peer did not read)");
+        CloseAbandoned e = new CloseAbandoned();
+        if (e.isEnabled()) {
+            e.remote = remote;
+            e.committedBytesUnsent = unsent;
+            e.closeTimeoutMillis = timeout.toMillis();
+            e.commit();
+        }
     }
 
     /**

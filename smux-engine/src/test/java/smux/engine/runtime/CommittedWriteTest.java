@@ -42,6 +42,11 @@ class CommittedWriteTest {
         @Override
         public void forceClose() {
         }
+
+        @Override
+        public long bytesWritten() {
+            return 0;
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.Session;
 import smux.api.SmuxConfig;
+import smux.engine.FrameCodec;
 import smux.engine.runtime.Driver;
 import smux.engine.runtime.SessionCore;
 import smux.engine.runtime.SessionLink;
@@ -54,9 +55,18 @@ final class NioConnection implements Driver {
     private final AtomicBoolean inputPaused = new AtomicBoolean();
     /** RUNNING, then STOP_AFTER_FLUSH (a local close) or STOP_NOW; it only ever rises. */
     private final AtomicInteger stop = new AtomicInteger(RUNNING);
+    /** A closing session gave up on the flush: what is left unwritten is reported as dropped. */
+    private volatile boolean forced;
+
+    /** Bytes the channel accepted so far: written by the loop only, read by a closing thread. */
+    private volatile long written;
 
     // Loop thread only.
-    private ByteBuffer unwritten; // pulled frames a partial write left behind
+    /**
+     * Pulled frames a partial write left behind, from the start of the frame it cut (position: the
+     * first unwritten byte), so that a close that gives up can count the stream bytes it drops.
+     */
+    private ByteBuffer unwritten;
     private ByteBuffer unread;    // received bytes a paused (version 1) engine did not take yet
     private boolean closed;
     private long timerAt;
@@ -121,7 +131,13 @@ final class NioConnection implements Driver {
     }
 
     @Override
+    public long bytesWritten() {
+        return written;
+    }
+
+    @Override
     public void forceClose() {
+        forced = true;
         raiseStop(STOP_NOW);
         try {
             channel.close(); // also ends a write the loop is doing
@@ -281,7 +297,7 @@ final class NioConnection implements Driver {
     private void flush() {
         try {
             if (unwritten != null) {
-                channel.write(unwritten);
+                written += channel.write(unwritten);
                 if (unwritten.hasRemaining()) {
                     setInterest(SelectionKey.OP_WRITE, true);
                     return;
@@ -295,9 +311,11 @@ final class NioConnection implements Driver {
                 if (!staging.hasRemaining()) {
                     break;
                 }
-                channel.write(staging);
+                written += channel.write(staging);
                 if (staging.hasRemaining()) {
-                    unwritten = ByteBuffer.allocate(staging.remaining()).put(staging).flip();
+                    int cut = FrameCodec.frameStart(staging, staging.position());
+                    unwritten = ByteBuffer.allocate(staging.limit() - cut)
+                            .put(staging.duplicate().position(cut)).flip().position(staging.position() - cut);
                     setInterest(SelectionKey.OP_WRITE, true);
                     return;
                 }
@@ -331,6 +349,9 @@ final class NioConnection implements Driver {
             return;
         }
         closed = true;
+        if (forced && unwritten != null && unwritten.hasRemaining()) {
+            session.committedBytesUnsent(FrameCodec.payloadAfter(unwritten, unwritten.position()));
+        }
         unwritten = null;
         unread = null;
         if (key != null) {

@@ -261,6 +261,10 @@ class NioInputHandOffTest {
         }
 
         @Override
+        public void committedBytesUnsent(long payloadBytes) {
+        }
+
+        @Override
         public void connectionClosed() {
             closed.countDown();
         }

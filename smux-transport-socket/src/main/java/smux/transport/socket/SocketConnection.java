@@ -17,6 +17,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import smux.api.Session;
 import smux.api.SmuxConfig;
+import smux.engine.FrameCodec;
 import smux.engine.runtime.Driver;
 import smux.engine.runtime.SessionCore;
 
@@ -42,6 +43,8 @@ import smux.engine.runtime.SessionCore;
  */
 final class SocketConnection implements Driver {
     private static final int READ_BUFFER = 64 * 1024;
+    /** A plain socket's stream is written this much at a time (see {@link #writeSlices}). */
+    private static final int PLAIN_WRITE_SLICE = 16 * 1024;
     /** Channel reads go into a direct buffer this large: fewer reads, and more frames per lock hold. */
     private static final int CHANNEL_READ_BUFFER = 256 * 1024;
     /** {@link #readWithTimers} result: the session is stopping, end the reader quietly. */
@@ -60,6 +63,10 @@ final class SocketConnection implements Driver {
     private final int stagingSize;
     private final AtomicInteger running = new AtomicInteger(2);
     private final AtomicBoolean socketClosed = new AtomicBoolean();
+    /** Bytes the socket accepted so far: written by the writer only, read by a closing thread. */
+    private volatile long written;
+    /** A closing session gave up on the flush: what the writer has left is reported as dropped. */
+    private volatile boolean forced;
     private boolean stopping;
     private boolean flushOnStop;
 
@@ -161,7 +168,13 @@ final class SocketConnection implements Driver {
 
     @Override
     public void forceClose() {
+        forced = true;
         closeSocket();
+    }
+
+    @Override
+    public long bytesWritten() {
+        return written;
     }
 
     // ------------------------------------------------------------------ threads
@@ -176,14 +189,18 @@ final class SocketConnection implements Driver {
                 }
                 core.pull(staging);
                 if (staging.position() > 0) {
+                    staging.flip();
                     if (channel != null) {
-                        writeFully(staging.flip());
+                        writeFully(staging);
                     } else {
-                        out.write(staging.array(), 0, staging.position());
+                        writeSlices(out, staging);
                     }
                 }
             }
         } catch (IOException e) {
+            if (forced && staging.hasRemaining()) {
+                core.committedBytesUnsent(FrameCodec.payloadAfter(staging, staging.position()));
+            }
             if (!isStopping()) {
                 core.onTransportError(e);
             }
@@ -202,7 +219,7 @@ final class SocketConnection implements Driver {
      */
     private void writeFully(ByteBuffer src) throws IOException {
         while (true) {
-            channel.write(src);
+            written += channel.write(src);
             if (!src.hasRemaining()) {
                 return;
             }
@@ -213,6 +230,20 @@ final class SocketConnection implements Driver {
                 throw new java.nio.channels.ClosedChannelException();
             }
             core.runTimers();
+        }
+    }
+
+    /**
+     * Writes {@code src} to a plain socket's stream in slices, advancing its position after each,
+     * so a close that gives up knows what was sent to within one slice (a blocking stream write
+     * tells nothing until it returns).
+     */
+    private void writeSlices(OutputStream out, ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            int n = Math.min(PLAIN_WRITE_SLICE, src.remaining());
+            out.write(src.array(), src.position(), n);
+            src.position(src.position() + n);
+            written += n;
         }
     }
 
