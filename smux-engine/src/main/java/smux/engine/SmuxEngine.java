@@ -964,10 +964,13 @@ public final class SmuxEngine {
                         + ": the " + (client ? "server" : "client") + " opens " + (client ? "even" : "odd")
                         + " ids other than 0");
             }
-            if (streams.get(id) != null) {
-                return; // SYN for an open stream: ignored, as xtaci does
-            }
-            String refusal = admission.admitPeer(streams.size(), backlog.size());
+            // A SYN for an id we still hold (the peer reuses it, typically right after our FIN and
+            // before our application closed the stream) is refused with FIN: the peer's new stream
+            // ends at once instead of waiting forever for an answer (xtaci ignores it). Once the
+            // application has closed the old stream, the same SYN opens a new stream.
+            String refusal = streams.get(id) != null
+                    ? "stream " + Integer.toUnsignedString(id) + " is still open here"
+                    : admission.admitPeer(streams.size(), backlog.size());
             if (refusal != null) {
                 if (refusalsQueued >= MAX_QUEUED_REFUSALS) {
                     throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer opened streams faster than it read "

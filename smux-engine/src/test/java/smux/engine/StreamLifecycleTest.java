@@ -344,16 +344,55 @@ class StreamLifecycleTest {
     }
 
     @Test
-    void peerSynForAnOpenStreamAndDuplicateFinAreIgnored() throws IOException {
+    void peerSynForAnOpenStreamIsRefusedWithFinAndADuplicateFinIsIgnored() throws IOException {
         SmuxEngine server = new SmuxEngine(false, Wire.quiet(2), 0);
         Wire.feed(server, FrameFactory.concat(FrameFactory.syn(2, 3), FrameFactory.psh(2, 3, Bytes.ascii("x")),
                 FrameFactory.syn(2, 3), FrameFactory.fin(2, 3), FrameFactory.fin(2, 3)), 0);
         assertEquals(1, server.streamsAccepted());
+        assertEquals(1, server.streamsRefused(), "the second SYN for stream 3 was refused");
+        assertEquals(List.of(new Frame.Fin(3)), Wire.frames(server, 0), "with FIN, not silence");
         assertEquals(3, server.accept());
         assertEquals(SmuxEngine.NO_STREAM, server.accept());
         assertEquals(1, server.read(3, ByteBuffer.allocate(10)));
         assertEquals(-1, server.read(3, ByteBuffer.allocate(10)));
         assertFalse(server.isClosed());
+    }
+
+    /**
+     * Issue 14: the peer reuses an id right after our FIN (closeWrite), racing our application's
+     * close. Whichever wins, the peer hears back, the same in both versions: a SYN that arrives
+     * while we still hold the id is refused with FIN; one that arrives after the close is served.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void aSynThatReusesAnIdIsRefusedWhileTheIdIsHeldAndServedOnceItIsClosed(int version) throws IOException {
+        for (boolean synFirst : new boolean[] {true, false}) {
+            SmuxEngine server = new SmuxEngine(false, Wire.quiet(version), 0);
+            Wire.feed(server, FrameFactory.concat(FrameFactory.syn(version, 3), FrameFactory.psh(version, 3, Bytes.ascii("a")),
+                    FrameFactory.fin(version, 3)), 0);
+            assertEquals(3, server.accept());
+            assertEquals(1, server.read(3, ByteBuffer.allocate(10)));
+            server.closeWrite(3);
+            Wire.frames(server, 0); // our FIN leaves; the peer now reuses id 3
+            byte[] reuse = FrameFactory.concat(FrameFactory.syn(version, 3), FrameFactory.psh(version, 3, Bytes.ascii("b")),
+                    FrameFactory.fin(version, 3));
+            if (synFirst) {
+                Wire.feed(server, reuse, 0);
+                server.closeStream(3);
+                assertEquals(1, server.streamsRefused(), "v" + version + ": refused while held");
+                assertEquals(List.of(new Frame.Fin(3)), Wire.frames(server, 0), "v" + version + ": the refusal");
+                assertEquals(SmuxEngine.NO_STREAM, server.accept());
+            } else {
+                server.closeStream(3);
+                Wire.feed(server, reuse, 0);
+                assertEquals(0, server.streamsRefused());
+                assertEquals(3, server.accept(), "v" + version + ": served once closed");
+                ByteBuffer b = ByteBuffer.allocate(10);
+                assertEquals(1, server.read(3, b));
+                assertEquals('b', b.get(0));
+            }
+            assertFalse(server.isClosed());
+        }
     }
 
     @Test

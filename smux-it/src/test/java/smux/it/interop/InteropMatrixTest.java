@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import smux.api.MemoryBudget;
 import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
@@ -209,7 +210,10 @@ class InteropMatrixTest {
     @Timeout(120)
     void openAndClose10000Times(Combo c) throws Exception {
         Exchange.of(c).mode("discard").iterations(10_000).bytes(16)
-                .javaConfig(b -> b.acceptBacklog(20_000).maxStreams(20_000))
+                // a Go client may run far ahead of the Java server: up to 10,000 streams open at once, each
+                // with the memory a v2 peer may fill reserved, so the budgets are raised with maxStreams
+                .javaConfig(b -> b.acceptBacklog(20_000).maxStreams(20_000).maxSessionBuffer(10_000L << 19)
+                        .memoryBudget(MemoryBudget.of(20_000L << 19)))
                 .run().assertAllMatch(10_000);
     }
 
