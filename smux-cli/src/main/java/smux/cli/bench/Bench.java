@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import smux.api.MemoryBudget;
 import smux.api.SmuxConfig;
 
 /**
@@ -583,6 +584,14 @@ public final class Bench {
 
     // ------------------------------------------------------------------ helpers
 
+    /**
+     * A memory budget that lets both ends of a loopback pair reserve {@code perSession} each: the
+     * shared budget gives one session at most what stays free for the others, so a pair needs 3x (4x leaves room).
+     */
+    static MemoryBudget forBothEnds(long perSession) {
+        return MemoryBudget.of(Math.max(MemoryBudget.MIN_CAPACITY, 4 * perSession));
+    }
+
     /** The settings of one case: the plan's, the transport forced, room for {@code streams}. */
     private SmuxConfig config(String transport, int streams) {
         SmuxConfig base = plan.config();
@@ -592,7 +601,8 @@ public final class Bench {
             b.maxStreams(room).acceptBacklog(Math.max(base.acceptBacklog(), room));
             if (base.version() == 2) {
                 // the budget reserves max(window, 256 KiB) per stream; give every stream its share
-                b.maxSessionBuffer((long) room * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW));
+                long reserved = (long) room * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+                b.maxSessionBuffer(reserved).memoryBudget(forBothEnds(reserved));
             }
         }
         return b.build();

@@ -30,7 +30,9 @@ final class IdleStreams {
 
     static Result run(SmuxConfig base, int streams) throws Exception {
         String transport = base.transport().orElse("smux");
-        SmuxConfig config = base.toBuilder().maxStreams(streams + 16).acceptBacklog(streams + 16).build();
+        long reserved = (streams + 16L) * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+        SmuxConfig config = base.toBuilder().maxStreams(streams + 16).acceptBacklog(streams + 16)
+                .maxSessionBuffer(reserved).memoryBudget(Bench.forBothEnds(reserved)).build();
         Workers workers = new Workers("idle-" + transport);
         List<SmuxStream> opened = new ArrayList<>(streams);
         List<SmuxStream> accepted = new ArrayList<>(streams);

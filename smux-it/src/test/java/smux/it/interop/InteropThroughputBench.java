@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import smux.api.Session;
 import smux.api.Smux;
+import smux.api.MemoryBudget;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 import smux.it.interop.GoPeer.Release;
@@ -152,8 +153,12 @@ class InteropThroughputBench {
         return a.toArray(new String[0]);
     }
 
+    /** Room for 1,000 streams a side at the full window, as Go gives them (its windows are not budgeted). */
+    private static final MemoryBudget BUDGET = MemoryBudget.of(4L * 1024 * WINDOW);
+
     static SmuxConfig javaConfig(String transport) {
-        return SmuxConfig.builder().version(2).streamWindow(WINDOW).transport(transport).build();
+        return SmuxConfig.builder().version(2).streamWindow(WINDOW).transport(transport)
+                .maxStreams(1024).maxSessionBuffer(1024L * WINDOW).memoryBudget(BUDGET).build();
     }
 
     static double goToGo(Release release, int streams, Duration d) throws Exception {
