@@ -1,24 +1,25 @@
 package smux.engine;
 
-import java.nio.ByteBuffer;
-
 /**
- * What the engine knows of one stream: its state, its flow-control counters, its unread bytes,
- * the application's write in progress, and its place in the scheduler's ring. Plain data; the
- * rules live in {@link SmuxEngine} and {@link SendScheduler}.
+ * What the engine knows of one stream: its state, its flow-control counters, where its received
+ * bytes go and where its outgoing bytes wait, and its place in the scheduler's ring. Plain data;
+ * the rules live in {@link SmuxEngine} and {@link SendScheduler}.
  */
 final class EngineStream {
     final int id;
     final FlowControl flow;
-    final ReceiveBuffer inbound = new ReceiveBuffer();
     StreamState state = StreamState.OPEN;
 
-    /** The application's buffer being sent; the engine reads it only when pulling frames. */
-    ByteBuffer pendingWrite;
-    /** Its position when the write began: committed bytes = position - pendingStart. */
-    int pendingStart;
-    /** FIN requested while data was pending: it leaves right after the last pending byte. */
-    boolean finAfterData;
+    /** Where received bytes go: the engine's own buffer, or the runtime's receive side once bound. */
+    Inbound in;
+    /** Where outgoing bytes wait: the engine's own pending write, or the runtime's send side once bound. */
+    Outbound out;
+    /** The engine's own sides, while the stream is not bound (null after {@link SmuxEngine#bind}). */
+    BufferedInbound buffered;
+    PendingWrite pending;
+
+    /** Its FIN is queued (or sent); it is queued once, after every committed byte. */
+    boolean finQueued;
     /** A UPD for this stream waits in the control queue (it carries the latest count when pulled). */
     boolean updateQueued;
     /** Waiting in the accept backlog. */
@@ -39,14 +40,24 @@ final class EngineStream {
     boolean readableQueued;
     boolean writableQueued;
 
-    EngineStream(int id, boolean windowed, int window) {
+    EngineStream(int id, boolean windowed, int window, SegmentPool pool) {
         this.id = id;
         this.flow = new FlowControl(windowed, window);
+        this.buffered = new BufferedInbound(pool);
+        this.pending = new PendingWrite();
+        this.in = buffered;
+        this.out = pending;
         this.readableEvent = new EngineEvent.Readable(id);
         this.writableEvent = new EngineEvent.Writable(id);
     }
 
-    boolean hasPendingData() {
-        return pendingWrite != null && pendingWrite.hasRemaining();
+    /** @return whether the runtime's sides replaced the engine's own */
+    boolean bound() {
+        return buffered == null;
+    }
+
+    /** @return received bytes the application has not yet been reported to consume */
+    long unconsumed() {
+        return flow.received() - flow.consumed();
     }
 }

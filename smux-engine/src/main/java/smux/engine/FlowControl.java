@@ -107,12 +107,27 @@ final class FlowControl {
      *
      * @return whether a UPD is due (version 2: the first read, or half a window read since the last UPD)
      */
-    boolean onConsumed(int n) {
+    boolean onConsumed(long n) {
         consumed += n;
         if (!windowed || n == 0) {
             return false;
         }
         return !advertisedOnce || consumed - advertisedConsumed >= window / 2;
+    }
+
+    /**
+     * Returns the total of consumed bytes at which a UPD becomes due (version 2): the first read,
+     * then half a window past the last UPD.
+     *
+     * @return a total of consumed bytes
+     */
+    long nextUpdateAt() {
+        return advertisedOnce ? advertisedConsumed + window / 2 : consumed + 1;
+    }
+
+    /** The unread bytes were dropped (the stream or session closed): count them as consumed. */
+    void dropUnconsumed() {
+        consumed = received;
     }
 
     /**

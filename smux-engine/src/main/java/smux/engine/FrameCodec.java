@@ -45,12 +45,27 @@ public final class FrameCodec {
      */
     public static void putHeader(ByteBuffer dst, int version, int cmd, int length, int streamId) {
         int p = dst.position();
-        dst.put(p, (byte) version);
-        dst.put(p + 1, (byte) cmd);
-        dst.put(p + 2, (byte) length);
-        dst.put(p + 3, (byte) (length >>> 8));
-        putIntLE(dst, p + 4, streamId);
+        putHeaderAt(dst, p, version, cmd, length, streamId);
         dst.position(p + HEADER_SIZE);
+    }
+
+    /**
+     * Writes a frame header at {@code index}, leaving the buffer's position alone (for a header
+     * written after its payload, once its length is known).
+     *
+     * @param dst where to write; needs 8 bytes from {@code index}
+     * @param index where the header goes
+     * @param version VER
+     * @param cmd CMD
+     * @param length LENGTH, 0..65535
+     * @param streamId STREAMID (u32 as int)
+     */
+    public static void putHeaderAt(ByteBuffer dst, int index, int version, int cmd, int length, int streamId) {
+        dst.put(index, (byte) version);
+        dst.put(index + 1, (byte) cmd);
+        dst.put(index + 2, (byte) length);
+        dst.put(index + 3, (byte) (length >>> 8));
+        putIntLE(dst, index + 4, streamId);
     }
 
     /**

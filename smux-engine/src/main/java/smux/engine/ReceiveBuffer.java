@@ -3,21 +3,36 @@ package smux.engine;
 import java.nio.ByteBuffer;
 
 /**
- * The unread bytes of one stream: a chain of pooled segments, filled by the decoder and drained
+ * The unread bytes of one stream: a chain of pooled segments, filled as frames arrive and drained
  * by the application's reads. Its size is bounded by the stream's window (version 2) or the
- * session's budget (version 1), checked before bytes are appended.
+ * session's budget (version 1), checked before bytes are appended. Not thread-safe: its owner
+ * guards it (the engine's single caller, or a stream's lock in the session runtime).
  */
-final class ReceiveBuffer {
+public final class ReceiveBuffer {
+    private final SegmentPool pool;
     private SegmentPool.Segment head;
     private SegmentPool.Segment tail;
     private long size;
 
-    long size() {
+    /**
+     * @param pool where segments come from and go back to
+     */
+    public ReceiveBuffer(SegmentPool pool) {
+        this.pool = pool;
+    }
+
+    /** @return unread bytes */
+    public long size() {
         return size;
     }
 
-    /** Appends {@code n} bytes from {@code src}'s position, advancing it. */
-    void append(ByteBuffer src, int n, SegmentPool pool) {
+    /**
+     * Appends {@code n} bytes from {@code src}'s position, advancing it.
+     *
+     * @param src the bytes
+     * @param n how many
+     */
+    public void append(ByteBuffer src, int n) {
         size += n;
         while (n > 0) {
             if (tail == null || tail.writable() == 0) {
@@ -36,8 +51,13 @@ final class ReceiveBuffer {
         }
     }
 
-    /** Moves up to {@code dst.remaining()} bytes into {@code dst}. @return bytes moved */
-    int read(ByteBuffer dst, SegmentPool pool) {
+    /**
+     * Moves up to {@code dst.remaining()} bytes into {@code dst}.
+     *
+     * @param dst where to
+     * @return bytes moved
+     */
+    public int read(ByteBuffer dst) {
         int moved = 0;
         while (head != null && dst.hasRemaining()) {
             int chunk = Math.min(head.readable(), dst.remaining());
@@ -45,24 +65,28 @@ final class ReceiveBuffer {
             head.start += chunk;
             moved += chunk;
             if (head.readable() == 0) {
-                releaseHead(pool);
+                releaseHead();
             }
         }
         size -= moved;
         return moved;
     }
 
-    /** Drops everything, returning the segments. @return bytes dropped */
-    long clear(SegmentPool pool) {
+    /**
+     * Drops everything, returning the segments.
+     *
+     * @return bytes dropped
+     */
+    public long clear() {
         long dropped = size;
         while (head != null) {
-            releaseHead(pool);
+            releaseHead();
         }
         size = 0;
         return dropped;
     }
 
-    private void releaseHead(SegmentPool pool) {
+    private void releaseHead() {
         SegmentPool.Segment s = head;
         head = s.next;
         if (head == null) {

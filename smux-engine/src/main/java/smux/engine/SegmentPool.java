@@ -6,9 +6,13 @@ package smux.engine;
  * allocated 512 KiB per stream up front), and a busy session recycles the same segments instead
  * of allocating per frame. At most {@code maxIdle} free segments are kept; the rest go to the GC,
  * and all of them when the session stays quiet for a keepalive interval ({@link #trim}).
+ *
+ * <p>Thread-safe: in the session runtime the connection's thread takes segments while application
+ * threads give them back. Each call holds a monitor for a few instructions and never blocks inside.
  */
-final class SegmentPool {
-    static final int SEGMENT_SIZE = 16 * 1024;
+public final class SegmentPool {
+    /** The size of one segment. */
+    public static final int SEGMENT_SIZE = 16 * 1024;
 
     /** A piece of a receive buffer: bytes {@code [start, end)} of {@code data} are unread. */
     static final class Segment {
@@ -31,11 +35,14 @@ final class SegmentPool {
     private int idle;
     private long allocated;
 
-    SegmentPool(int maxIdle) {
+    /**
+     * @param maxIdle how many free segments to keep at most
+     */
+    public SegmentPool(int maxIdle) {
         this.maxIdle = maxIdle;
     }
 
-    Segment take() {
+    synchronized Segment take() {
         Segment s = free;
         if (s == null) {
             allocated++;
@@ -47,7 +54,7 @@ final class SegmentPool {
         return s;
     }
 
-    void give(Segment s) {
+    synchronized void give(Segment s) {
         if (idle >= maxIdle) {
             return;
         }
@@ -59,18 +66,18 @@ final class SegmentPool {
     }
 
     /** Lets every idle segment go to the GC (the session went quiet). */
-    void trim() {
+    public synchronized void trim() {
         free = null;
         idle = 0;
     }
 
     /** @return free segments kept for reuse */
-    int idle() {
+    public synchronized int idle() {
         return idle;
     }
 
     /** @return segments ever allocated (a steady state allocates none) */
-    long allocated() {
+    public synchronized long allocated() {
         return allocated;
     }
 }

@@ -21,9 +21,13 @@ import java.nio.ByteBuffer;
  * pending byte is pulled, so it follows the data.
  */
 final class SendScheduler {
-    /** Called when a stream's pending write has been pulled in full. */
+    /** Told what the pulls did. */
     interface Listener {
+        /** A stream's outbound has nothing more pending (pulled in full, or withdrawn). */
         void writeCommitted(EngineStream stream);
+
+        /** A UPD for the stream left (or was dropped: the peer had finished): ask for the next report. */
+        void updateSent(EngineStream stream);
 
         /** A control frame left (or, for a UPD of a finished stream, was dropped); marks included. */
         void controlSent(int rawCmd);
@@ -96,7 +100,7 @@ final class SendScheduler {
 
     /** Puts the stream in the ready ring if it has pending data and window. */
     void offer(EngineStream s) {
-        if (s.inRing || !s.hasPendingData() || s.flow.sendAllowance() == 0) {
+        if (s.inRing || s.out.pending() == 0 || s.flow.sendAllowance() == 0) {
             return;
         }
         s.inRing = true;
@@ -161,23 +165,31 @@ final class SendScheduler {
             if (s == null) {
                 break;
             }
-            ByteBuffer src = s.pendingWrite;
-            int chunk = (int) Math.min(Math.min(maxFrameSize, src.remaining()), s.flow.sendAllowance());
+            int waiting = s.out.pending();
+            int chunk = (int) Math.min(Math.min(maxFrameSize, waiting), s.flow.sendAllowance());
             if (chunk == 0) {
-                remove(s); // the peer shrank its window below what is in flight
+                remove(s); // withdrawn, or the peer shrank its window below what is in flight
+                if (waiting == 0) {
+                    listener.writeCommitted(s);
+                }
                 continue;
             }
             if (dst.remaining() < FrameCodec.HEADER_SIZE + chunk) {
                 break;
             }
-            FrameCodec.putHeader(dst, version, Command.PSH, chunk, s.id);
-            dst.put(dst.position(), src, src.position(), chunk);
-            dst.position(dst.position() + chunk);
-            src.position(src.position() + chunk);
+            int header = dst.position();
+            dst.position(header + FrameCodec.HEADER_SIZE);
+            if (s.out.commit(dst, chunk) == 0) {
+                dst.position(header); // withdrawn since pending() was asked: nothing was committed
+                remove(s);
+                listener.writeCommitted(s);
+                continue;
+            }
+            FrameCodec.putHeaderAt(dst, header, version, Command.PSH, chunk, s.id);
             s.flow.onSent(chunk);
             framesSent++;
             dataBytesSent += chunk;
-            if (!src.hasRemaining()) {
+            if (s.out.pending() == 0) {
                 remove(s);
                 listener.writeCommitted(s);
             } else if (s.flow.sendAllowance() == 0) {
@@ -208,6 +220,9 @@ final class SendScheduler {
                     if (!owner.forgotten && owner.state.peerMayWrite()) {
                         FrameCodec.putPairFrame(dst, version, cmd, ids[head], owner.flow.advertise(), owner.flow.window());
                         framesSent++;
+                    }
+                    if (!owner.forgotten) {
+                        listener.updateSent(owner);
                     }
                     break;
                 case Command.VRM:

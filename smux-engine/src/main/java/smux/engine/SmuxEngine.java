@@ -26,13 +26,21 @@ import smux.api.StreamClosedException;
  *       value passed in by the caller.</li>
  * </ul>
  *
- * <p>Streams are driven by id: {@link #openStream}, {@link #accept}, {@link #read},
- * {@link #write} / {@link #isWriting} / {@link #withdraw}, {@link #closeWrite},
- * {@link #closeStream}. A write hands the engine the caller's buffer; the engine copies from it
- * only inside {@link #pollTransmit}, so what has been pulled is committed and what has not can be
- * withdrawn ({@link SendScheduler} explains the order of frames).
+ * <p>Streams are driven by id: {@link #openStream}, {@link #accept}, {@link #closeStream}. Each
+ * stream's bytes go through two sides: received bytes into an {@link Inbound}, outgoing bytes
+ * from an {@link Outbound}, which the engine copies from only inside {@link #pollTransmit}, so
+ * what has been pulled is committed and what has not can be withdrawn ({@link SendScheduler}
+ * explains the order of frames). A single-threaded caller uses the engine's own sides through
+ * {@link #read}, {@link #write} / {@link #isWriting} / {@link #withdraw} and {@link #closeWrite};
+ * the session runtime binds its own ({@link #bind}), which application threads use without
+ * holding the caller's lock, and tells the engine what they did ({@link #outboundChanged},
+ * {@link #consumed}).
  *
- * <p>Not thread-safe: one caller at a time (the session runtime holds a lock around it).
+ * <p>The parts with rules of their own live beside it: {@link Admission} (which streams are
+ * taken, and their memory), {@link FlowControl} (windows), {@link SendScheduler} (what leaves
+ * next), {@link Keepalive} and {@link Verifier} (probe and ping).
+ *
+ * <p>Not thread-safe: one caller at a time.
  */
 public final class SmuxEngine {
     /** Returned by {@link #accept()} when no stream waits. Stream id 0 is never a stream. */
@@ -42,19 +50,20 @@ public final class SmuxEngine {
     static final int MAX_QUEUED_ANSWERS = 16;
     /** At most this many refusals (FIN for a stream we could not take) wait to be sent. */
     static final int MAX_QUEUED_REFUSALS = 4096;
+    /**
+     * A bound version 1 stream reports what its application read after this many bytes (the
+     * engine's view of the budget lags by at most this much per stream; when input stops, the
+     * engine asks every stream at once and then for every read, see {@link #pauseInput}).
+     */
+    static final long V1_REPORT_STEP = 64 * 1024;
     /** Marks a control frame the peer made us queue (a refusal FIN, a VRM answer), to count them out. */
     private static final int PEER_DRIVEN = 0x100;
 
     private enum Phase { OPEN, CLOSING, CLOSED }
 
-    private enum Verify { NONE, PROBE, PING }
-
     private final boolean client;
     private final int version;
     private final int window;
-    private final boolean keepAlive;
-    private final long keepAliveInterval;
-    private final long keepAliveTimeout;
     private final long probeTimeout;
 
     private final FrameDecoder decoder;
@@ -65,38 +74,32 @@ public final class SmuxEngine {
     private final ArrayDeque<EngineEvent> events = new ArrayDeque<>();
     private final Timers timers = new Timers();
     private final Sink sink = new Sink();
+    private final Keepalive keepalive;
+    private final Verifier verifier = new Verifier();
     private final Admission admission;
 
     private Phase phase = Phase.OPEN;
     private CloseReason closeReason;
     private SessionClosedException closeError;
+    /** Received bytes not yet reported consumed, all streams together. */
     private long buffered;
-    private boolean nopQueued;
-    /** Since the idle timer was last armed, the engine stopped reading for a while (version 1 budget). */
-    private boolean idleClockPaused;
+    /** Version 1: input stopped and every bound stream was asked to report each read. */
+    private boolean inputPaused;
     private int answersQueued;
     private int refusalsQueued;
-    private Verify verify = Verify.NONE;
-    private int expect1;
-    private int expect2;
-    private long verifyStart;
-    private boolean peerVerified;
-    /** Answers of the last pings that timed out: a VRM equal to one is that late answer, not a request. */
-    private final long[] lateAnswers = new long[4];
-    private final boolean[] lateAnswerPending = new boolean[4];
-    private int lateAnswerNext;
     private EngineStream dataTarget;
     private long now;
 
     private long bytesReceived;
-    private long bytesReceivedAtLastKeepalive;
     private long bytesDropped;
     private long streamsOpened;
     private long streamsAccepted;
     private long streamsRefused;
 
     /**
-     * Creates the engine of one end of a connection.
+     * Creates the engine of one end of a connection. If the shared memory budget has no room for
+     * the session (version 1 needs room for one frame), the engine starts closed with
+     * {@link CloseReason#NO_MEMORY}: check {@link #isClosed()}.
      *
      * @param client true for the side that opens odd stream ids (the dialer), false for even
      * @param config the session's settings
@@ -106,10 +109,9 @@ public final class SmuxEngine {
         this.client = client;
         this.version = config.version();
         this.window = config.streamWindow();
-        this.keepAlive = config.keepAliveEnabled();
-        this.keepAliveInterval = config.keepAliveInterval().toNanos();
-        this.keepAliveTimeout = config.keepAliveTimeout().toNanos();
         this.probeTimeout = config.probeTimeout().toNanos();
+        this.keepalive = new Keepalive(config.keepAliveEnabled(), config.keepAliveInterval().toNanos(),
+                config.keepAliveTimeout().toNanos());
         this.decoder = new FrameDecoder(version);
         this.scheduler = new SendScheduler(version, config.maxFrameSize(), new Scheduled());
         this.pool = new SegmentPool(256);
@@ -122,9 +124,8 @@ public final class SmuxEngine {
             fail(CloseReason.NO_MEMORY, "the session cannot start: " + e.getMessage(), e);
         }
         this.admission = a;
-        if (keepAlive && a != null) {
-            timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
-            timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
+        if (a != null) {
+            keepalive.start(timers, now);
         }
     }
 
@@ -144,14 +145,13 @@ public final class SmuxEngine {
             src.position(src.limit()); // nothing more is processed after close
             return;
         }
-        if (src.hasRemaining() && keepAlive) {
-            timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
-            idleClockPaused = !wantsInput();
+        if (src.hasRemaining()) {
+            keepalive.onInput(timers, now, wantsInput());
         }
         try {
             decoder.decode(src, sink);
         } catch (ProtocolException e) {
-            if (verify == Verify.PROBE) {
+            if (verifier.probing()) {
                 notSmux("the peer's answer broke the protocol: " + e.getMessage());
             } else {
                 fail(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e);
@@ -187,7 +187,7 @@ public final class SmuxEngine {
      */
     public void handleEof(long now) {
         this.now = now;
-        if (verify == Verify.PROBE) {
+        if (verifier.probing()) {
             notSmux("the peer closed the connection instead of answering");
             return;
         }
@@ -208,7 +208,7 @@ public final class SmuxEngine {
      */
     public void handleTransportError(IOException error, long now) {
         this.now = now;
-        if (verify == Verify.PROBE) {
+        if (verifier.probing()) {
             notSmux("the connection failed before an answer came: " + error);
             return;
         }
@@ -295,57 +295,27 @@ public final class SmuxEngine {
             return;
         }
         if (timers.expired(Timers.Kind.KEEPALIVE, now)) {
-            if (!nopQueued) {
-                nopQueued = true;
+            if (keepalive.fire(timers, now)) {
                 scheduler.queueControl(Command.NOP, 0, 0, 0, null);
             }
-            timers.arm(Timers.Kind.KEEPALIVE, now + keepAliveInterval);
-            if (bytesReceived == bytesReceivedAtLastKeepalive) {
+            if (keepalive.quietSinceLast(bytesReceived)) {
                 pool.trim(); // quiet for an interval: a burst's pooled buffers need not outlive it
             }
-            bytesReceivedAtLastKeepalive = bytesReceived;
         }
-        if (timers.expired(Timers.Kind.IDLE, now)) {
-            if (!wantsInput() || idleClockPaused) {
-                // Version 1 with the budget spent, now or for part of the interval: we stopped reading,
-                // so the peer's silence is unknown (bytes may be waiting); give it a full timeout of reading.
-                idleClockPaused = !wantsInput();
-                timers.arm(Timers.Kind.IDLE, now + keepAliveTimeout);
-            } else {
-                fail(CloseReason.KEEPALIVE_TIMEOUT, "keepalive timeout: nothing arrived for "
-                        + keepAliveTimeout / 1_000_000 + " ms", null);
-                return;
-            }
+        if (keepalive.idleExpired(timers, now, wantsInput())) {
+            fail(CloseReason.KEEPALIVE_TIMEOUT, "keepalive timeout: nothing arrived for "
+                    + keepalive.timeoutNanos() / 1_000_000 + " ms", null);
+            return;
         }
         if (timers.expired(Timers.Kind.PING, now)) {
             timers.disarm(Timers.Kind.PING);
-            if (verify == Verify.PROBE) {
+            Verifier.Outcome o = verifier.onTimeout();
+            if (o == Verifier.Outcome.NOT_SMUX) {
                 notSmux("no answer within " + probeTimeout / 1_000_000 + " ms");
-            } else if (verify == Verify.PING) {
-                verify = Verify.NONE;
-                // its answer may still come: it must be dropped, not answered as if it were a ping, or
-                // the two ends would answer each other's answers forever
-                lateAnswers[lateAnswerNext] = pairKey(expect1, expect2);
-                lateAnswerPending[lateAnswerNext] = true;
-                lateAnswerNext = (lateAnswerNext + 1) % lateAnswers.length;
+            } else if (o == Verifier.Outcome.PING_TIMED_OUT) {
                 events.add(new EngineEvent.Pong(-1));
             }
         }
-    }
-
-    private static long pairKey(int v1, int v2) {
-        return (long) v1 << 32 | (v2 & 0xFFFF_FFFFL);
-    }
-
-    private boolean takeLateAnswer(int v1, int v2) {
-        long key = pairKey(v1, v2);
-        for (int i = 0; i < lateAnswers.length; i++) {
-            if (lateAnswerPending[i] && lateAnswers[i] == key) {
-                lateAnswerPending[i] = false;
-                return true;
-            }
-        }
-        return false;
     }
 
     // ---------------------------------------------------------------- probe and ping
@@ -364,11 +334,11 @@ public final class SmuxEngine {
      */
     public void startProbe(int v1, int v2, long now) {
         this.now = now;
-        if (phase != Phase.OPEN || streams.size() > 0 || decoder.framesDecoded() > 0 || verify != Verify.NONE
+        if (phase != Phase.OPEN || streams.size() > 0 || decoder.framesDecoded() > 0 || verifier.busy()
                 || !admission.noneOpened()) {
             throw new IllegalStateException("probe a peer before the session carries anything: create a new session to probe");
         }
-        sendVerify(Verify.PROBE, v1, v2);
+        sendVerify(true, v1, v2);
     }
 
     /**
@@ -384,32 +354,29 @@ public final class SmuxEngine {
     public void ping(int v1, int v2, long now) throws SessionClosedException {
         this.now = now;
         requireOpen();
-        if (!peerVerified) {
+        if (!verifier.peerVerified()) {
             throw new IllegalStateException("ping needs a peer that answered the probe (a plain xtaci/smux peer would stop "
                     + "reading on a VRM frame): enable probePeer on the client");
         }
-        if (verify != Verify.NONE) {
+        if (verifier.busy()) {
             throw new IllegalStateException("a ping is already in flight: wait for its Pong event");
         }
-        sendVerify(Verify.PING, v1, v2);
+        sendVerify(false, v1, v2);
     }
 
     /** @return whether the peer proved to be this library (it answered our probe or sent one) */
     public boolean peerVerified() {
-        return peerVerified;
+        return verifier.peerVerified();
     }
 
-    private void sendVerify(Verify kind, int v1, int v2) {
-        verify = kind;
-        expect1 = VerifyCode.answer1(v1);
-        expect2 = VerifyCode.answer2(v2);
-        verifyStart = now;
+    private void sendVerify(boolean probe, int v1, int v2) {
+        verifier.start(probe, v1, v2, now);
         scheduler.queueControl(Command.VRM, 0, v1, v2, null);
         timers.arm(Timers.Kind.PING, now + probeTimeout);
     }
 
     private void notSmux(String why) {
-        verify = Verify.NONE;
+        verifier.abandon(); // answered here, once
         events.add(new EngineEvent.ProbeResult(false));
         fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null);
     }
@@ -454,6 +421,85 @@ public final class SmuxEngine {
     }
 
     /**
+     * Replaces the engine's own sides of a stream with the caller's: from now on received bytes
+     * go to {@code in} (bytes already received move there first), and outgoing bytes come from
+     * {@code out}. The caller then reports what its application does with {@link #consumed} and
+     * {@link #outboundChanged}, and no longer uses {@link #read}, {@link #write},
+     * {@link #withdraw} or {@link #closeWrite} on the stream.
+     *
+     * @param id the stream
+     * @param in where its received bytes go
+     * @param out where its outgoing bytes wait
+     * @throws StreamClosedException if the stream was closed
+     * @throws IllegalStateException if it is bound already, or the engine's own side is in use
+     */
+    public void bind(int id, Inbound in, Outbound out) throws StreamClosedException {
+        EngineStream s = stream(id);
+        if (s.bound()) {
+            throw new IllegalStateException("stream " + Integer.toUnsignedString(id) + " is bound already");
+        }
+        if (s.pending.writing() || s.pending.writeClosed() || s.buffered.consumed() > 0) {
+            throw new IllegalStateException("bind stream " + Integer.toUnsignedString(id) + " before using it");
+        }
+        ReceiveBuffer early = s.buffered.buffer;
+        while (early.size() > 0) {
+            // bytes that arrived before the application took the stream: hand them over in order
+            ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(early.size(), SegmentPool.SEGMENT_SIZE));
+            early.read(chunk);
+            in.append(chunk.flip(), chunk.remaining());
+        }
+        s.buffered = null;
+        s.pending = null;
+        s.in = in;
+        s.out = out;
+        if (!s.state.peerMayWrite()) {
+            in.finish();
+        }
+        in.requestConsumption(nextReport(s));
+    }
+
+    /**
+     * A bound stream's application read: {@code total} bytes in all so far. May queue a window
+     * update (version 2) or free budget (version 1), and asks for the next report.
+     *
+     * @param id the stream; an unknown or closed id is ignored
+     * @param total bytes consumed in all (never less than reported before)
+     */
+    public void consumed(int id, long total) {
+        EngineStream s = streams.get(id);
+        if (s == null) {
+            return;
+        }
+        long n = total - s.flow.consumed();
+        if (n > 0) {
+            onConsumed(s, n);
+        }
+        s.in.requestConsumption(nextReport(s));
+    }
+
+    /**
+     * A bound stream's outbound changed: a write was posted (the stream may now be scheduled), or
+     * withdrawn, or writing was closed (its FIN may now be due).
+     *
+     * @param id the stream; an unknown or closed id is ignored
+     */
+    public void outboundChanged(int id) {
+        EngineStream s = streams.get(id);
+        if (s == null || phase != Phase.OPEN) {
+            return;
+        }
+        if (s.out.writeClosed()) {
+            requestFin(s);
+        }
+        if (s.out.pending() > 0) {
+            scheduler.offer(s);
+        } else {
+            scheduler.remove(s);
+            finIfDue(s);
+        }
+    }
+
+    /**
      * Moves received bytes of a stream into {@code dst}. Reading reports consumption to the peer
      * (version 2 UPD) or frees the session budget (version 1).
      *
@@ -465,21 +511,13 @@ public final class SmuxEngine {
      * @throws StreamClosedException if the stream was closed with {@link #closeStream}
      */
     public int read(int id, ByteBuffer dst) throws IOException {
-        EngineStream s = stream(id);
+        EngineStream s = unbound(id);
         if (phase == Phase.CLOSING) {
             throw closeError;
         }
-        int n = s.inbound.read(dst, pool);
+        int n = s.buffered.read(dst);
         if (n > 0) {
-            buffered -= n;
-            admission.bufferFreed(n);
-            if (version == 1) {
-                admission.makeRoom(buffered);
-            }
-            if (s.flow.onConsumed(n) && !s.updateQueued && s.state.peerMayWrite() && phase == Phase.OPEN) {
-                s.updateQueued = true;
-                scheduler.queueControl(Command.UPD, id, 0, 0, s);
-            }
+            onConsumed(s, n);
             return n;
         }
         if (!s.state.peerMayWrite()) {
@@ -499,7 +537,7 @@ public final class SmuxEngine {
      * @throws StreamClosedException if the stream was closed
      */
     public long available(int id) throws StreamClosedException {
-        return stream(id).inbound.size();
+        return unbound(id).buffered.buffer.size();
     }
 
     /**
@@ -515,21 +553,20 @@ public final class SmuxEngine {
      * @throws SessionClosedException if the session is over
      */
     public void write(int id, ByteBuffer src) throws IOException {
-        EngineStream s = stream(id);
+        EngineStream s = unbound(id);
         requireOpen();
         if (!s.state.canWrite()) {
             throw new StreamClosedException("stream " + Integer.toUnsignedString(id)
                     + " is closed for writing (closeWrite or close was called)");
         }
-        if (s.pendingWrite != null) {
+        if (s.pending.writing()) {
             throw new IllegalStateException("a write is already in progress on stream " + Integer.toUnsignedString(id)
                     + ": writes on one stream must not overlap");
         }
         if (!src.hasRemaining()) {
             return;
         }
-        s.pendingWrite = src;
-        s.pendingStart = src.position();
+        s.pending.post(src);
         scheduler.offer(s);
     }
 
@@ -539,7 +576,7 @@ public final class SmuxEngine {
      * @throws StreamClosedException if the stream was closed
      */
     public boolean isWriting(int id) throws StreamClosedException {
-        return stream(id).pendingWrite != null;
+        return unbound(id).pending.writing();
     }
 
     /**
@@ -551,19 +588,11 @@ public final class SmuxEngine {
      * @throws StreamClosedException if the stream was closed
      */
     public int withdraw(int id) throws StreamClosedException {
-        return withdraw(stream(id));
-    }
-
-    private int withdraw(EngineStream s) {
-        if (s.pendingWrite == null) {
-            return -1;
-        }
-        int committed = s.pendingWrite.position() - s.pendingStart;
-        s.pendingWrite = null;
-        scheduler.remove(s);
-        if (s.finAfterData) {
-            s.finAfterData = false;
-            queueFin(s);
+        EngineStream s = unbound(id);
+        int committed = s.pending.withdraw();
+        if (committed >= 0) {
+            scheduler.remove(s);
+            finIfDue(s);
         }
         return committed;
     }
@@ -577,22 +606,17 @@ public final class SmuxEngine {
      * @throws StreamClosedException if the stream was closed
      */
     public void closeWrite(int id) throws IOException {
-        EngineStream s = stream(id);
+        EngineStream s = unbound(id);
         requireOpen();
-        if (!s.state.canWrite()) {
-            return;
-        }
-        s.state = s.state.next(StreamState.Input.SEND_FIN);
-        if (s.pendingWrite != null) {
-            s.finAfterData = true;
-        } else {
-            queueFin(s);
-        }
+        s.pending.closeWrite();
+        requestFin(s);
+        finIfDue(s);
     }
 
     /**
-     * Closes a stream and forgets it: a write in progress is withdrawn, FIN is queued if it was
-     * not sent, unread bytes are dropped and later frames for the stream are ignored.
+     * Closes a stream and forgets it: a write in progress on the engine's own side is withdrawn,
+     * FIN is queued if it was not sent, unread bytes are dropped and later frames for the stream
+     * are ignored. (A bound stream's owner ends its own write first.)
      *
      * @param id the stream; an unknown or already closed id is ignored
      * @return the committed bytes of the write that was in progress, or -1 if there was none
@@ -602,18 +626,10 @@ public final class SmuxEngine {
         if (s == null) {
             return -1;
         }
-        int committed = -1;
-        if (s.pendingWrite != null) {
-            committed = s.pendingWrite.position() - s.pendingStart;
-            s.pendingWrite = null;
-        }
-        boolean finOwed = s.finAfterData;
-        s.finAfterData = false;
-        if (phase == Phase.OPEN && s.state.canWrite()) {
-            s.state = s.state.next(StreamState.Input.SEND_FIN);
-            queueFin(s);
-        } else if (phase == Phase.OPEN && finOwed) {
-            queueFin(s); // closeWrite was called while data was pending: its FIN has not left yet
+        int committed = s.bound() ? -1 : s.pending.withdraw();
+        if (phase == Phase.OPEN) {
+            requestFin(s);
+            queueFin(s); // after whatever was committed; nothing more will be
         }
         forget(s);
         return committed;
@@ -676,19 +692,15 @@ public final class SmuxEngine {
             }
             return;
         }
-        finishVerify();
+        abandonVerify();
         streams.forEach(s -> {
             scheduler.remove(s);
-            boolean finOwed = s.finAfterData;
-            s.finAfterData = false;
-            s.pendingWrite = null; // withdrawn: what was pulled is staged and goes, the rest never does
-            if (s.state.canWrite()) {
-                s.state = s.state.next(StreamState.Input.SEND_FIN);
-                queueFin(s);
-            } else if (finOwed) {
-                queueFin(s); // closeWrite was called while data was pending: its FIN has not left yet
+            if (!s.bound()) {
+                s.pending.withdraw(); // what was pulled is staged and goes, the rest never does
             }
-            dropBuffered(s);
+            requestFin(s);
+            queueFin(s);
+            dropUnconsumed(s);
         });
         backlog.clear();
         phase = Phase.CLOSING;
@@ -734,7 +746,7 @@ public final class SmuxEngine {
         return backlog.size();
     }
 
-    /** @return unread bytes buffered across all streams */
+    /** @return received bytes not yet reported consumed, across all streams */
     public long bufferedBytes() {
         return buffered;
     }
@@ -784,6 +796,11 @@ public final class SmuxEngine {
         return streamsRefused;
     }
 
+    /** @return the segment pool the engine's own receive buffers use (the runtime shares it) */
+    public SegmentPool segmentPool() {
+        return pool;
+    }
+
     /** @return free receive-buffer segments the session keeps for reuse */
     public int segmentsPooled() {
         return pool.idle();
@@ -812,6 +829,15 @@ public final class SmuxEngine {
         return s;
     }
 
+    /** A stream on the engine's own sides. */
+    private EngineStream unbound(int id) throws StreamClosedException {
+        EngineStream s = stream(id);
+        if (s.bound()) {
+            throw new IllegalStateException("stream " + Integer.toUnsignedString(id) + " is bound: its owner reads and writes it");
+        }
+        return s;
+    }
+
     private void requireOpen() throws SessionClosedException {
         if (phase != Phase.OPEN) {
             throw closeError;
@@ -820,14 +846,14 @@ public final class SmuxEngine {
 
     /** Adds a stream whose memory {@link Admission} has reserved. */
     private EngineStream admit(int id) {
-        EngineStream s = new EngineStream(id, version == 2, window);
+        EngineStream s = new EngineStream(id, version == 2, window, pool);
         streams.put(s);
         return s;
     }
 
     private void forget(EngineStream s) {
         scheduler.remove(s);
-        dropBuffered(s);
+        dropUnconsumed(s);
         admission.streamForgotten();
         if (s.inBacklog) {
             backlog.remove(s);
@@ -840,8 +866,95 @@ public final class SmuxEngine {
         }
     }
 
+    /** Counts a stream's unread bytes as gone (the engine's own buffer is emptied). */
+    private void dropUnconsumed(EngineStream s) {
+        if (!s.bound()) {
+            s.buffered.buffer.clear();
+        }
+        long n = s.unconsumed();
+        s.flow.dropUnconsumed();
+        buffered -= n;
+        admission.bufferFreed(n);
+    }
+
+    /** The application read {@code n} more bytes of a stream. */
+    private void onConsumed(EngineStream s, long n) {
+        buffered -= n;
+        admission.bufferFreed(n);
+        if (version == 1) {
+            admission.makeRoom(buffered);
+            if (inputPaused && wantsInput()) {
+                inputPaused = false; // bound streams go back to reporting in steps, at their next report
+            }
+        }
+        if (s.flow.onConsumed(n) && !s.updateQueued && s.state.peerMayWrite() && phase == Phase.OPEN) {
+            s.updateQueued = true;
+            scheduler.queueControl(Command.UPD, s.id, 0, 0, s);
+        }
+    }
+
+    /**
+     * The total of consumed bytes at which a bound stream should report next: in version 2 when
+     * its next UPD is due (asked again when a queued UPD leaves); otherwise, or once no UPD will
+     * be sent, in steps for the memory accounting (every read while version 1 input is paused).
+     */
+    private long nextReport(EngineStream s) {
+        if (phase == Phase.CLOSING) {
+            return Long.MAX_VALUE; // a local close dropped every unread byte: nothing to account
+        }
+        if (version == 2 && phase == Phase.OPEN && s.state.peerMayWrite()) {
+            return s.updateQueued ? Long.MAX_VALUE : s.flow.nextUpdateAt();
+        }
+        return s.flow.consumed() + (inputPaused ? 1 : V1_REPORT_STEP);
+    }
+
+    /**
+     * Version 1: input just stopped (the budget is spent). Bound streams report in steps, so the
+     * engine's count of unread bytes may be behind what their applications have read: ask them
+     * all now, and for every read until input goes on, or a reader that has read everything would
+     * wait forever for bytes the engine no longer reads.
+     */
+    private void pauseInput() {
+        if (inputPaused) {
+            return;
+        }
+        inputPaused = true;
+        streams.forEach(s -> {
+            if (s.bound() && s.unconsumed() > 0) {
+                long total = s.in.consumed();
+                long n = total - s.flow.consumed();
+                if (n > 0) {
+                    buffered -= n;
+                    admission.bufferFreed(n);
+                    s.flow.onConsumed(n);
+                }
+                s.in.requestConsumption(nextReport(s));
+            }
+        });
+        admission.makeRoom(buffered);
+        if (wantsInput()) {
+            inputPaused = false;
+        }
+    }
+
+    /** The application finished writing: the state changes at once; the FIN leaves after the data. */
+    private void requestFin(EngineStream s) {
+        if (s.state.canWrite()) {
+            s.state = s.state.next(StreamState.Input.SEND_FIN);
+        }
+    }
+
+    /** Queues the FIN that was requested, once nothing of the stream's data is pending. */
+    private void finIfDue(EngineStream s) {
+        if (phase == Phase.OPEN && !s.state.canWrite() && s.out.pending() == 0) {
+            queueFin(s);
+        }
+    }
+
+    /** Queues the stream's FIN, once. */
     private void queueFin(EngineStream s) {
-        if (phase != Phase.CLOSED) {
+        if (!s.finQueued && phase != Phase.CLOSED) {
+            s.finQueued = true;
             scheduler.queueControl(Command.FIN, s.id, 0, 0, null);
         }
     }
@@ -860,13 +973,13 @@ public final class SmuxEngine {
         }
     }
 
-    private void finishVerify() {
-        if (verify == Verify.PROBE) {
+    private void abandonVerify() {
+        Verifier.Outcome o = verifier.abandon();
+        if (o == Verifier.Outcome.NOT_SMUX) {
             events.add(new EngineEvent.ProbeResult(false));
-        } else if (verify == Verify.PING) {
+        } else if (o == Verifier.Outcome.PING_TIMED_OUT) {
             events.add(new EngineEvent.Pong(-1));
         }
-        verify = Verify.NONE;
     }
 
     private void fail(CloseReason reason, String message, Throwable cause) {
@@ -874,7 +987,7 @@ public final class SmuxEngine {
             return;
         }
         boolean wasOpen = phase == Phase.OPEN;
-        finishVerify();
+        abandonVerify();
         phase = Phase.CLOSED;
         if (admission != null) { // null only when the session could not start
             admission.sessionEnded(buffered);
@@ -889,13 +1002,6 @@ public final class SmuxEngine {
         }
     }
 
-    /** Drops a stream's unread bytes. */
-    private void dropBuffered(EngineStream s) {
-        long n = s.inbound.clear(pool);
-        buffered -= n;
-        admission.bufferFreed(n);
-    }
-
     /** Decoded frames arrive here; kept off the public API. */
     private final class Sink implements FrameSink {
         @Override
@@ -908,7 +1014,7 @@ public final class SmuxEngine {
 
         @Override
         public void onFrame(int cmd, int streamId, int length) throws ProtocolException {
-            if (verify == Verify.PROBE && cmd != Command.NOP) {
+            if (verifier.probing() && cmd != Command.NOP) {
                 notSmux("it answered with " + Command.name(cmd) + " instead of VRM");
                 return;
             }
@@ -928,16 +1034,19 @@ public final class SmuxEngine {
                 bytesDropped += n;
                 return;
             }
-            s.inbound.append(src, n, pool);
+            s.in.append(src, n);
             buffered += n;
             bytesReceived += n;
+            if (!s.bound()) {
+                signalReadable(s);
+            }
             if (version == 1 && !admission.hasRoomForFrame(buffered)) {
                 admission.makeRoom(buffered); // grow now: wantsInput() is what the driver asks next
+                if (!wantsInput()) {
+                    keepalive.inputPaused(); // input stops here
+                    pauseInput();
+                }
             }
-            if (!wantsInput()) {
-                idleClockPaused = true; // the budget is spent: input stops here
-            }
-            signalReadable(s);
         }
 
         @Override
@@ -946,7 +1055,7 @@ public final class SmuxEngine {
                 onVerify(streamId, first, second);
                 return;
             }
-            if (verify == Verify.PROBE) {
+            if (verifier.probing()) {
                 notSmux("it answered with UPD instead of VRM");
                 return;
             }
@@ -990,11 +1099,15 @@ public final class SmuxEngine {
 
         private void onFin(int id) {
             EngineStream s = streams.get(id);
-            if (s == null) {
-                return;
+            if (s == null || !s.state.peerMayWrite()) {
+                return; // unknown, or a duplicate FIN
             }
             s.state = s.state.next(StreamState.Input.RECV_FIN);
-            signalReadable(s);
+            if (s.bound()) {
+                s.in.finish();
+            } else {
+                signalReadable(s);
+            }
         }
 
         private void onPushHeader(int id, int length) throws ProtocolException {
@@ -1015,31 +1128,29 @@ public final class SmuxEngine {
                 throw new ProtocolException(Violation.BAD_SESSION_FRAME, "VRM on stream "
                         + Integer.toUnsignedString(streamId) + " (it belongs to stream 0)");
             }
-            if (verify != Verify.NONE && v1 == expect1 && v2 == expect2) {
-                timers.disarm(Timers.Kind.PING);
-                peerVerified = true;
-                if (verify == Verify.PROBE) {
+            switch (verifier.onVrm(v1, v2, now)) {
+                case PROBE_ANSWERED:
+                    timers.disarm(Timers.Kind.PING);
                     events.add(new EngineEvent.ProbeResult(true));
-                } else {
-                    events.add(new EngineEvent.Pong(now - verifyStart));
-                }
-                verify = Verify.NONE;
-                return;
+                    break;
+                case PONG:
+                    timers.disarm(Timers.Kind.PING);
+                    events.add(new EngineEvent.Pong(verifier.rttNanos()));
+                    break;
+                case NOT_SMUX:
+                    notSmux("its VRM answer was wrong");
+                    break;
+                case LATE:
+                    break; // the answer to a ping that timed out
+                default: // ANSWER
+                    if (answersQueued >= MAX_QUEUED_ANSWERS) {
+                        throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer sent more than "
+                                + MAX_QUEUED_ANSWERS + " VRM frames without reading the answers");
+                    }
+                    answersQueued++;
+                    scheduler.queueControl(Command.VRM | PEER_DRIVEN, 0, VerifyCode.answer1(v1), VerifyCode.answer2(v2), null);
+                    break;
             }
-            if (verify == Verify.PROBE) {
-                notSmux("its VRM answer was wrong");
-                return;
-            }
-            if (takeLateAnswer(v1, v2)) {
-                return; // the answer to a ping that timed out
-            }
-            if (answersQueued >= MAX_QUEUED_ANSWERS) {
-                throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer sent more than " + MAX_QUEUED_ANSWERS
-                        + " VRM frames without reading the answers");
-            }
-            answersQueued++;
-            peerVerified = true; // only this library sends VRM
-            scheduler.queueControl(Command.VRM | PEER_DRIVEN, 0, VerifyCode.answer1(v1), VerifyCode.answer2(v2), null);
         }
     }
 
@@ -1047,18 +1158,23 @@ public final class SmuxEngine {
     private final class Scheduled implements SendScheduler.Listener {
         @Override
         public void writeCommitted(EngineStream s) {
-            s.pendingWrite = null;
-            signalWritable(s);
-            if (s.finAfterData) {
-                s.finAfterData = false;
-                queueFin(s);
+            if (!s.bound() && !s.pending.writing()) {
+                signalWritable(s);
+            }
+            finIfDue(s);
+        }
+
+        @Override
+        public void updateSent(EngineStream s) {
+            if (s.bound()) {
+                s.in.requestConsumption(nextReport(s));
             }
         }
 
         @Override
         public void controlSent(int rawCmd) {
             switch (rawCmd) {
-                case Command.NOP: nopQueued = false; break;
+                case Command.NOP: keepalive.nopSent(); break;
                 case Command.VRM | PEER_DRIVEN: answersQueued--; break;
                 case Command.FIN | PEER_DRIVEN: refusalsQueued--; break;
                 default: break;

@@ -48,7 +48,7 @@ class StreamTableTest {
                 table.remove(id);
                 model.remove(id);
             } else {
-                EngineStream s = new EngineStream(id, true, 65536);
+                EngineStream s = new EngineStream(id, true, 65536, new SegmentPool(1));
                 table.put(s);
                 model.put(id, s);
             }
@@ -71,7 +71,7 @@ class StreamTableTest {
     void survivesRemovalDuringIteration() {
         StreamTable table = new StreamTable();
         for (int id = 3; id < 3 + 2 * 100; id += 2) {
-            table.put(new EngineStream(id, true, 65536));
+            table.put(new EngineStream(id, true, 65536, new SegmentPool(1)));
         }
         table.forEach(s -> table.remove(s.id)); // what session close does
         assertEquals(0, table.size());

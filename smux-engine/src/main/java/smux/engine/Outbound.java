@@ -1,0 +1,43 @@
+package smux.engine;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Where a stream's outgoing bytes wait until the connection's writer pulls them. Copying them
+ * into the staging buffer ({@link #commit}) is the commit point of guarantee 2: a committed byte
+ * will be sent unless the connection fails; a byte not committed can be withdrawn and never is.
+ *
+ * <p>The engine keeps one of its own for a single-threaded caller ({@link SmuxEngine#write});
+ * the session runtime binds its own ({@link SmuxEngine#bind}), which application threads post to
+ * and withdraw from without the engine's lock. The engine calls these methods only from its own
+ * (single) caller; an implementation makes them safe against its other users.
+ */
+public interface Outbound {
+    /**
+     * Returns how many bytes wait to be sent now. Only a commit makes it smaller, except that a
+     * withdraw may drop it to 0 at any time; it grows only when the owner posts more (and then
+     * tells the engine, {@link SmuxEngine#outboundChanged}).
+     *
+     * @return bytes waiting
+     */
+    int pending();
+
+    /**
+     * Commits exactly {@code n} bytes, copying them into {@code dst} at its position (advancing
+     * it), or nothing at all if they were withdrawn meanwhile: a copy either finishes and counts,
+     * or never starts.
+     *
+     * @param dst the staging buffer, with at least {@code n} bytes of room
+     * @param n at most the last {@link #pending()}
+     * @return {@code n}, or 0 if nothing was committed
+     */
+    int commit(ByteBuffer dst, int n);
+
+    /**
+     * Returns whether the owner will write nothing more: once nothing is pending, the stream's
+     * FIN may leave (after every committed byte).
+     *
+     * @return true once writing was closed
+     */
+    boolean writeClosed();
+}
