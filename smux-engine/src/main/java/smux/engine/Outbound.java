@@ -23,13 +23,13 @@ public interface Outbound {
     int pending();
 
     /**
-     * Commits exactly {@code n} bytes, copying them into {@code dst} at its position (advancing
+     * Commits at most {@code n} bytes, copying them into {@code dst} at its position (advancing
      * it), or nothing at all if they were withdrawn meanwhile: a copy either finishes and counts,
      * or never starts.
      *
      * @param dst the staging buffer, with at least {@code n} bytes of room
      * @param n at most the last {@link #pending()}
-     * @return {@code n}, or 0 if nothing was committed
+     * @return bytes committed, 1..n, or 0 if nothing was
      */
     int commit(ByteBuffer dst, int n);
 

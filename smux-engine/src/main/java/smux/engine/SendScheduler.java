@@ -179,7 +179,8 @@ final class SendScheduler {
             }
             int header = dst.position();
             dst.position(header + FrameCodec.HEADER_SIZE);
-            if (s.out.commit(dst, chunk) == 0) {
+            chunk = s.out.commit(dst, chunk);
+            if (chunk == 0) {
                 dst.position(header); // withdrawn since pending() was asked: nothing was committed
                 remove(s);
                 listener.writeCommitted(s);

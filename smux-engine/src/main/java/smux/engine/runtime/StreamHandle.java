@@ -9,39 +9,49 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import smux.api.Session;
+import smux.api.SessionClosedException;
 import smux.api.SmuxStream;
 import smux.api.StreamClosedException;
+import smux.engine.SegmentPool;
 
 /**
- * A stream as the application sees it: blocking reads and writes with timeouts over the engine's
- * stream of the same id. Every engine call happens under the session's lock; waits release it.
+ * A stream as the application sees it: blocking reads and writes with timeouts. It reads from
+ * its {@link ReceiveSide} and writes through its {@link SendSide}, and tells the session what it
+ * did through {@link StreamOps}; it never takes the session's lock.
  *
- * <p>The exact write timeout is enforced in {@link #write}: the engine holds the caller's buffer
- * and copies from it only when the connection's writer pulls frames; when the deadline passes,
- * {@link smux.engine.SmuxEngine#withdraw} ends the write under the same lock, so the committed
- * count it returns is final, and the buffer's position already stands right after those bytes.
+ * <p>A write posts the caller's buffer and parks until the connection's driver has copied all of
+ * it (the commit point), the deadline passes, or the stream or session ends; then it withdraws
+ * what was not copied, and the {@link SendSide} makes that count exact (guarantee 2).
  */
 final class StreamHandle implements SmuxStream {
-    private final SessionCore core;
+    // Work bits for the driver (see EngineDriver#drainWork).
+    static final int OUTBOUND = 1;
+    static final int CONSUMED = 2;
+    static final int CLOSED = 4;
+
     private final int id;
-    final Condition readable;
-    final Condition writable;
+    private final String name;
+    private final StreamOps ops;
+    final ReceiveSide rx;
+    final SendSide tx;
+    /** What the driver has yet to learn about this stream: OUTBOUND, CONSUMED, CLOSED bits. */
+    final AtomicInteger work = new AtomicInteger();
     private final ReentrantLock writeSerial = new ReentrantLock();
     private volatile long readTimeoutNanos;
     private volatile long writeTimeoutNanos;
-    private boolean closedLocally;
-    private int committedAtClose = -1;
+    private volatile boolean closedLocally;
     private InputStream in;
     private OutputStream out;
 
-    StreamHandle(SessionCore core, int id) {
-        this.core = core;
+    StreamHandle(int id, StreamOps ops, SegmentPool pool) {
         this.id = id;
-        this.readable = core.lock.newCondition();
-        this.writable = core.lock.newCondition();
+        this.name = "stream " + Integer.toUnsignedString(id);
+        this.ops = ops;
+        this.rx = new ReceiveSide(pool, () -> ops.consumedDue(this));
+        this.tx = new SendSide();
     }
 
     @Override
@@ -51,37 +61,16 @@ final class StreamHandle implements SmuxStream {
 
     @Override
     public Session session() {
-        return core;
+        return ops.session();
     }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
-        long start = System.nanoTime();
-        core.lock.lock();
-        try {
-            while (true) {
-                if (closedLocally) {
-                    throw closedException("read from");
-                }
-                int n = core.engine.read(id, dst);
-                if (n != 0 || !dst.hasRemaining()) {
-                    if (n > 0) {
-                        core.afterEngineCall(); // a window update may be due
-                    }
-                    return n;
-                }
-                long timeout = readTimeoutNanos;
-                long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
-                if (timeout != 0 && left <= 0) {
-                    throw new SocketTimeoutException("read on stream " + Integer.toUnsignedString(id) + " timed out after "
-                            + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
-                }
-                SessionCore.await(readable, left);
-            }
-        } finally {
-            core.lock.unlock();
+        if (closedLocally) {
+            throw closedException("read from");
         }
+        return rx.read(dst, readTimeoutNanos, name);
     }
 
     @Override
@@ -91,68 +80,97 @@ final class StreamHandle implements SmuxStream {
         int startPosition = src.position();
         acquireWriteSerial(start);
         try {
-            core.lock.lock();
-            try {
-                if (closedLocally) {
-                    throw closedException("write to");
-                }
-                core.engine.write(id, src);
-                core.afterEngineCall();
-                Telemetry.Stall stall = null;
-                while (isWriting(src)) {
-                    long timeout = writeTimeoutNanos;
-                    long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
-                    if (timeout != 0 && left <= 0) {
-                        int committed = core.engine.withdraw(id);
-                        core.afterEngineCall();
-                        SocketTimeoutException e = new SocketTimeoutException("write on stream " + Integer.toUnsignedString(id)
-                                + " timed out after " + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms; "
-                                + committed + " of its bytes were committed and will be sent, the rest never will");
-                        e.bytesTransferred = committed;
-                        throw e;
-                    }
-                    if (stall == null) {
-                        stall = Telemetry.stallBegins("stream write waited for window or connection", id);
-                    }
-                    try {
-                        SessionCore.await(writable, left);
-                    } catch (InterruptedIOException e) {
-                        int committed = core.engine.withdraw(id);
-                        core.afterEngineCall();
-                        e.bytesTransferred = Math.max(0, committed);
-                        throw e;
-                    }
-                }
-                if (stall != null) {
-                    Telemetry.stallEnds(stall, core);
-                }
-                return src.position() - startPosition;
-            } finally {
-                core.lock.unlock();
+            if (closedLocally) {
+                throw closedException("write to");
             }
+            SessionClosedException over = ops.sessionError();
+            if (over != null) {
+                throw over;
+            }
+            if (!src.hasRemaining()) {
+                return 0;
+            }
+            if (!tx.post(src)) {
+                throw new StreamClosedException(name + " is closed for writing (closeWrite or close was called)");
+            }
+            ops.outboundChanged(this);
+            Telemetry.Stall stall = null;
+            while (!tx.ended()) {
+                int committed = stopIfDue(src, start);
+                if (committed >= 0) {
+                    return committed; // the write ended exactly as it was stopped: all of it committed
+                }
+                if (stall == null) {
+                    stall = Telemetry.stallBegins("stream write waited for window or connection", id);
+                }
+                long timeout = writeTimeoutNanos;
+                tx.await(timeout == 0 ? -1 : Math.max(1, start + timeout - System.nanoTime()));
+            }
+            if (src.hasRemaining()) {
+                // ended without all of it: a close of the stream withdrew the rest
+                throw new StreamClosedException(name + " was closed during a write; " + tx.committed()
+                        + " bytes of that write were committed");
+            }
+            if (stall != null) {
+                Telemetry.stallEnds(stall, ops.session());
+            }
+            return src.position() - startPosition;
         } finally {
             writeSerial.unlock();
         }
     }
 
-    /** @return whether the write in progress still has uncommitted bytes; throws if it cannot go on */
-    private boolean isWriting(ByteBuffer src) throws IOException {
+    /**
+     * Ends the write in progress if its stream or session ended, its deadline passed, or the
+     * thread was interrupted: withdraws the rest and throws, with the exact committed count.
+     *
+     * @return -1 to go on waiting, or the write's length if it turned out to be committed in full
+     */
+    private int stopIfDue(ByteBuffer src, long start) throws IOException {
         if (closedLocally) {
-            throw new StreamClosedException("stream " + Integer.toUnsignedString(id) + " was closed during a write; "
-                    + Math.max(0, committedAtClose) + " bytes of that write were committed");
-        }
-        if (core.engine.isClosed()) {
+            int committed = tx.withdraw();
             if (!src.hasRemaining()) {
-                // Every byte was committed before the session ended (the writer pulled the last frame,
-                // then the connection closed before this thread woke): the write is done, as it would
-                // have been had this thread run first. Failing it would tell the caller that sent data
-                // was not sent.
-                return false;
+                return committed;
             }
-            core.engine.withdraw(id); // the buffer's position already tells what was committed
-            throw core.engine.closeError();
+            throw new StreamClosedException(name + " was closed during a write; " + committed
+                    + " bytes of that write were committed");
         }
-        return core.engine.isWriting(id);
+        SessionClosedException over = ops.sessionError();
+        long timeout = writeTimeoutNanos;
+        boolean late = timeout != 0 && System.nanoTime() - (start + timeout) >= 0;
+        boolean interrupted = Thread.interrupted();
+        if (over == null && !late && !interrupted) {
+            return -1;
+        }
+        int committed = tx.withdraw();
+        ops.outboundChanged(this);
+        if (!src.hasRemaining()) {
+            // Every byte was committed before the end (the driver copied the last frame, then the
+            // session ended or the deadline passed before this thread woke): the write is done, as
+            // it would have been had this thread run first. Failing it would say sent data was not sent.
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return committed;
+        }
+        if (over != null) {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            throw over; // the buffer's position already tells what was committed
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            InterruptedIOException e = new InterruptedIOException("interrupted while writing to " + name + "; "
+                    + committed + " of its bytes were committed and will be sent, the rest never will");
+            e.bytesTransferred = committed;
+            throw e;
+        }
+        SocketTimeoutException e = new SocketTimeoutException("write on " + name + " timed out after "
+                + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms; " + committed
+                + " of its bytes were committed and will be sent, the rest never will");
+        e.bytesTransferred = committed;
+        throw e;
     }
 
     private void acquireWriteSerial(long start) throws IOException {
@@ -161,79 +179,57 @@ final class StreamHandle implements SmuxStream {
             if (timeout == 0) {
                 writeSerial.lockInterruptibly();
             } else if (!writeSerial.tryLock(Math.max(0, start + timeout - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                SocketTimeoutException e = new SocketTimeoutException("write on stream " + Integer.toUnsignedString(id)
+                SocketTimeoutException e = new SocketTimeoutException("write on " + name
                         + " timed out waiting for another write on the same stream; nothing was committed");
                 e.bytesTransferred = 0;
                 throw e;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for another write on stream "
-                    + Integer.toUnsignedString(id));
+            throw new InterruptedIOException("interrupted while waiting for another write on " + name);
         }
     }
 
     @Override
     public void closeWrite() throws IOException {
-        core.lock.lock();
-        try {
-            if (closedLocally) {
-                throw closedException("half-close");
-            }
-            core.engine.closeWrite(id);
-            core.afterEngineCall();
-        } finally {
-            core.lock.unlock();
+        if (closedLocally) {
+            throw closedException("half-close");
+        }
+        SessionClosedException over = ops.sessionError();
+        if (over != null) {
+            throw over;
+        }
+        if (tx.closeWrite()) {
+            ops.outboundChanged(this);
         }
     }
 
     @Override
     public void close() {
-        core.lock.lock();
-        try {
-            if (closedLocally) {
-                return;
-            }
-            closedLocally = true;
-            committedAtClose = core.engine.closeStream(id);
-            core.forget(this);
-            readable.signalAll();
-            writable.signalAll();
-            core.afterEngineCall();
-        } finally {
-            core.lock.unlock();
+        if (closedLocally) {
+            return;
         }
+        closedLocally = true;
+        rx.close();
+        tx.release(); // a write in progress ends here, with what was committed
+        tx.wake();
+        ops.closed(this);
     }
 
     @Override
     public boolean isOpen() {
-        core.lock.lock();
-        try {
-            return !closedLocally && !core.engine.isClosed();
-        } finally {
-            core.lock.unlock();
-        }
+        return !closedLocally && ops.sessionError() == null;
     }
 
     @Override
     public int available() {
-        core.lock.lock();
-        try {
-            if (closedLocally || !core.engine.hasStream(id)) {
-                return 0;
-            }
-            return (int) Math.min(Integer.MAX_VALUE, core.engine.available(id));
-        } catch (StreamClosedException e) {
-            return 0;
-        } finally {
-            core.lock.unlock();
-        }
+        return closedLocally ? 0 : rx.available();
     }
 
     @Override
     public void setReadTimeout(Duration timeout) {
         readTimeoutNanos = toNanos("read", timeout);
-        wake(true);
+        rx.wake();
     }
 
     @Override
@@ -244,7 +240,7 @@ final class StreamHandle implements SmuxStream {
     @Override
     public void setWriteTimeout(Duration timeout) {
         writeTimeoutNanos = toNanos("write", timeout);
-        wake(false);
+        tx.wake();
     }
 
     @Override
@@ -252,13 +248,10 @@ final class StreamHandle implements SmuxStream {
         return Duration.ofNanos(writeTimeoutNanos);
     }
 
-    private void wake(boolean reader) {
-        core.lock.lock();
-        try {
-            (reader ? readable : writable).signalAll();
-        } finally {
-            core.lock.unlock();
-        }
+    /** The session ended: wakes whoever waits on this stream. */
+    void sessionEnded(SessionClosedException error, boolean local) {
+        rx.fail(error, local);
+        tx.wake();
     }
 
     private static long toNanos(String what, Duration timeout) {
@@ -270,7 +263,7 @@ final class StreamHandle implements SmuxStream {
     }
 
     private StreamClosedException closedException(String op) {
-        return new StreamClosedException("cannot " + op + " stream " + Integer.toUnsignedString(id) + ": it was closed");
+        return new StreamClosedException("cannot " + op + " " + name + ": it was closed");
     }
 
     @Override
@@ -291,7 +284,7 @@ final class StreamHandle implements SmuxStream {
 
     @Override
     public String toString() {
-        return "smux stream " + Integer.toUnsignedString(id) + " of " + core;
+        return "smux " + name + " of " + ops.session();
     }
 
     /** The InputStream view: each read is one {@link #read(ByteBuffer)}. */

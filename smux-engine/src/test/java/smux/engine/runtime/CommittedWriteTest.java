@@ -20,8 +20,8 @@ import smux.api.SmuxConfig;
  * its stream and its connection at once, and the Java echo handler, not yet scheduled after its last
  * frame was pulled, got {@link SessionClosedException} for bytes that had already reached the peer.
  *
- * <p>The race is forced here: the test holds the session lock while the writer pulls the last frame and
- * the connection ends, so the waiting write sees both at once when it wakes.
+ * <p>The test plays the transport itself: with the writer parked, it pulls the last frame and ends the
+ * connection at once, so the waiting write most often sees both when it wakes.
  */
 class CommittedWriteTest {
     private static final SmuxConfig QUIET = SmuxConfig.builder().keepAliveDisabled().build();
@@ -52,81 +52,70 @@ class CommittedWriteTest {
     @Test
     @Timeout(10)
     void aFullyCommittedWriteSucceedsThoughTheSessionEndsBeforeTheWriterWakes() throws Exception {
-        SessionCore core = new SessionCore(true, QUIET, "test", null, null);
-        core.start(new IdleDriver());
-        StreamHandle stream = (StreamHandle) core.openStream();
+        SmuxSession session = SmuxSession.create(true, QUIET, "test", null, null);
+        session.start(new IdleDriver());
+        StreamHandle stream = (StreamHandle) session.openStream();
         ByteBuffer data = ByteBuffer.allocate(1000);
-        CompletableFuture<Integer> write = CompletableFuture.supplyAsync(() -> {
-            try {
-                return stream.write(data);
-            } catch (Exception e) {
-                throw new java.util.concurrent.CompletionException(e);
-            }
-        });
-        awaitWaitingWriter(core, stream);
+        Writer write = new Writer(stream, data);
+        write.awaitParked();
 
-        core.lock().lock();
-        try {
-            ByteBuffer staging = ByteBuffer.allocate(64 * 1024);
-            core.pull(staging); // SYN and the whole write: committed
-            assertFalse(data.hasRemaining(), "every byte was pulled");
-            core.onEof(); // the peer closes before the writer thread runs again
-            assertTrue(core.isClosed());
-        } finally {
-            core.lock().unlock();
-        }
+        ByteBuffer staging = ByteBuffer.allocate(64 * 1024);
+        session.link().pull(staging); // SYN and the whole write: committed
+        assertFalse(data.hasRemaining(), "every byte was pulled");
+        session.link().onEof(); // the peer closes, maybe before the writer thread runs again
+        assertTrue(session.isClosed());
 
-        assertEquals(1000, write.get(5, TimeUnit.SECONDS), "the write committed all its bytes");
+        assertEquals(1000, write.result(), "the write committed all its bytes");
     }
 
     @Test
     @Timeout(10)
     void aWriteCutShortByTheSessionEndStillFails() throws Exception {
-        SessionCore core = new SessionCore(true, QUIET, "test", null, null);
-        core.start(new IdleDriver());
-        StreamHandle stream = (StreamHandle) core.openStream();
+        SmuxSession session = SmuxSession.create(true, QUIET, "test", null, null);
+        session.start(new IdleDriver());
+        StreamHandle stream = (StreamHandle) session.openStream();
         ByteBuffer data = ByteBuffer.allocate(SmuxConfig.INITIAL_PEER_WINDOW + 1000); // more than the window
-        CompletableFuture<Integer> write = CompletableFuture.supplyAsync(() -> {
-            try {
-                return stream.write(data);
-            } catch (Exception e) {
-                throw new java.util.concurrent.CompletionException(e);
-            }
-        });
-        awaitWaitingWriter(core, stream);
+        Writer write = new Writer(stream, data);
+        write.awaitParked();
 
-        core.lock().lock();
-        try {
-            ByteBuffer staging = ByteBuffer.allocate(1 << 20);
-            core.pull(staging);
-            assertEquals(SmuxConfig.INITIAL_PEER_WINDOW, data.position(), "the window's worth was committed");
-            core.onEof();
-        } finally {
-            core.lock().unlock();
-        }
+        session.link().pull(ByteBuffer.allocate(1 << 20));
+        assertEquals(SmuxConfig.INITIAL_PEER_WINDOW, data.position(), "the window's worth was committed");
+        session.link().onEof();
 
-        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                () -> write.get(5, TimeUnit.SECONDS));
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, write::result);
         assertInstanceOf(SessionClosedException.class, e.getCause());
         assertEquals(SmuxConfig.INITIAL_PEER_WINDOW, data.position(), "the position tells what was committed");
     }
 
-    /** Spins (no sleep) until the write waits on its stream's condition, i.e. it handed its buffer over. */
-    private static void awaitWaitingWriter(SessionCore core, StreamHandle stream) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (true) {
-            core.lock().lock();
-            try {
-                if (core.lock().hasWaiters(stream.writable)) {
-                    return;
+    /** A write on a thread of its own. */
+    private static final class Writer {
+        private final CompletableFuture<Integer> result = new CompletableFuture<>();
+        private final Thread thread;
+
+        Writer(StreamHandle stream, ByteBuffer data) {
+            thread = new Thread(() -> {
+                try {
+                    result.complete(stream.write(data));
+                } catch (Exception e) {
+                    result.completeExceptionally(e);
                 }
-            } finally {
-                core.lock().unlock();
+            }, "test-writer");
+            thread.start();
+        }
+
+        /** Spins (no sleep) until the write is parked: it handed its buffer over. */
+        void awaitParked() {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (thread.getState() != Thread.State.WAITING) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("the write never waited");
+                }
+                Thread.onSpinWait();
             }
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("the write never waited");
-            }
-            Thread.onSpinWait();
+        }
+
+        int result() throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+            return result.get(5, TimeUnit.SECONDS);
         }
     }
 }

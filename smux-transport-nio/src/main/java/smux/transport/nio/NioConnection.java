@@ -11,7 +11,7 @@ import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.Driver;
-import smux.engine.runtime.SessionCore;
+import smux.engine.runtime.SmuxSession;
 import smux.engine.runtime.SessionLink;
 
 /**
@@ -80,28 +80,28 @@ final class NioConnection implements Driver {
     }
 
     static Session start(SocketChannel channel, boolean client, SmuxConfig config) throws IOException {
-        SessionCore core;
+        SmuxSession session;
         EventLoop loop;
         try {
             channel.configureBlocking(false);
             channel.socket().setTcpNoDelay(true);
-            core = new SessionCore(client, config, NioTransportProvider.NAME,
+            session = SmuxSession.create(client, config, NioTransportProvider.NAME,
                     channel.getLocalAddress(), channel.getRemoteAddress());
             loop = EventLoop.acquire();
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
-        NioConnection conn = new NioConnection(channel, core, loop, config);
-        core.start(conn);
+        NioConnection conn = new NioConnection(channel, session.link(), loop, config);
+        session.start(conn);
         conn.schedule(); // the loop registers the channel on its first service
         try {
-            core.awaitProbe();
+            session.awaitProbe();
         } catch (IOException e) {
-            core.close();
+            session.close();
             throw e;
         }
-        return core;
+        return session;
     }
 
     // ------------------------------------------------------------------ Driver (any thread)

@@ -13,13 +13,13 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.LockSupport;
 import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.Driver;
-import smux.engine.runtime.SessionCore;
+import smux.engine.runtime.SessionLink;
+import smux.engine.runtime.SmuxSession;
 
 /**
  * Moves one session's bytes over a socket with two threads.
@@ -31,15 +31,21 @@ import smux.engine.runtime.SessionCore;
  * timer deadline as its timeout. A plain {@link Socket} is driven through its blocking streams.
  *
  * <ul>
- *   <li>The writer pulls frames from the engine into its staging buffer (many frames per pull)
- *       and writes the buffer with one socket write, outside the session lock. Between pulls it
- *       waits on the session lock's condition until there is something to send or a timer is due.</li>
- *   <li>The reader reads the socket (outside the lock) and feeds the engine. Its reads time out at
- *       the next timer deadline so that timers run even while the writer is stuck on a full
- *       socket: a silent peer is detected by its keepalive timeout regardless.</li>
+ *   <li>The writer pulls frames from the session into its staging buffer (many frames per pull)
+ *       and writes the buffer with one socket write. Between pulls it parks until there is
+ *       something to send or a timer is due; {@link #transmitReady} unparks it.</li>
+ *   <li>The reader reads the socket and feeds the session. Its reads time out at the next timer
+ *       deadline so that timers run even while the writer is stuck on a full socket: a silent peer
+ *       is detected by its keepalive timeout regardless.</li>
  * </ul>
  *
- * Whichever thread finishes last closes the socket and tells the core.
+ * <p>This class keeps its own state (volatile flags, and thread permits for waking): it never
+ * holds a lock while it calls the session, and the session's calls into it ({@link Driver}) only
+ * set a flag and unpark a thread, so neither can wait on the other. A wake-up is never lost:
+ * a thread checks the session's state after its permit may have been set, and a permit given
+ * before the thread parks makes the park return at once.
+ *
+ * Whichever thread finishes last closes the socket and tells the session.
  */
 final class SocketConnection implements Driver {
     private static final int READ_BUFFER = 64 * 1024;
@@ -56,10 +62,7 @@ final class SocketConnection implements Driver {
     private final SocketChannel channel;
     private volatile Selector readSelector;
     private volatile Selector writeSelector;
-    private final SessionCore core;
-    private final ReentrantLock lock;
-    private final Condition writerWake;
-    private final Condition readerWake;
+    private final SessionLink core;
     private final int stagingSize;
     private final AtomicInteger running = new AtomicInteger(2);
     private final AtomicBoolean socketClosed = new AtomicBoolean();
@@ -67,27 +70,26 @@ final class SocketConnection implements Driver {
     private volatile long written;
     /** A closing session gave up on the flush: what the writer has left is reported as dropped. */
     private volatile boolean forced;
-    private boolean stopping;
-    private boolean flushOnStop;
+    private volatile boolean stopping;
+    private volatile boolean flushOnStop;
+    private volatile Thread writerThread;
+    private volatile Thread readerThread;
 
-    private SocketConnection(Socket socket, SessionCore core, SmuxConfig config) {
+    private SocketConnection(Socket socket, SessionLink core, SmuxConfig config) {
         this.socket = socket;
         this.channel = socket.getChannel();
         this.core = core;
-        this.lock = core.lock();
-        this.writerWake = lock.newCondition();
-        this.readerWake = lock.newCondition();
         this.stagingSize = config.stagingBufferSize();
     }
 
     static Session start(Socket socket, boolean client, SmuxConfig config) throws IOException {
-        SessionCore core;
+        SmuxSession session;
         SocketConnection conn = null;
         try {
             socket.setTcpNoDelay(true);
-            core = new SessionCore(client, config, SocketTransportProvider.NAME,
+            session = SmuxSession.create(client, config, SocketTransportProvider.NAME,
                     socket.getLocalSocketAddress(), socket.getRemoteSocketAddress());
-            conn = new SocketConnection(socket, core, config);
+            conn = new SocketConnection(socket, session.link(), config);
             InputStream in;
             OutputStream out;
             if (conn.channel != null) {
@@ -102,7 +104,7 @@ final class SocketConnection implements Driver {
                 in = socket.getInputStream();
                 out = socket.getOutputStream();
             }
-            core.start(conn);
+            session.start(conn);
             ThreadFactory factory = config.threadFactory().orElse(SocketConnection::daemon);
             int n = SEQUENCE.incrementAndGet();
             SocketConnection c = conn;
@@ -110,6 +112,8 @@ final class SocketConnection implements Driver {
             Thread writer = factory.newThread(() -> c.writeLoop(out));
             name(reader, "smux-socket-reader-" + n);
             name(writer, "smux-socket-writer-" + n);
+            c.readerThread = reader;
+            c.writerThread = writer;
             reader.start();
             writer.start();
         } catch (IOException | RuntimeException e) {
@@ -120,12 +124,12 @@ final class SocketConnection implements Driver {
             throw e;
         }
         try {
-            core.awaitProbe();
+            session.awaitProbe();
         } catch (IOException e) {
-            core.close();
+            session.close();
             throw e;
         }
-        return core;
+        return session;
     }
 
     private static Thread daemon(Runnable r) {
@@ -142,24 +146,30 @@ final class SocketConnection implements Driver {
         }
     }
 
-    // ------------------------------------------------------------------ Driver (lock held)
+    // ------------------------------------------------------------------ Driver (any thread)
 
     @Override
     public void transmitReady() {
-        writerWake.signal();
+        unpark(writerThread);
     }
 
     @Override
     public void inputReady() {
-        readerWake.signal();
+        unpark(readerThread);
+    }
+
+    private static void unpark(Thread t) {
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     @Override
     public void shutdown(boolean flush) {
-        stopping = true;
         flushOnStop = flush;
-        writerWake.signal();
-        readerWake.signal();
+        stopping = true;
+        unpark(writerThread);
+        unpark(readerThread);
         wakeSelectors();
         if (!flush) {
             closeSocket();
@@ -254,35 +264,37 @@ final class SocketConnection implements Driver {
 
     /** Waits until there is something to pull. @return false when the writer should end */
     private boolean awaitWork() {
-        lock.lock();
-        try {
-            while (true) {
-                if (stopping && (!flushOnStop || core.isFlushed())) {
-                    return false;
-                }
-                if (core.wantsTransmit()) {
-                    return true;
-                }
-                long wait = core.nanosUntilDeadline();
-                if (wait == 0) {
-                    core.runTimers();
-                    continue;
-                }
-                try {
-                    if (wait < 0) {
-                        writerWake.await();
-                    } else {
-                        writerWake.awaitNanos(wait);
-                    }
-                } catch (InterruptedException e) {
-                    // nobody interrupts the writer but a closing executor: end like a close
-                    Thread.currentThread().interrupt();
-                    closeSocket();
-                    return false;
-                }
+        while (true) {
+            if (stopping && (!flushOnStop || core.isFlushed())) {
+                return false;
             }
-        } finally {
-            lock.unlock();
+            if (core.wantsTransmit()) {
+                return true;
+            }
+            long wait = core.nanosUntilDeadline();
+            if (wait == 0) {
+                core.runTimers();
+                continue;
+            }
+            if (stopping && !flushOnStop) {
+                continue;
+            }
+            park(wait);
+            if (Thread.interrupted()) {
+                // nobody interrupts the writer but a closing executor: end like a close
+                Thread.currentThread().interrupt();
+                closeSocket();
+                return false;
+            }
+        }
+    }
+
+    /** Parks until unparked, or {@code nanos} pass (negative: no limit). */
+    private static void park(long nanos) {
+        if (nanos < 0) {
+            LockSupport.park();
+        } else {
+            LockSupport.parkNanos(nanos);
         }
     }
 
@@ -367,40 +379,27 @@ final class SocketConnection implements Driver {
 
     /** Version 1: waits while the receive budget is spent. @return false if the session is over */
     private boolean awaitInputWanted() {
-        lock.lock();
-        try {
-            while (!core.wantsInput()) {
-                if (stopping || core.isClosed()) {
-                    return false;
-                }
-                long wait = core.nanosUntilDeadline();
-                try {
-                    if (wait < 0) {
-                        readerWake.await();
-                    } else if (wait == 0) {
-                        core.runTimers();
-                    } else {
-                        readerWake.awaitNanos(wait);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    closeSocket();
-                    return false;
-                }
+        while (!core.wantsInput()) {
+            if (stopping) {
+                return false;
             }
-            return true;
-        } finally {
-            lock.unlock();
+            long wait = core.nanosUntilDeadline();
+            if (wait == 0) {
+                core.runTimers();
+                continue;
+            }
+            park(wait); // a closing session unparks us too (shutdown sets stopping first)
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                closeSocket();
+                return false;
+            }
         }
+        return true;
     }
 
     private boolean isStopping() {
-        lock.lock();
-        try {
-            return stopping;
-        } finally {
-            lock.unlock();
-        }
+        return stopping;
     }
 
     /**

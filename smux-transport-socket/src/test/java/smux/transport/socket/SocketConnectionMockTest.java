@@ -54,7 +54,7 @@ import smux.transport.socket.MockSocket.Output;
 @Timeout(30)
 class SocketConnectionMockTest {
     private static final String STREAM_HANDLE = "smux.engine.runtime.StreamHandle";
-    private static final String SESSION_CORE = "smux.engine.runtime.SessionCore";
+    private static final String SESSION_CORE = "smux.engine.runtime.SmuxSession";
     private static final Duration PROMPTLY = Duration.ofSeconds(3);
     private static final SmuxConfig QUIET = SmuxConfig.builder().keepAliveDisabled().build();
 

@@ -4,17 +4,18 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import smux.api.LimitExceededException;
 import smux.api.MemoryBudget;
+import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.SessionStats;
 import smux.api.SmuxConfig;
@@ -24,47 +25,34 @@ import smux.engine.EngineEvent;
 import smux.engine.SmuxEngine;
 
 /**
- * The thread-safe session around one {@link SmuxEngine}, shared by every transport: the lock,
- * the conditions blocked callers wait on, and the routing of engine events to them. A transport
- * only moves bytes: it feeds what it reads to {@link #onInput}, writes what {@link #pull} gives
- * it, and runs {@link #runTimers} when {@link #nextDeadline} passes; the core tells it what to do
- * through its {@link Driver}.
+ * The session as the application sees it ({@link Session}): opening and accepting streams, ping,
+ * close, stats. Its calls are control calls: they take the engine driver's lock briefly and wait
+ * on its conditions. The data path does not come here: streams read and write through their own
+ * sides ({@link StreamHandle}), and the transport drives the engine through {@link #link()}.
  *
- * <p>One lock guards the engine. Nothing blocking happens under it: socket reads and writes are
- * done by the transport outside the lock, and waits release it ({@link Condition#awaitNanos}).
+ * <p>A transport creates it ({@link #create}), starts it with its {@link Driver}, and runs.
  */
-public final class SessionCore implements smux.api.Session, SessionLink {
-    final ReentrantLock lock = new ReentrantLock();
-    final SmuxEngine engine;
-    private final Condition acceptable = lock.newCondition();
-    private final Condition pinged = lock.newCondition();
-    private final Condition terminated = lock.newCondition();
+public final class SmuxSession implements Session {
+    private final EngineDriver driver;
+    private final SmuxEngine engine;
+    private final Condition acceptable;
+    private final Condition pinged;
+    private final Condition terminated;
     private final SmuxConfig config;
     private final String transport;
     private final SocketAddress local;
     private final SocketAddress remote;
     private final String remoteName;
+    /** Streams the application holds (guarded by the driver's lock), to wake them when the session ends. */
     private final Set<StreamHandle> handles = new HashSet<>();
-    private Driver driver;
-    private volatile boolean closed;
-    private boolean connectionClosed;
+    private volatile SessionClosedException closedError;
     private Boolean probeAnswer;
     private boolean pingInFlight;
     private long pongNanos;
     private boolean pongArrived;
     private volatile long committedBytesUnsent;
 
-    /**
-     * Creates the session state; the transport then calls {@link #start}.
-     *
-     * @param client true for the dialing side
-     * @param config the settings
-     * @param transport the transport's name
-     * @param local the connection's local address, or null
-     * @param remote the connection's remote address, or null
-     * @throws LimitExceededException if the shared memory budget has no room for the session
-     */
-    public SessionCore(boolean client, SmuxConfig config, String transport, SocketAddress local, SocketAddress remote)
+    private SmuxSession(boolean client, SmuxConfig config, String transport, SocketAddress local, SocketAddress remote)
             throws LimitExceededException {
         this.config = config;
         this.transport = transport;
@@ -75,25 +63,51 @@ public final class SessionCore implements smux.api.Session, SessionLink {
         if (engine.isClosed()) {
             throw new LimitExceededException(engine.closeError().getMessage());
         }
+        this.driver = new EngineDriver(engine, this);
+        this.acceptable = driver.lock.newCondition();
+        this.pinged = driver.lock.newCondition();
+        this.terminated = driver.lock.newCondition();
     }
 
     /**
-     * Connects the driver and, when {@link SmuxConfig#probePeer()} is set on a client, queues the
-     * probe. Call before the transport starts moving bytes.
+     * Creates the session state; the transport then calls {@link #start} and drives
+     * {@link #link()}.
      *
-     * @param driver the transport's side
+     * @param client true for the dialing side
+     * @param config the settings
+     * @param transport the transport's name
+     * @param local the connection's local address, or null
+     * @param remote the connection's remote address, or null
+     * @return the session
+     * @throws LimitExceededException if the shared memory budget has no room for the session
      */
-    public void start(Driver driver) {
-        lock.lock();
+    public static SmuxSession create(boolean client, SmuxConfig config, String transport, SocketAddress local,
+                                     SocketAddress remote) throws LimitExceededException {
+        return new SmuxSession(client, config, transport, local, remote);
+    }
+
+    /** @return what the transport drives: input, output, timers */
+    public SessionLink link() {
+        return driver;
+    }
+
+    /**
+     * Connects the transport and, when {@link SmuxConfig#probePeer()} is set on a client, queues
+     * the probe. Call before the transport starts moving bytes.
+     *
+     * @param d the transport's side
+     */
+    public void start(Driver d) {
+        driver.lock.lock();
         try {
-            this.driver = driver;
+            driver.start(d);
             if (config.probePeer() && engine.isClient()) {
                 ThreadLocalRandom r = ThreadLocalRandom.current();
                 engine.startProbe(r.nextInt(), r.nextInt(), System.nanoTime());
             }
-            afterEngineCall();
+            driver.routeEvents(true);
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
         Telemetry.opened(remoteName, transport, engine.isClient(), engine.version());
     }
@@ -108,10 +122,10 @@ public final class SessionCore implements smux.api.Session, SessionLink {
         if (!config.probePeer() || !engine.isClient()) {
             return;
         }
-        lock.lock();
+        driver.lock.lock();
         try {
             while (probeAnswer == null) {
-                awaitUninterruptibly(pinged);
+                pinged.awaitUninterruptibly();
             }
             if (!probeAnswer) {
                 SessionClosedException cause = engine.closeError();
@@ -119,220 +133,39 @@ public final class SessionCore implements smux.api.Session, SessionLink {
                         + (cause == null ? "no answer" : cause.getMessage()), cause);
             }
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
-    // ------------------------------------------------------------------ transport side
+    // ------------------------------------------------------------------ from the driver (lock held)
 
-    /**
-     * Feeds received bytes to the engine.
-     *
-     * @param src the bytes; in version 1 the engine may leave some when its budget is spent
-     *     (then {@link #wantsInput()} is false until the application reads)
-     */
-    @Override
-    public void onInput(ByteBuffer src) {
-        lock.lock();
-        try {
-            engine.handleInput(src, System.nanoTime());
-            afterEngineCall();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The connection reached end-of-stream. */
-    @Override
-    public void onEof() {
-        lock.lock();
-        try {
-            engine.handleEof(System.nanoTime());
-            afterEngineCall();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Reading or writing the connection failed.
-     *
-     * @param e the failure
-     */
-    @Override
-    public void onTransportError(IOException e) {
-        lock.lock();
-        try {
-            engine.handleTransportError(e, System.nanoTime());
-            afterEngineCall();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Pulls frames into the staging buffer. Runs due timers first.
-     *
-     * @param staging where frames go, at its position
-     * @return bytes added
-     */
-    @Override
-    public int pull(ByteBuffer staging) {
-        lock.lock();
-        try {
-            long now = System.nanoTime();
-            if (engine.hasTimeout() && now - engine.nextTimeout() >= 0) {
-                engine.handleTimeout(now);
-            }
-            int n = engine.pollTransmit(staging, now);
-            afterEngineCall();
-            return n;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Runs the engine's timers if one is due. */
-    @Override
-    public void runTimers() {
-        lock.lock();
-        try {
-            long now = System.nanoTime();
-            if (engine.hasTimeout() && now - engine.nextTimeout() >= 0) {
-                engine.handleTimeout(now);
-                afterEngineCall();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Returns nanoseconds until the next timer, for a transport's wait.
-     *
-     * @return nanoseconds until the next deadline (0 if due), or -1 if no timer is armed
-     */
-    @Override
-    public long nanosUntilDeadline() {
-        lock.lock();
-        try {
-            if (!engine.hasTimeout()) {
-                return -1;
-            }
-            return Math.max(0, engine.nextTimeout() - System.nanoTime());
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** @return whether the engine has frames to send */
-    @Override
-    public boolean wantsTransmit() {
-        lock.lock();
-        try {
-            return engine.wantsTransmit();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** @return whether the engine takes input (false in v1 while the budget is spent, or once closed) */
-    @Override
-    public boolean wantsInput() {
-        lock.lock();
-        try {
-            return engine.wantsInput();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** @return whether a local close has nothing left to send */
-    @Override
-    public boolean isFlushed() {
-        lock.lock();
-        try {
-            return engine.isFlushed();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** @return the session's lock, for a transport that waits on its own condition of it */
-    public ReentrantLock lock() {
-        return lock;
-    }
-
-    /** The transport closed the connection; {@link #close()} stops waiting. */
-    @Override
-    public void connectionClosed() {
-        lock.lock();
-        try {
-            if (connectionClosed) {
-                return;
-            }
-            connectionClosed = true;
-            if (!engine.isClosed()) {
-                engine.handleTransportError(new IOException("the connection was closed"), System.nanoTime());
-                afterEngineCall();
-            }
-            terminated.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    // ------------------------------------------------------------------ engine events
-
-    /** Routes the engine's events to waiting callers. Call with the lock held after every engine call. */
-    void afterEngineCall() {
-        EngineEvent event;
-        while ((event = engine.pollEvent()) != null) {
-            if (event instanceof EngineEvent.Readable r) {
-                StreamHandle h = (StreamHandle) engine.attachment(r.streamId());
-                if (h != null) {
-                    h.readable.signalAll();
-                }
-            } else if (event instanceof EngineEvent.Writable w) {
-                StreamHandle h = (StreamHandle) engine.attachment(w.streamId());
-                if (h != null) {
-                    h.writable.signalAll();
-                }
-            } else if (event instanceof EngineEvent.StreamOpened) {
-                acceptable.signal();
-            } else if (event instanceof EngineEvent.ProbeResult p) {
-                probeAnswer = p.smux();
-                pinged.signalAll();
-            } else if (event instanceof EngineEvent.Pong p) {
-                pongNanos = p.rttNanos();
-                pongArrived = true;
-                pinged.signalAll();
-            } else if (event instanceof EngineEvent.Closed c) {
-                onClosed(c);
-            }
-        }
-        if (driver != null) {
-            if (engine.wantsTransmit() || engine.isClosed()) {
-                driver.transmitReady();
-            }
-            if (engine.wantsInput()) {
-                driver.inputReady();
-            }
+    void onEvent(EngineEvent event) {
+        if (event instanceof EngineEvent.StreamOpened) {
+            acceptable.signal();
+        } else if (event instanceof EngineEvent.ProbeResult p) {
+            probeAnswer = p.smux();
+            pinged.signalAll();
+        } else if (event instanceof EngineEvent.Pong p) {
+            pongNanos = p.rttNanos();
+            pongArrived = true;
+            pinged.signalAll();
+        } else if (event instanceof EngineEvent.Closed c) {
+            onClosed(c);
         }
     }
 
     private void onClosed(EngineEvent.Closed c) {
-        closed = true;
+        closedError = c.error();
         acceptable.signalAll();
         pinged.signalAll();
+        boolean local = c.reason() == CloseReason.LOCAL;
         for (StreamHandle h : handles) {
-            h.readable.signalAll();
-            h.writable.signalAll();
+            h.sessionEnded(c.error(), local);
         }
-        Telemetry.closed(remoteName, c.reason(), c.reason() == CloseReason.LOCAL ? null : c.error(),
-                engine.bytesSent(), engine.bytesReceived());
-        if (driver != null) {
-            driver.shutdown(c.reason() == CloseReason.LOCAL);
+        Telemetry.closed(remoteName, c.reason(), local ? null : c.error(), engine.bytesSent(), engine.bytesReceived());
+        Driver d = driver.transport();
+        if (d != null) {
+            d.shutdown(local);
         }
     }
 
@@ -340,18 +173,35 @@ public final class SessionCore implements smux.api.Session, SessionLink {
         handles.remove(h);
     }
 
+    void connectionEnded() {
+        terminated.signalAll();
+    }
+
+    void committedBytesUnsent(long payloadBytes) {
+        if (payloadBytes <= 0) {
+            return;
+        }
+        committedBytesUnsent += payloadBytes;
+        Telemetry.closeAbandoned(remoteName, payloadBytes, config.closeTimeout());
+    }
+
+    /** @return the exception for calls on a session that is over, or null while it runs */
+    SessionClosedException errorIfClosed() {
+        return closedError;
+    }
+
     // ------------------------------------------------------------------ Session
 
     @Override
     public SmuxStream openStream() throws IOException {
-        lock.lock();
+        driver.lock.lock();
         try {
             int id = engine.openStream(System.nanoTime());
             StreamHandle h = adopt(id);
-            afterEngineCall();
+            driver.routeEvents(true);
             return h;
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
@@ -370,14 +220,12 @@ public final class SessionCore implements smux.api.Session, SessionLink {
 
     private SmuxStream accept(long timeoutNanos) throws IOException {
         long deadline = System.nanoTime() + timeoutNanos;
-        lock.lock();
+        driver.lock.lock();
         try {
             while (true) {
                 int id = engine.accept();
                 if (id != SmuxEngine.NO_STREAM) {
-                    StreamHandle h = adopt(id);
-                    // data may already be buffered for it: nothing to signal, reads look first
-                    return h;
+                    return adopt(id); // data may already be buffered for it: the bind hands it over
                 }
                 if (timeoutNanos < 0) {
                     await(acceptable, -1);
@@ -391,24 +239,29 @@ public final class SessionCore implements smux.api.Session, SessionLink {
                 }
             }
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
     private StreamHandle adopt(int id) throws IOException {
-        StreamHandle h = new StreamHandle(this, id);
+        StreamHandle h = new StreamHandle(id, driver, engine.segmentPool());
+        engine.bind(id, h.rx, h.tx);
         engine.attach(id, h);
         handles.add(h);
+        SessionClosedException over = closedError;
+        if (over != null) {
+            h.sessionEnded(over, engine.closeReason() == CloseReason.LOCAL); // accepted after the end
+        }
         return h;
     }
 
     @Override
     public Duration ping() throws IOException {
-        lock.lock();
+        driver.lock.lock();
         try {
             while (pingInFlight) {
-                if (closed) {
-                    throw engine.closeError();
+                if (closedError != null) {
+                    throw closedError;
                 }
                 await(pinged, -1);
             }
@@ -417,10 +270,10 @@ public final class SessionCore implements smux.api.Session, SessionLink {
             pingInFlight = true;
             pongArrived = false;
             try {
-                afterEngineCall();
+                driver.routeEvents(true);
                 while (!pongArrived) {
-                    if (closed) {
-                        throw engine.closeError();
+                    if (closedError != null) {
+                        throw closedError;
                     }
                     await(pinged, -1);
                 }
@@ -433,7 +286,7 @@ public final class SessionCore implements smux.api.Session, SessionLink {
             }
             return Duration.ofNanos(pongNanos);
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
@@ -461,15 +314,15 @@ public final class SessionCore implements smux.api.Session, SessionLink {
     private boolean closeBounded() {
         boolean interrupted = false;
         Driver d;
-        lock.lock();
+        driver.lock.lock();
         try {
             engine.close(System.nanoTime());
-            afterEngineCall();
-            d = driver;
+            driver.routeEvents(true);
+            d = driver.transport();
             long timeout = config.closeTimeout().toNanos();
             long deadline = System.nanoTime() + timeout;
             long progress = d == null ? 0 : d.bytesWritten();
-            while (!connectionClosed && d != null) {
+            while (!driver.isConnectionClosed() && d != null) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     long now = d.bytesWritten();
@@ -482,18 +335,18 @@ public final class SessionCore implements smux.api.Session, SessionLink {
                 }
                 interrupted |= awaitNanosUninterruptibly(terminated, left);
             }
-            if (connectionClosed || d == null) {
+            if (driver.isConnectionClosed() || d == null) {
                 return interrupted;
             }
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
         // The flush stood still for a whole timeout (the peer does not read): close regardless.
         d.forceClose();
-        lock.lock();
+        driver.lock.lock();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            while (!connectionClosed) {
+            while (!driver.isConnectionClosed()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;
@@ -501,28 +354,19 @@ public final class SessionCore implements smux.api.Session, SessionLink {
                 interrupted |= awaitNanosUninterruptibly(terminated, left);
             }
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
         return interrupted;
     }
 
     @Override
-    public void committedBytesUnsent(long payloadBytes) {
-        if (payloadBytes <= 0) {
-            return;
-        }
-        committedBytesUnsent += payloadBytes;
-        Telemetry.closeAbandoned(remoteName, payloadBytes, config.closeTimeout());
-    }
-
-    @Override
     public boolean isClosed() {
-        return closed;
+        return closedError != null;
     }
 
     @Override
     public Optional<SessionClosedException> closeCause() {
-        lock.lock();
+        driver.lock.lock();
         try {
             if (!engine.isClosed()) {
                 return Optional.empty();
@@ -535,42 +379,46 @@ public final class SessionCore implements smux.api.Session, SessionLink {
             }
             return Optional.of(engine.closeError());
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
     /** @return why the session ended, or null while it is open */
     public CloseReason closeReason() {
-        lock.lock();
+        driver.lock.lock();
         try {
             return engine.closeReason();
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
     @Override
     public int streamCount() {
-        lock.lock();
+        driver.lock.lock();
         try {
             return engine.streamCount();
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
     @Override
     public SessionStats stats() {
-        lock.lock();
+        driver.lock.lock();
         try {
             MemoryBudget budget = config.memoryBudget();
+            long dropped = 0;
+            for (StreamHandle h : handles) {
+                dropped += h.rx.dropped();
+            }
             return new SessionStats(engine.streamCount(), engine.streamsOpened(), engine.streamsAccepted(),
-                    engine.streamsRefused(), engine.bytesSent(), engine.bytesReceived(), engine.bytesDropped(),
+                    engine.streamsRefused(), engine.bytesSent(), engine.bytesReceived(), engine.bytesDropped() + dropped,
                     engine.framesSent(), engine.framesReceived(), engine.bufferedBytes(), engine.reservedBytes(),
                     config.maxSessionBuffer(), config.maxStreams(), budget.used(), budget.capacity(),
                     committedBytesUnsent);
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
@@ -581,11 +429,11 @@ public final class SessionCore implements smux.api.Session, SessionLink {
 
     @Override
     public boolean isPeerVerified() {
-        lock.lock();
+        driver.lock.lock();
         try {
             return engine.peerVerified();
         } finally {
-            lock.unlock();
+            driver.lock.unlock();
         }
     }
 
@@ -612,17 +460,27 @@ public final class SessionCore implements smux.api.Session, SessionLink {
     @Override
     public String toString() {
         return "smux session " + (engine.isClient() ? "client" : "server") + " " + local + " -> " + remote
-                + " via " + transport + (closed ? " (closed)" : "");
+                + " via " + transport + (isClosed() ? " (closed)" : "");
+    }
+
+    /** @return the streams the application holds now (a copy), for tests */
+    List<StreamHandle> handlesForTest() {
+        driver.lock.lock();
+        try {
+            return new ArrayList<>(handles);
+        } finally {
+            driver.lock.unlock();
+        }
     }
 
     // ------------------------------------------------------------------ waiting
 
     /**
-     * Waits on a condition of the lock (held), up to {@code nanos} (negative: no limit).
+     * Waits on a condition of the driver's lock (held), up to {@code nanos} (negative: no limit).
      *
      * @throws InterruptedIOException if the thread is interrupted (its flag is set again)
      */
-    static void await(Condition c, long nanos) throws InterruptedIOException {
+    private static void await(Condition c, long nanos) throws InterruptedIOException {
         try {
             if (nanos < 0) {
                 c.await();
@@ -633,10 +491,6 @@ public final class SessionCore implements smux.api.Session, SessionLink {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting");
         }
-    }
-
-    private static void awaitUninterruptibly(Condition c) {
-        c.awaitUninterruptibly();
     }
 
     /** Waits up to {@code nanos}. @return true if an interrupt ended the wait (the caller restores the flag) */

@@ -1,0 +1,262 @@
+package smux.engine.runtime;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import smux.api.StreamClosedException;
+import smux.engine.Inbound;
+import smux.engine.ReceiveBuffer;
+import smux.engine.SegmentPool;
+
+/**
+ * A stream's receive side: the bytes the engine accepted for it, which the application reads
+ * without the session's lock. Guarded by a lock of its own, held only for copies and flags.
+ *
+ * <p>Theory of operation. The connection's driver appends (after the engine checked the stream's
+ * window). A reader that finds nothing posts its destination buffer and waits; the driver then
+ * copies straight into it, one copy fewer than through the buffer, until the buffer would take the
+ * bytes out of order. The reader is signalled only when the stream goes from empty to non-empty,
+ * not once per frame. The reader counts what it consumed; when the total reaches what the engine
+ * asked for ({@link #requestConsumption}: the next window update in version 2, steps in version 1)
+ * it tells the driver, once, so consumption flows back in batches.
+ */
+final class ReceiveSide implements Inbound {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition readable = lock.newCondition();
+    private final ReceiveBuffer buffer;
+    private final Runnable report;
+    private boolean finished;
+    private IOException failure;
+    private boolean closed;
+    /** A waiting reader's buffer, which the driver fills directly while nothing else is buffered. */
+    private ByteBuffer waiting;
+    /** Bytes put straight into {@link #waiting}. */
+    private int direct;
+    private long consumed;
+    private long reportAt = Long.MAX_VALUE;
+    private long dropped;
+
+    /**
+     * @param pool the session's segments
+     * @param report tells the driver that consumption is due (it then asks {@link #consumed()})
+     */
+    ReceiveSide(SegmentPool pool, Runnable report) {
+        this.buffer = new ReceiveBuffer(pool);
+        this.report = report;
+    }
+
+    // ------------------------------------------------------------------ Inbound: the driver
+
+    @Override
+    public void append(ByteBuffer src, int n) {
+        lock.lock();
+        try {
+            if (closed) {
+                src.position(src.position() + n); // the application closed it; the engine forgets it soon
+                dropped += n;
+                return;
+            }
+            boolean wasEmpty = buffer.size() == 0 && direct == 0;
+            if (waiting != null && buffer.size() == 0 && waiting.hasRemaining()) {
+                int k = Math.min(n, waiting.remaining());
+                waiting.put(waiting.position(), src, src.position(), k);
+                waiting.position(waiting.position() + k);
+                src.position(src.position() + k);
+                direct += k;
+                n -= k;
+            }
+            if (n > 0) {
+                buffer.append(src, n);
+            }
+            if (wasEmpty) {
+                readable.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void finish() {
+        lock.lock();
+        try {
+            finished = true;
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void requestConsumption(long total) {
+        boolean due;
+        lock.lock();
+        try {
+            due = consumed >= total;
+            reportAt = due ? Long.MAX_VALUE : total;
+        } finally {
+            lock.unlock();
+        }
+        if (due) {
+            report.run();
+        }
+    }
+
+    @Override
+    public long consumed() {
+        lock.lock();
+        try {
+            return consumed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The session is over. Reads return what is buffered (unless {@code drop}), then end-of-stream
+     * if the peer had finished, else throw {@code error}.
+     */
+    void fail(IOException error, boolean drop) {
+        lock.lock();
+        try {
+            if (failure == null) {
+                failure = error;
+            }
+            if (drop) {
+                dropped += buffer.clear();
+            }
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ the application
+
+    /**
+     * Reads into {@code dst}, waiting up to {@code timeoutNanos} (0: no limit) for a byte.
+     *
+     * @param op the stream's description, for messages
+     * @return bytes read, or -1 at end-of-stream
+     */
+    int read(ByteBuffer dst, long timeoutNanos, String op) throws IOException {
+        long start = System.nanoTime();
+        int n;
+        boolean due;
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new StreamClosedException("cannot read from " + op + ": it was closed");
+                }
+                if (buffer.size() > 0) {
+                    n = buffer.read(dst);
+                    break;
+                }
+                if (finished) {
+                    return -1;
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                if (!dst.hasRemaining()) {
+                    return 0;
+                }
+                long left = timeoutNanos == 0 ? -1 : start + timeoutNanos - System.nanoTime();
+                if (timeoutNanos != 0 && left <= 0) {
+                    throw new SocketTimeoutException("read on " + op + " timed out after "
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+                }
+                boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
+                if (mine) {
+                    waiting = dst;
+                }
+                try {
+                    if (left < 0) {
+                        readable.await();
+                    } else {
+                        readable.awaitNanos(left);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    if (mine && direct > 0) {
+                        n = takeDirect();
+                        break; // bytes already in the caller's buffer are read, not lost
+                    }
+                    throw new InterruptedIOException("interrupted while reading " + op);
+                } finally {
+                    if (mine) {
+                        waiting = null;
+                    }
+                }
+                if (mine && direct > 0) {
+                    n = takeDirect();
+                    break;
+                }
+            }
+            consumed += n;
+            due = consumed >= reportAt;
+            if (due) {
+                reportAt = Long.MAX_VALUE; // asked once; the engine asks again when it wants to hear
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (due) {
+            report.run();
+        }
+        return n;
+    }
+
+    private int takeDirect() {
+        int n = direct;
+        direct = 0;
+        return n;
+    }
+
+    /** @return bytes that can be read without waiting */
+    int available() {
+        lock.lock();
+        try {
+            return (int) Math.min(Integer.MAX_VALUE, buffer.size());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The application closed the stream: unread bytes are dropped, a waiting reader fails. */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            dropped += buffer.clear();
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes a waiting reader, to look at its deadline again. */
+    void wake() {
+        lock.lock();
+        try {
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return bytes received but dropped here (the stream or the session was closed) */
+    long dropped() {
+        lock.lock();
+        try {
+            return dropped;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package smux.engine.runtime;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import smux.engine.Outbound;
+
+/**
+ * A stream's outbox: where an application's write waits for the connection's driver to copy it
+ * into the staging buffer, and <b>the one place guarantee 2 is enforced</b> (a timed-out write
+ * reports exactly what was committed, and the rest is never sent).
+ *
+ * <p>Theory of operation. One atomic word holds the phase and two flags:
+ * <pre>
+ *   phase   IDLE ──post──▶ POSTED ──commit begins──▶ COPYING ──commit ends──▶ POSTED (bytes left)
+ *                             │                                          └──▶ IDLE   (none left, or
+ *                             └──withdraw──▶ IDLE                                 withdraw requested)
+ *   flags   WRITE_CLOSED: no more posts; the FIN may leave once nothing is pending
+ *           WITHDRAW: the writer gave up while a copy was running; that copy ends the write
+ * </pre>
+ * The driver copies only after moving POSTED to COPYING, and the writer withdraws only by moving
+ * POSTED to IDLE; both are compare-and-sets on the same word, so a copy either starts before the
+ * withdraw (and finishes, and counts) or never starts. A writer that finds a copy running sets
+ * WITHDRAW and parks; the copier, ending its copy, sees the flag, ends the write there and unparks
+ * it. The committed count is then {@code position - start} of the writer's buffer, which only the
+ * copier moves, and only while COPYING; the CAS that ends COPYING publishes it.
+ *
+ * <p>No locks: the writer parks with {@link LockSupport} (virtual threads are never pinned), the
+ * copier never waits.
+ */
+final class SendSide implements Outbound {
+    static final int IDLE = 0;
+    static final int POSTED = 1;
+    static final int COPYING = 2;
+    private static final int PHASE = 3;
+    static final int WRITE_CLOSED = 4;
+    static final int WITHDRAW = 8;
+
+    private final AtomicInteger state = new AtomicInteger(IDLE);
+    /** The buffer of the write in progress: set before POSTED is published, moved only while COPYING. */
+    private ByteBuffer src;
+    private int start;
+    private volatile Thread writer;
+    /** A thread other than the writer that waits in {@link #withdraw} for a copy to end (a closing thread). */
+    private volatile Thread withdrawer;
+
+    // ------------------------------------------------------------------ the writing thread
+
+    /**
+     * Posts a write. The caller holds the stream's write serial (one write at a time) and then
+     * tells the driver ({@link StreamOps#outboundChanged}).
+     *
+     * @param buffer the bytes, left untouched by the caller until the write ends
+     * @return false if writing was closed (nothing was posted)
+     */
+    boolean post(ByteBuffer buffer) {
+        src = buffer;
+        start = buffer.position();
+        writer = Thread.currentThread();
+        while (true) {
+            int s = state.get();
+            if ((s & WRITE_CLOSED) != 0) {
+                src = null;
+                return false;
+            }
+            if (s != IDLE) {
+                throw new IllegalStateException("a write is already posted: writes on one stream must be serialized");
+            }
+            if (state.compareAndSet(IDLE, POSTED)) {
+                return true;
+            }
+        }
+    }
+
+    /** @return whether the write in progress has ended: every byte committed, or withdrawn */
+    boolean ended() {
+        return (state.get() & PHASE) == IDLE;
+    }
+
+    /** @return bytes of the current (or last) write committed so far; exact once {@link #ended()} */
+    int committed() {
+        ByteBuffer b = src;
+        return b == null ? 0 : b.position() - start;
+    }
+
+    /**
+     * Ends the write in progress: bytes not yet copied will never be. Waits (parks) only while a
+     * copy of at most one frame is running.
+     *
+     * @return bytes of the write committed, all of them if it had already ended
+     */
+    int withdraw() {
+        while (true) {
+            int s = state.get();
+            int phase = s & PHASE;
+            if (phase == IDLE) {
+                break;
+            }
+            if (phase == POSTED) {
+                if (state.compareAndSet(s, s & ~(PHASE | WITHDRAW))) {
+                    break;
+                }
+            } else {
+                withdrawer = Thread.currentThread();
+                if ((s & WITHDRAW) != 0 || state.compareAndSet(s, s | WITHDRAW)) {
+                    LockSupport.park(this); // the copier ends the write and unparks us
+                }
+            }
+        }
+        return committed();
+    }
+
+    /** Parks the writer until the write ends, it is woken, or {@code nanos} pass (negative: no limit). */
+    void await(long nanos) {
+        if (ended()) {
+            return;
+        }
+        if (nanos < 0) {
+            LockSupport.park(this);
+        } else if (nanos > 0) {
+            LockSupport.parkNanos(this, nanos);
+        }
+    }
+
+    /** @return the buffer of the write in progress (its position tells what was committed) */
+    ByteBuffer buffer() {
+        return src;
+    }
+
+    // ------------------------------------------------------------------ any thread
+
+    /**
+     * Closes writing: no write may be posted any more; the FIN leaves after a write in progress.
+     * The caller then tells the driver.
+     *
+     * @return false if it was closed already
+     */
+    boolean closeWrite() {
+        while (true) {
+            int s = state.get();
+            if ((s & WRITE_CLOSED) != 0) {
+                return false;
+            }
+            if (state.compareAndSet(s, s | WRITE_CLOSED)) {
+                return true;
+            }
+        }
+    }
+
+    /** @return whether writing was closed */
+    boolean isWriteClosed() {
+        return (state.get() & WRITE_CLOSED) != 0;
+    }
+
+    /** Wakes the writing thread, to look again at its deadline or at why the stream or session ended. */
+    void wake() {
+        Thread t = writer;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+        Thread w = withdrawer;
+        if (w != null && w != t) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    // ------------------------------------------------------------------ Outbound: the driver
+
+    @Override
+    public int pending() {
+        ByteBuffer b = src; // read after the phase: a write posted since brings its own buffer
+        return (state.get() & PHASE) == POSTED && b != null ? b.remaining() : 0;
+    }
+
+    /** The stream is closed: no write will be posted again; lets go of the last buffer. */
+    void release() {
+        closeWrite();
+        withdraw();
+        src = null;
+    }
+
+    @Override
+    public int commit(ByteBuffer dst, int n) {
+        int s;
+        do {
+            s = state.get();
+            if ((s & PHASE) != POSTED) {
+                return 0; // withdrawn since pending() was asked
+            }
+        } while (!state.compareAndSet(s, (s & ~PHASE) | COPYING));
+        ByteBuffer b = src;
+        n = Math.min(n, b.remaining()); // pending() may have seen the write before this one
+        dst.put(dst.position(), b, b.position(), n);
+        dst.position(dst.position() + n);
+        b.position(b.position() + n);
+        boolean left = b.hasRemaining();
+        int next;
+        do {
+            s = state.get();
+            boolean ends = !left || (s & WITHDRAW) != 0;
+            next = ends ? s & ~(PHASE | WITHDRAW) : (s & ~PHASE) | POSTED;
+        } while (!state.compareAndSet(s, next));
+        if ((next & PHASE) == IDLE) {
+            wake();
+        }
+        return n;
+    }
+
+    @Override
+    public boolean writeClosed() {
+        return isWriteClosed();
+    }
+
+    @Override
+    public String toString() {
+        int s = state.get();
+        return "SendSide{" + new String[] {"IDLE", "POSTED", "COPYING", "?"}[s & PHASE]
+                + ((s & WRITE_CLOSED) != 0 ? ", write closed" : "") + ((s & WITHDRAW) != 0 ? ", withdraw" : "") + '}';
+    }
+}
