@@ -13,6 +13,15 @@ public final class Leaks {
                 .filter(t -> t.isAlive() && t.getName().startsWith("smux-")).count();
     }
 
+    /** @return the names and states of the alive threads whose name starts with {@code smux-}, for messages */
+    public static String smuxThreadNames() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(e -> e.getKey().isAlive() && e.getKey().getName().startsWith("smux-"))
+                .map(e -> e.getKey().getName() + " " + e.getKey().getState()
+                        + (e.getValue().length > 0 ? " at " + e.getValue()[0] : ""))
+                .toList().toString();
+    }
+
     /** @return open file descriptors of this process, or -1 where /proc is not there */
     public static long openFiles() {
         String[] fds = new File("/proc/self/fd").list();

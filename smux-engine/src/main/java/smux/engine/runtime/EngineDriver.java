@@ -63,9 +63,20 @@ final class EngineDriver implements SessionLink, StreamOps {
         post(stream, StreamHandle.CONSUMED);
     }
 
+    /**
+     * Closing a stream is a control call: it takes the lock, so that the engine forgets the stream
+     * (and a {@code maxStreams} slot is free) by the time {@code close} returns.
+     */
     @Override
     public void closed(StreamHandle stream) {
-        post(stream, StreamHandle.CLOSED);
+        lock.lock();
+        try {
+            engine.closeStream(stream.id());
+            session.forget(stream);
+            routeEvents(true);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -125,16 +136,23 @@ final class EngineDriver implements SessionLink, StreamOps {
         }
     }
 
+    /**
+     * Reports every stream's consumption now (for an exact count of unread bytes in stats). Lock held.
+     *
+     * @param streams the streams the application holds
+     */
+    void reportAllConsumed(Iterable<StreamHandle> streams) {
+        for (StreamHandle h : streams) {
+            engine.consumed(h.id(), h.rx.consumed());
+        }
+        routeEvents(true);
+    }
+
     /** Tells the engine what the applications did. Lock held. */
     private void drainWork() {
         StreamHandle h;
         while ((h = nextWork()) != null) {
             int bits = h.work.getAndSet(0);
-            if ((bits & StreamHandle.CLOSED) != 0) {
-                engine.closeStream(h.id());
-                session.forget(h);
-                continue;
-            }
             if ((bits & StreamHandle.OUTBOUND) != 0) {
                 engine.outboundChanged(h.id());
             }

@@ -39,6 +39,8 @@ final class ReceiveSide implements Inbound {
     private long consumed;
     private long reportAt = Long.MAX_VALUE;
     private long dropped;
+    /** The stream's read timeout in nanoseconds (0: none); a waiting read sees a change at once. */
+    private volatile long timeoutNanos;
 
     /**
      * @param pool the session's segments
@@ -137,13 +139,19 @@ final class ReceiveSide implements Inbound {
 
     // ------------------------------------------------------------------ the application
 
+    /** Sets the read timeout (0: none) and wakes a waiting reader to measure against it. */
+    void setTimeout(long nanos) {
+        timeoutNanos = nanos;
+        wake();
+    }
+
     /**
-     * Reads into {@code dst}, waiting up to {@code timeoutNanos} (0: no limit) for a byte.
+     * Reads into {@code dst}, waiting up to the read timeout for a byte.
      *
      * @param op the stream's description, for messages
      * @return bytes read, or -1 at end-of-stream
      */
-    int read(ByteBuffer dst, long timeoutNanos, String op) throws IOException {
+    int read(ByteBuffer dst, String op) throws IOException {
         long start = System.nanoTime();
         int n;
         boolean due;
@@ -166,10 +174,11 @@ final class ReceiveSide implements Inbound {
                 if (!dst.hasRemaining()) {
                     return 0;
                 }
-                long left = timeoutNanos == 0 ? -1 : start + timeoutNanos - System.nanoTime();
-                if (timeoutNanos != 0 && left <= 0) {
+                long timeout = timeoutNanos;
+                long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
+                if (timeout != 0 && left <= 0) {
                     throw new SocketTimeoutException("read on " + op + " timed out after "
-                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+                            + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
                 }
                 boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
                 if (mine) {
@@ -241,7 +250,7 @@ final class ReceiveSide implements Inbound {
     }
 
     /** Wakes a waiting reader, to look at its deadline again. */
-    void wake() {
+    private void wake() {
         lock.lock();
         try {
             readable.signalAll();

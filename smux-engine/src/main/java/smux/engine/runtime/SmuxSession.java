@@ -408,6 +408,7 @@ public final class SmuxSession implements Session {
         driver.lock.lock();
         try {
             MemoryBudget budget = config.memoryBudget();
+            driver.reportAllConsumed(handles); // streams report in batches; stats count to the byte
             long dropped = 0;
             for (StreamHandle h : handles) {
                 dropped += h.rx.dropped();

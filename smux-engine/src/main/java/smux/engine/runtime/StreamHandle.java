@@ -30,14 +30,13 @@ final class StreamHandle implements SmuxStream {
     // Work bits for the driver (see EngineDriver#drainWork).
     static final int OUTBOUND = 1;
     static final int CONSUMED = 2;
-    static final int CLOSED = 4;
 
     private final int id;
     private final String name;
     private final StreamOps ops;
     final ReceiveSide rx;
     final SendSide tx;
-    /** What the driver has yet to learn about this stream: OUTBOUND, CONSUMED, CLOSED bits. */
+    /** What the driver has yet to learn about this stream: OUTBOUND and CONSUMED bits. */
     final AtomicInteger work = new AtomicInteger();
     private final ReentrantLock writeSerial = new ReentrantLock();
     private volatile long readTimeoutNanos;
@@ -70,7 +69,7 @@ final class StreamHandle implements SmuxStream {
         if (closedLocally) {
             throw closedException("read from");
         }
-        return rx.read(dst, readTimeoutNanos, name);
+        return rx.read(dst, name);
     }
 
     @Override
@@ -229,7 +228,7 @@ final class StreamHandle implements SmuxStream {
     @Override
     public void setReadTimeout(Duration timeout) {
         readTimeoutNanos = toNanos("read", timeout);
-        rx.wake();
+        rx.setTimeout(readTimeoutNanos);
     }
 
     @Override

@@ -15,7 +15,10 @@ interface StreamOps {
     /** The application read as much as the engine asked to hear about. */
     void consumedDue(StreamHandle stream);
 
-    /** The application closed the stream: the engine sends FIN (after committed bytes) and forgets it. */
+    /**
+     * The application closed the stream: the engine sends FIN (after committed bytes) and forgets
+     * it before this returns (a control call: it takes the engine's lock briefly).
+     */
     void closed(StreamHandle stream);
 
     /** @return the exception for a session that is over, or null while it runs */

@@ -52,7 +52,7 @@ abstract class LifecycleSuite {
         try (SessionPair warmup = SessionPair.open(transport())) {
             warmup.client.openStream().outputStream().write(1);
         }
-        assertTrue(Bytes.await(5000, () -> smuxThreads() == 0), "threads left by the warm-up: " + smuxThreads());
+        assertTrue(Bytes.await(5000, () -> smuxThreads() == 0), "threads left by the warm-up: " + smux.it.Leaks.smuxThreadNames());
         long filesBefore = openFiles();
 
         List<SessionPair> pairs = new ArrayList<>();
