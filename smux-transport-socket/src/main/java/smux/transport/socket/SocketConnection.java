@@ -74,6 +74,9 @@ final class SocketConnection implements Driver {
     private volatile boolean flushOnStop;
     private volatile Thread writerThread;
     private volatile Thread readerThread;
+    /** Set by whoever wakes the writer (reader), cleared by it before it looks at the session. */
+    private volatile boolean writerWoken;
+    private volatile boolean readerWoken;
 
     private SocketConnection(Socket socket, SessionLink core, SmuxConfig config) {
         this.socket = socket;
@@ -150,11 +153,13 @@ final class SocketConnection implements Driver {
 
     @Override
     public void transmitReady() {
+        writerWoken = true;
         unpark(writerThread);
     }
 
     @Override
     public void inputReady() {
+        readerWoken = true;
         unpark(readerThread);
     }
 
@@ -168,8 +173,8 @@ final class SocketConnection implements Driver {
     public void shutdown(boolean flush) {
         flushOnStop = flush;
         stopping = true;
-        unpark(writerThread);
-        unpark(readerThread);
+        transmitReady();
+        inputReady();
         wakeSelectors();
         if (!flush) {
             closeSocket();
@@ -265,6 +270,7 @@ final class SocketConnection implements Driver {
     /** Waits until there is something to pull. @return false when the writer should end */
     private boolean awaitWork() {
         while (true) {
+            writerWoken = false; // see park: a wake-up from here on is not lost
             if (stopping && (!flushOnStop || core.isFlushed())) {
                 return false;
             }
@@ -276,10 +282,9 @@ final class SocketConnection implements Driver {
                 core.runTimers();
                 continue;
             }
-            if (stopping && !flushOnStop) {
-                continue;
+            if (!writerWoken) {
+                park(wait);
             }
-            park(wait);
             if (Thread.interrupted()) {
                 // nobody interrupts the writer but a closing executor: end like a close
                 Thread.currentThread().interrupt();
@@ -289,7 +294,12 @@ final class SocketConnection implements Driver {
         }
     }
 
-    /** Parks until unparked, or {@code nanos} pass (negative: no limit). */
+    /**
+     * Parks until unparked, or {@code nanos} pass (negative: no limit). The caller clears its
+     * woken flag before it looks at the session and parks only if the flag is still clear: the
+     * session's calls take locks, and a thread that parks inside a lock acquisition uses up a
+     * permit meant for this park, so the flag, not the permit, is what carries a wake-up.
+     */
     private static void park(long nanos) {
         if (nanos < 0) {
             LockSupport.park();
@@ -379,7 +389,11 @@ final class SocketConnection implements Driver {
 
     /** Version 1: waits while the receive budget is spent. @return false if the session is over */
     private boolean awaitInputWanted() {
-        while (!core.wantsInput()) {
+        while (true) {
+            readerWoken = false; // see park: a wake-up from here on is not lost
+            if (core.wantsInput()) {
+                return true;
+            }
             if (stopping) {
                 return false;
             }
@@ -388,14 +402,15 @@ final class SocketConnection implements Driver {
                 core.runTimers();
                 continue;
             }
-            park(wait); // a closing session unparks us too (shutdown sets stopping first)
+            if (!readerWoken) {
+                park(wait); // a closing session wakes us too (shutdown sets stopping first)
+            }
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
                 closeSocket();
                 return false;
             }
         }
-        return true;
     }
 
     private boolean isStopping() {
