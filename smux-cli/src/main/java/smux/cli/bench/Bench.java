@@ -599,11 +599,11 @@ public final class Bench {
         int room = streams + 16;
         if (room > base.maxStreams()) {
             b.maxStreams(room).acceptBacklog(Math.max(base.acceptBacklog(), room));
-            if (base.version() == 2) {
-                // the budget reserves max(window, 256 KiB) per stream; give every stream its share
-                long reserved = (long) room * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
-                b.maxSessionBuffer(reserved).memoryBudget(forBothEnds(reserved));
-            }
+        }
+        long reserved = (long) room * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+        if (base.version() == 2 && reserved > base.maxSessionBuffer()) {
+            // the budget reserves max(window, 256 KiB) per stream; give every stream its share
+            b.maxSessionBuffer(reserved).memoryBudget(forBothEnds(reserved));
         }
         return b.build();
     }
