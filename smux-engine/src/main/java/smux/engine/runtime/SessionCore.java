@@ -37,6 +37,7 @@ public final class SessionCore implements smux.api.Session {
     private final Condition acceptable = lock.newCondition();
     private final Condition pinged = lock.newCondition();
     private final Condition terminated = lock.newCondition();
+    private final Condition drained = lock.newCondition();
     private final SmuxConfig config;
     private final String transport;
     private final SocketAddress local;
@@ -50,6 +51,8 @@ public final class SessionCore implements smux.api.Session {
     private boolean pingInFlight;
     private long pongNanos;
     private boolean pongArrived;
+    private boolean draining;
+    private int refusedWhileDraining;
 
     /**
      * Creates the session state; the transport then calls {@link #start}.
@@ -293,6 +296,10 @@ public final class SessionCore implements smux.api.Session {
                 onClosed(c);
             }
         }
+        if (draining) {
+            refuseWhileDraining();
+            drained.signalAll();
+        }
         if (driver != null) {
             if (engine.wantsTransmit() || engine.isClosed()) {
                 driver.transmitReady();
@@ -328,6 +335,10 @@ public final class SessionCore implements smux.api.Session {
     public SmuxStream openStream() throws IOException {
         lock.lock();
         try {
+            if (draining && !closed) {
+                throw new SessionClosedException("the session is draining (drain was called): it opens no new streams; "
+                        + "open them on a new session");
+            }
             int id = engine.openStream(System.nanoTime());
             StreamHandle h = adopt(id);
             afterEngineCall();
@@ -355,6 +366,9 @@ public final class SessionCore implements smux.api.Session {
         lock.lock();
         try {
             while (true) {
+                if (draining && !closed) {
+                    throw new SessionClosedException("the session is draining (drain was called): it accepts no new streams");
+                }
                 int id = engine.accept();
                 if (id != SmuxEngine.NO_STREAM) {
                     StreamHandle h = adopt(id);
@@ -416,6 +430,69 @@ public final class SessionCore implements smux.api.Session {
             return Duration.ofNanos(pongNanos);
         } finally {
             lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ drain (see Session.drain)
+
+    @Override
+    public boolean drain(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("drain timeout must not be negative, got " + timeout);
+        }
+        // saturate: a timeout of centuries means "wait for the streams", not an overflow
+        long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? TimeUnit.DAYS.toNanos(365) : timeout.toNanos();
+        boolean interrupted = Thread.interrupted(); // the flag ends the wait; it is restored below
+        boolean finished;
+        lock.lock();
+        try {
+            if (!draining) {
+                draining = true;
+                acceptable.signalAll(); // waiting accepts now fail
+                afterEngineCall();      // refuses the backlog and sends those FINs
+            }
+            long deadline = System.nanoTime() + nanos;
+            while (!interrupted && !closed && streamsInFlight() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                interrupted = awaitNanosUninterruptibly(drained, left);
+            }
+            finished = streamsInFlight() == 0;
+        } finally {
+            lock.unlock();
+        }
+        close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return finished;
+    }
+
+    /** Streams the application opened or accepted and has not closed yet (the backlog is not in flight). */
+    private int streamsInFlight() {
+        return engine.streamCount() - engine.backlogSize();
+    }
+
+    /**
+     * While draining, answers FIN to the streams the peer opened that wait to be accepted. Bounded
+     * per drain by the accept backlog, so a peer that keeps opening streams and never reads cannot
+     * make the refusals queue without end; beyond it the engine's own backlog limit refuses.
+     */
+    private void refuseWhileDraining() {
+        if (engine.isClosed()) {
+            return;
+        }
+        while (engine.backlogSize() > 0 && refusedWhileDraining < config.acceptBacklog()) {
+            int id;
+            try {
+                id = engine.accept();
+            } catch (SessionClosedException e) {
+                return;
+            }
+            engine.closeStream(id);
+            refusedWhileDraining++;
         }
     }
 
