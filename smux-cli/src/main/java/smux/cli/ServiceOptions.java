@@ -1,0 +1,48 @@
+package smux.cli;
+
+import java.time.Duration;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+/** The options of the long-running commands ({@code serve}, {@code tunnel}) about threads and stopping. */
+final class ServiceOptions {
+    @Option(names = "--max-threads", paramLabel = "N", defaultValue = "2048",
+            description = {"Java 17 to 20: the most platform threads serving sessions and streams at once (default: ${DEFAULT-VALUE}); "
+                    + "work beyond it is refused with a log line. Java 21 and later serve each stream on a virtual thread instead."})
+    int maxThreads;
+
+    @Option(names = "--drain", paramLabel = "SECONDS", defaultValue = "10",
+            description = "On SIGTERM or Ctrl-C: how long the streams in flight may take to finish before the sessions close (default: ${DEFAULT-VALUE}).")
+    int drainSeconds;
+
+    @Option(names = "--platform-threads", hidden = true,
+            description = "Use the bounded pool of platform threads even on Java 21+ (to compare the two).")
+    boolean platformThreads;
+
+    void check(CommandSpec spec) {
+        Flags.range(spec, "--max-threads", maxThreads, 4, 100_000, " threads");
+        Flags.range(spec, "--drain", drainSeconds, 0, 86_400, " seconds");
+    }
+
+    Duration drain() {
+        return Duration.ofSeconds(drainSeconds);
+    }
+
+    Workers workers(String name) {
+        return Workers.create(name, maxThreads, !platformThreads);
+    }
+
+    /** Runs {@code stop} on SIGTERM or Ctrl-C (a JVM shutdown hook). */
+    static void onSignal(Runnable stop) {
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "smux-cli-stop"));
+    }
+
+    static Duration idle(CommandSpec spec, String flag, int seconds) {
+        Flags.range(spec, flag, seconds, 0, 86_400, " seconds (0: no limit)");
+        return Duration.ofSeconds(seconds);
+    }
+
+    static int maxStreams(CommandSpec spec, int n) {
+        return (int) Flags.range(spec, "--max-streams", n, 1, 1_000_000, " streams");
+    }
+}
