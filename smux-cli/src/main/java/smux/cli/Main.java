@@ -48,6 +48,16 @@ public final class Main implements Runnable {
             // the commands log each session's end themselves, in one line with the command's name
             LIBRARY_LOG.setLevel(java.util.logging.Level.OFF);
         }
+        // A thread that dies (an OutOfMemoryError in a session's reader, say) gets one line, not a stack trace.
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> Server.safely(() -> {
+            if (e instanceof OutOfMemoryError) {
+                Server.onOutOfMemory();
+            }
+            System.err.println("smux: thread " + t.getName() + " ended: " + Log.reason(e));
+            if (System.getenv("SMUX_DEBUG") != null) {
+                e.printStackTrace();
+            }
+        }));
         String misuse = protocolAsVersion(args);
         if (misuse != null) {
             System.err.println(misuse);

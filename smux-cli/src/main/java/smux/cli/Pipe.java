@@ -58,8 +58,10 @@ final class Pipe {
             copy(socket.getInputStream(), stream.outputStream());
             stream.closeWrite();
             done(false);
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (IOException | RuntimeException e) {
             done(true);
+        } catch (Error e) {
+            failed(e);
         }
     }
 
@@ -68,8 +70,17 @@ final class Pipe {
             copy(stream.inputStream(), socket.getOutputStream());
             socket.shutdownOutput();
             done(false);
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (IOException | RuntimeException e) {
             done(true);
+        } catch (Error e) {
+            failed(e);
+        }
+    }
+
+    private void failed(Error e) {
+        done(true);
+        if (e instanceof OutOfMemoryError) {
+            Server.onOutOfMemory(); // the session that buffers the most is closed
         }
     }
 

@@ -33,9 +33,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--mode", paramLabel = "echo|discard", defaultValue = "echo", description = "What to do with each stream (default: ${DEFAULT-VALUE}).")
     Mode mode;
 
-    @Option(names = "--max-streams", paramLabel = "N", defaultValue = "1024",
-            description = "The most streams one session may have served at once (default: ${DEFAULT-VALUE}); beyond it new streams are refused (closed).")
-    int maxStreams;
+    @Option(names = "--max-streams", paramLabel = "N",
+            description = "The most streams one session may have served at once; beyond it new streams are refused (closed). "
+                    + "Default: 1024 on virtual threads; on Java 17 to 20, --max-threads / 16, so that a few sessions cannot take every thread.")
+    Integer maxStreams;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "A stream that neither receives nor can send for this long is closed (default: ${DEFAULT-VALUE}; 0: no limit).")
@@ -55,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         SmuxConfig.Builder b = session.builder(spec);
         service.check(spec);
-        int perSession = ServiceOptions.maxStreams(spec, maxStreams);
+        int perSession = service.maxStreams(spec, maxStreams, 1);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
         try (Workers workers = service.workers("serve");
              Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), session.nio(),
@@ -66,7 +67,7 @@ final class ServeCommand implements Callable<Integer> {
             SmuxConfig config = b.transport(session.nio() ? "nio" : "socket").build();
             Server server = new Server(log, workers, "session");
             log.info("listening on " + Flags.show(listener.address()) + " (mode " + mode + ", protocol " + config.version()
-                    + ", transport " + config.transport().orElseThrow() + "; streams run on " + workers.describe() + ")");
+                    + ", transport " + config.transport().orElseThrow() + "; streams run on " + workers.describe() + ", at most " + perSession + " per session)");
             ServiceOptions.onSignal(() -> server.stop(service.drain()));
             server.run(listener, (connection, peer) -> serveSession(server, workers, connection, peer, config, perSession, idle));
         }
@@ -76,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
     private void serveSession(Server server, Workers workers, Socket connection, String peer, SmuxConfig config,
                               int perSession, Duration idle) throws IOException {
         Session s = Smux.server(connection, config);
-        if (!server.track(s)) {
+        if (!server.track(s, peer)) {
             s.close();
             return;
         }
@@ -137,8 +138,10 @@ final class ServeCommand implements Callable<Integer> {
             } else {
                 in.transferTo(OutputStream.nullOutputStream());
             }
-        } catch (IOException | RuntimeException | OutOfMemoryError e) {
-            // this stream ends (idle, reset, out of memory); the session goes on and reports its own end
+        } catch (IOException | RuntimeException e) {
+            // this stream ends (idle, reset); the session goes on and reports its own end
+        } catch (OutOfMemoryError e) {
+            Server.onOutOfMemory(); // this stream ends; the session that buffers the most is closed
         } finally {
             slots.exit();
         }

@@ -6,7 +6,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,7 +34,7 @@ final class Server {
     private final Log log;
     private final Workers workers;
     private final String unit;
-    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private final Map<Session, String> sessions = new ConcurrentHashMap<>();
     private volatile boolean stopping;
     private volatile Listener listener;
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
@@ -44,6 +44,7 @@ final class Server {
         this.log = log;
         this.workers = workers;
         this.unit = unit;
+        current = this;
     }
 
     /**
@@ -58,30 +59,48 @@ final class Server {
     }
 
     private void accept(Listener l, Handler handler) {
-        this.listener = l;
-        if (stopping) {
-            l.close(); // a signal came before the loop started
-        }
         while (!stopping) {
-            Socket connection;
             try {
-                connection = l.accept();
+                acceptOne(l, handler);
             } catch (Throwable t) {
+                // Anything at all, an OutOfMemoryError from the log line included: the loop goes on.
                 if (stopping || !l.isOpen()) {
                     break;
                 }
-                // e.g. "Too many open files": the next accept may work once sessions end
-                log.info("accepting a connection failed: " + Log.reason(t) + "; trying again in 0.1 s");
+                if (t instanceof OutOfMemoryError) {
+                    outOfMemory();
+                }
+                safely(() -> log.info("accepting connections: " + Log.reason(t) + "; going on in 0.1 s"));
                 LockSupport.parkNanos(100_000_000);
-                continue;
             }
-            String peer = peer(connection);
-            try {
-                workers.execute(() -> serveOne(connection, handler, peer));
-            } catch (Throwable t) {
-                close(connection);
-                log.info(unit + " from " + peer + " refused: " + Log.reason(t));
+        }
+    }
+
+    private void acceptOne(Listener l, Handler handler) {
+        Socket connection;
+        try {
+            connection = l.accept();
+        } catch (IOException e) {
+            if (stopping || !l.isOpen()) {
+                return;
             }
+            // e.g. "Too many open files": the next accept may work once sessions end
+            log.info("accepting a connection failed: " + Log.reason(e) + "; trying again in 0.1 s");
+            LockSupport.parkNanos(100_000_000);
+            return;
+        }
+        if (spareMemory == null) {
+            safely(() -> spareMemory = new byte[SPARE_MEMORY]);
+        }
+        String peer = peer(connection);
+        try {
+            workers.execute(() -> serveOne(connection, handler, peer));
+        } catch (Throwable t) {
+            close(connection);
+            if (t instanceof OutOfMemoryError) {
+                outOfMemory();
+            }
+            safely(() -> log.info(unit + " from " + peer + " refused: " + Log.reason(t)));
         }
     }
 
@@ -90,7 +109,64 @@ final class Server {
             handler.serve(connection, peer);
         } catch (Throwable t) {
             close(connection);
-            log.info(unit + " from " + peer + " ended: " + Log.reason(t));
+            if (t instanceof OutOfMemoryError) {
+                outOfMemory();
+            }
+            safely(() -> log.info(unit + " from " + peer + " ended: " + Log.reason(t)));
+        }
+    }
+
+    /**
+     * Memory set aside and let go on an {@link OutOfMemoryError}, so that logging the reason and
+     * closing the failed session can still allocate; taken again after the next accept.
+     */
+    private static final int SPARE_MEMORY = 1 << 20;
+    private volatile byte[] spareMemory = new byte[SPARE_MEMORY];
+
+    /** The server of this process, for {@link #onOutOfMemory} from any thread. */
+    private static volatile Server current;
+
+    /** Any thread that met an {@link OutOfMemoryError} calls this: see {@link #outOfMemory()}. */
+    static void onOutOfMemory() {
+        Server s = current;
+        if (s != null) {
+            s.outOfMemory();
+        }
+    }
+
+    /**
+     * Memory ran out: lets go of the spare memory, and closes the session that buffers the most
+     * (a peer that sends and never reads), so that the others can go on. Its buffers are freed
+     * with it; the log says which and why.
+     */
+    private void outOfMemory() {
+        spareMemory = null;
+        safely(() -> {
+            Session worst = null;
+            long most = -1;
+            for (Session s : sessions.keySet()) {
+                long b = s.stats().bufferedBytes();
+                if (b > most) {
+                    most = b;
+                    worst = s;
+                }
+            }
+            if (worst != null) {
+                String peer = sessions.remove(worst);
+                worst.close();
+                long mib = most >> 20;
+                log.info("session from " + peer + " closed: out of memory, and it buffered the most of any session ("
+                        + mib + " MiB unread)");
+            }
+        });
+    }
+
+    /** Runs {@code r}, ignoring any failure (an out-of-memory log line must not end the loop). */
+    static void safely(Runnable r) {
+        try {
+            r.run();
+        } catch (Throwable ignored) {
+            // nothing left to do: the caller goes on
         }
     }
 
@@ -99,8 +175,8 @@ final class Server {
      *
      * @return false if the server is stopping: the caller closes the session
      */
-    boolean track(Session s) {
-        sessions.add(s);
+    boolean track(Session s, String peer) {
+        sessions.put(s, peer);
         if (stopping) {
             sessions.remove(s);
             return false;
@@ -142,7 +218,7 @@ final class Server {
 
     private void drainAll(Duration drain) {
         stopAccepting();
-        List<Session> all = new ArrayList<>(sessions);
+        List<Session> all = new ArrayList<>(sessions.keySet());
         log.info("stopping: no new sessions or streams; " + all.size() + " session(s) have up to "
                 + drain.toSeconds() + " s (--drain) for their streams to finish");
         int cut = 0;

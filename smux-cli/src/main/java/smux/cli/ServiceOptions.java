@@ -42,7 +42,16 @@ final class ServiceOptions {
         return Duration.ofSeconds(seconds);
     }
 
-    static int maxStreams(CommandSpec spec, int n) {
-        return (int) Flags.range(spec, "--max-streams", n, 1, 1_000_000, " streams");
+    /**
+     * The per-session cap on streams served at once. Its default keeps one session from taking
+     * the whole platform pool: a sixteenth of it (Java 17 to 20); 1024 on virtual threads.
+     *
+     * @param threadsPerStream how many workers one served stream occupies
+     */
+    int maxStreams(CommandSpec spec, Integer asked, int threadsPerStream) {
+        if (asked != null) {
+            return (int) Flags.range(spec, "--max-streams", asked, 1, 1_000_000, " streams");
+        }
+        return Workers.virtualThreadsAvailable() && !platformThreads ? 1024 : Math.max(4, maxThreads / (16 * threadsPerStream));
     }
 }

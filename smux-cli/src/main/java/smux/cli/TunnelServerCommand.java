@@ -32,9 +32,10 @@ final class TunnelServerCommand implements Callable<Integer> {
     @Option(names = "--target", paramLabel = "HOST:PORT", required = true, description = "Where each stream is forwarded.")
     String target;
 
-    @Option(names = "--max-streams", paramLabel = "N", defaultValue = "1024",
-            description = "The most streams one session may have forwarded at once (default: ${DEFAULT-VALUE}); beyond it new streams are refused (closed).")
-    int maxStreams;
+    @Option(names = "--max-streams", paramLabel = "N",
+            description = "The most streams one session may have forwarded at once; beyond it new streams are refused (closed). "
+                    + "Default: 1024 on virtual threads; on Java 17 to 20, --max-threads / 32, so that a few sessions cannot take every thread.")
+    Integer maxStreams;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "0",
             description = "Close a forwarded connection idle in a direction for this long (default: ${DEFAULT-VALUE}, no limit).")
@@ -57,7 +58,7 @@ final class TunnelServerCommand implements Callable<Integer> {
         service.check(spec);
         tls.check(spec, true, session.nio());
         InetSocketAddress to = Flags.address(spec, "--target", target);
-        int perSession = ServiceOptions.maxStreams(spec, maxStreams);
+        int perSession = service.maxStreams(spec, maxStreams, 2);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
         try (Workers workers = service.workers("tunnel-server");
              Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), session.nio(),
@@ -68,7 +69,7 @@ final class TunnelServerCommand implements Callable<Integer> {
             SmuxConfig config = b.transport(session.nio() ? "nio" : "socket").build();
             Server server = new Server(log, workers, "session");
             log.info("listening on " + Flags.show(listener.address()) + ", forwarding to " + target + " (protocol "
-                    + config.version() + (tls.enabled() ? ", TLS" : "") + "; streams run on " + workers.describe() + ")");
+                    + config.version() + (tls.enabled() ? ", TLS" : "") + "; streams run on " + workers.describe() + ", at most " + perSession + " per session)");
             ServiceOptions.onSignal(() -> server.stop(service.drain()));
             Forward forward = new Forward(to.getHostString(), to.getPort(), workers, idle);
             server.run(listener, (connection, peer) -> serveSession(server, forward, connection, peer, config, perSession));
@@ -86,7 +87,7 @@ final class TunnelServerCommand implements Callable<Integer> {
             return;
         }
         Session s = Smux.server(connection, config);
-        if (!server.track(s)) {
+        if (!server.track(s, peer)) {
             s.close();
             return;
         }

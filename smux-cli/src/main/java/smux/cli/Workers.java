@@ -75,6 +75,11 @@ final class Workers implements AutoCloseable {
 
     // ------------------------------------------------------------------ Java 21+, by reflection
 
+    /** @return whether this JVM has virtual threads (Java 21 and later) */
+    static boolean virtualThreadsAvailable() {
+        return virtualThreads("probe") != null;
+    }
+
     private static ThreadFactory virtualThreads(String name) {
         try {
             Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
