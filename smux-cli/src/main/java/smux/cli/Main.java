@@ -48,16 +48,9 @@ public final class Main implements Runnable {
             // the commands log each session's end themselves, in one line with the command's name
             LIBRARY_LOG.setLevel(java.util.logging.Level.OFF);
         }
-        // A thread that dies (an OutOfMemoryError in a session's reader, say) gets one line, not a stack trace.
-        Thread.setDefaultUncaughtExceptionHandler((t, e) -> Server.safely(() -> {
-            if (e instanceof OutOfMemoryError) {
-                Server.onOutOfMemory();
-            }
-            System.err.println("smux: thread " + t.getName() + " ended: " + Log.reason(e));
-            if (System.getenv("SMUX_DEBUG") != null) {
-                e.printStackTrace();
-            }
-        }));
+        // A thread that dies (an OutOfMemoryError in a session's reader, say) gets one line, not a
+        // stack trace; on an OutOfMemoryError the server first frees memory (see Server).
+        Thread.setDefaultUncaughtExceptionHandler(Main::threadDied);
         String misuse = protocolAsVersion(args);
         if (misuse != null) {
             System.err.println(misuse);
@@ -77,6 +70,20 @@ public final class Main implements Runnable {
                     || t instanceof java.net.NoRouteToHostException ? CONNECTION_ERROR : FAILED;
         });
         return cl.execute(args);
+    }
+
+    private static void threadDied(Thread t, Throwable e) {
+        try {
+            if (e instanceof OutOfMemoryError) {
+                Server.onOutOfMemory(); // before anything that allocates
+            }
+            System.err.println("smux: thread " + t.getName() + " ended: " + Log.reason(e));
+            if (System.getenv("SMUX_DEBUG") != null) {
+                e.printStackTrace();
+            }
+        } catch (Throwable ignored) {
+            // out of memory even for this line: the thread ends quietly
+        }
     }
 
     /** A bad command line: one line naming the flag, exit 2. An unknown option is named before a missing one. */

@@ -66,11 +66,10 @@ final class ProbeCommand implements Callable<Integer> {
             }
             if (ms < timeoutMillis * 9 / 10) {
                 int other = 3 - protocol;
-                long t1 = System.nanoTime();
                 if (Smux.isSmux(address, b.version(other).build())) {
                     System.out.println(target + " speaks smux protocol version " + other + ", not " + protocol
-                            + ": the versions differ (use --protocol " + other + "; answered in "
-                            + (System.nanoTime() - t1) / 1_000_000 + " ms)");
+                            + ": the versions differ (use --protocol " + other + "; both probes answered in "
+                            + (System.nanoTime() - t0) / 1_000_000 + " ms)");
                     return OTHER_VERSION;
                 }
                 System.out.println(target + " does not speak smux (it closed the connection or answered something else, in " + ms + " ms)");

@@ -139,24 +139,26 @@ final class Server {
      * (a peer that sends and never reads), so that the others can go on. Its buffers are freed
      * with it; the log says which and why.
      */
-    private void outOfMemory() {
+    private synchronized void outOfMemory() {
         spareMemory = null;
         safely(() -> {
             Session worst = null;
             long most = -1;
             for (Session s : sessions.keySet()) {
+                if (s.isClosed()) {
+                    continue;
+                }
                 long b = s.stats().bufferedBytes();
                 if (b > most) {
                     most = b;
                     worst = s;
                 }
             }
-            if (worst != null) {
-                String peer = sessions.remove(worst);
-                worst.close();
-                long mib = most >> 20;
+            String peer = worst == null ? null : sessions.remove(worst);
+            if (peer != null) {
                 log.info("session from " + peer + " closed: out of memory, and it buffered the most of any session ("
-                        + mib + " MiB unread)");
+                        + (most >> 20) + " MiB unread)");
+                worst.close();
             }
         });
     }

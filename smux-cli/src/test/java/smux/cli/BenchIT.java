@@ -106,7 +106,8 @@ class BenchIT {
 
         Run orphan = smux("bench", "--raw-peer", "127.0.0.1:1");
         assertNotEquals(0, orphan.exit);
-        assertTrue(orphan.err.contains("--raw-peer needs --peer"), () -> "stderr: " + orphan.err);
+        assertTrue(orphan.err.contains("--raw-peer: needs --peer"), () -> "stderr: " + orphan.err);
+        assertEquals(2, orphan.exit, "a bad option exits 2");
     }
 
     // ------------------------------------------------------------------ running the command

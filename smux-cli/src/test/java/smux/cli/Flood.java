@@ -19,10 +19,36 @@ final class Flood implements AutoCloseable {
         this.socket = socket;
     }
 
+    /**
+     * Connects and sends the flood from a thread of its own; returns when it is sent, or after a
+     * few seconds if the server stops reading the connection first (its defence against a peer
+     * that reads none of its answers). The connection stays open until {@link #close}.
+     */
     static Flood start(int port, int streams, int bytesPerStream) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setReceiveBufferSize(4096); // and never read: the server's writes back pile up on its side
-        OutputStream out = s.getOutputStream();
+        Thread writer = new Thread(() -> {
+            try {
+                send(s.getOutputStream(), streams, bytesPerStream);
+            } catch (IOException e) {
+                // the server closed the connection: what it may do to a hostile peer
+            }
+        }, "flood-writer");
+        writer.setDaemon(true);
+        writer.start();
+        try {
+            writer.join(WRITE_LIMIT_MILLIS);
+        } catch (InterruptedException e) {
+            s.close();
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while flooding");
+        }
+        return new Flood(s);
+    }
+
+    private static final long WRITE_LIMIT_MILLIS = 5_000;
+
+    private static void send(OutputStream out, int streams, int bytesPerStream) throws IOException {
         byte[] payload = new byte[32 * 1024];
         for (int i = 0; i < streams; i++) {
             int id = 3 + 2 * i;
@@ -34,7 +60,6 @@ final class Flood implements AutoCloseable {
             }
         }
         out.flush();
-        return new Flood(s);
     }
 
     private static byte[] header(int cmd, int id, int length) {
@@ -42,8 +67,9 @@ final class Flood implements AutoCloseable {
                 .put((byte) 2).put((byte) cmd).putShort((short) length).putInt(id).array();
     }
 
-    boolean isConnected() {
-        return !socket.isClosed();
+    /** @return the local port, by which the server's log names this peer */
+    int localPort() {
+        return socket.getLocalPort();
     }
 
     @Override
