@@ -25,8 +25,8 @@ import smux.engine.SmuxEngine;
  * The thread-safe session around one {@link SmuxEngine}, shared by every transport: the lock,
  * the conditions blocked callers wait on, and the routing of engine events to them. A transport
  * only moves bytes: it feeds what it reads to {@link #onInput}, writes what {@link #pull} gives
- * it, and runs {@link #runTimers} when {@link #nextDeadline} passes; the core tells it what to do
- * through its {@link Driver}.
+ * it, and runs {@link #runTimers} when {@link #nanosUntilDeadline} says a timer is due; the core
+ * tells it what to do through its {@link Driver}.
  *
  * <p>One lock guards the engine. Nothing blocking happens under it: socket reads and writes are
  * done by the transport outside the lock, and waits release it ({@link Condition#awaitNanos}).
