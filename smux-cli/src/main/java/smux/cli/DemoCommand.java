@@ -95,10 +95,9 @@ final class DemoCommand implements Callable<Integer> {
             long backlog = s.clientA.available();
             boolean held = moved == total && committedToA.get() <= SmuxConfig.INITIAL_PEER_WINDOW;
             verdicts.add(new String[] {"no stream blocks another (v2)", held ? "HELD" : "FAILED",
-                    String.format("B moved %d MiB at %.0f MB/s while A held %s unread (%s: what a sender may send before the first read; "
-                                    + "the window, %s, applies once A reads)",
-                            moved / MIB, moved / seconds / 1e6, size(backlog), size(SmuxConfig.INITIAL_PEER_WINDOW),
-                            size(p.client.config().streamWindow()))});
+                    String.format("B moved %d MiB at %.0f MB/s while A held %s unread (all a sender may send before "
+                                    + "a stream's first read; A's %s window applies once it reads)",
+                            moved / MIB, moved / seconds / 1e6, size(backlog), size(p.client.config().streamWindow()))});
             return held;
         }
     }
