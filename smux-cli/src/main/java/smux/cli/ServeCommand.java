@@ -56,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         SmuxConfig.Builder b = session.builder(spec);
         service.check(spec);
-        int perSession = service.maxStreams(spec, maxStreams, 1);
+        int perSession = service.maxStreams(spec, maxStreams, 16);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
         try (Workers workers = service.workers("serve");
              Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), session.nio(),

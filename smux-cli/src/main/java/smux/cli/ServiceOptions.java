@@ -43,15 +43,19 @@ final class ServiceOptions {
     }
 
     /**
-     * The per-session cap on streams served at once. Its default keeps one session from taking
-     * the whole platform pool: a sixteenth of it (Java 17 to 20); 1024 on virtual threads.
+     * The per-session cap on streams served at once: 1024 (the library's stream limit) on virtual
+     * threads; on the platform pool of Java 17 to 20, the pool's threads divided by
+     * {@code threadsPerShare}, at most 1024.
      *
-     * @param threadsPerStream how many workers one served stream occupies
+     * @param threadsPerShare the pool's threads divided by this is one session's share: for
+     *     {@code serve}, whose many independent clients must not starve one another, 16 (one
+     *     thread per stream, a sixteenth of the pool); for the tunnel server, whose one client
+     *     session carries all of its user's connections, 2 (two threads per stream, the pool)
      */
-    int maxStreams(CommandSpec spec, Integer asked, int threadsPerStream) {
+    int maxStreams(CommandSpec spec, Integer asked, int threadsPerShare) {
         if (asked != null) {
             return (int) Flags.range(spec, "--max-streams", asked, 1, 1_000_000, " streams");
         }
-        return Workers.virtualThreadsAvailable() && !platformThreads ? 1024 : Math.max(4, maxThreads / (16 * threadsPerStream));
+        return Workers.virtualThreadsAvailable() && !platformThreads ? 1024 : Math.max(4, Math.min(1024, maxThreads / threadsPerShare));
     }
 }

@@ -34,7 +34,7 @@ final class TunnelServerCommand implements Callable<Integer> {
 
     @Option(names = "--max-streams", paramLabel = "N",
             description = "The most streams one session may have forwarded at once; beyond it new streams are refused (closed). "
-                    + "Default: 1024 on virtual threads; on Java 17 to 20, --max-threads / 32, so that a few sessions cannot take every thread.")
+                    + "Default: 1024; on Java 17 to 20 at most --max-threads / 2 (each forwarded stream takes two threads).")
     Integer maxStreams;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "0",

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
  * short cases. Checks that the JSON line carries every section's figures, not their values
  * (this machine's speed is not under test).
  */
+@org.junit.jupiter.api.parallel.Isolated("it measures throughput: other tests' processes would skew it")
 class BenchIT {
 
     @Test

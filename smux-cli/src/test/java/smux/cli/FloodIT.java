@@ -61,7 +61,7 @@ class FloodIT {
     void theTunnelServerToo() throws Exception {
         ServerSocket target = keep(Targets.echo(pool));
         Cli server = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "tunnel", "server", "--listen", "127.0.0.1:0",
-                "--target", "127.0.0.1:" + target.getLocalPort(), "--max-threads", "128"));
+                "--target", "127.0.0.1:" + target.getLocalPort(), "--max-threads", "128", "--max-streams", "8"));
         int port = Cli.port(server.awaitLine("listening on", 30));
         flood(server, port);
         echoes(port);
@@ -70,7 +70,7 @@ class FloodIT {
 
     @Test
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-    void runningOutOfMemoryClosesTheSessionThatBuffersTheMostNotTheProcess() throws Exception {
+    void runningOutOfMemoryClosesSessionsNeverTheProcess() throws Exception {
         // 64 MiB of heap; each flood connection leaves up to 128 streams x 256 KiB = 32 MiB unread
         Cli serve = keep(Cli.start(List.of("-Xmx64m"), Map.of(), "serve", "--listen", "127.0.0.1:0", "--max-threads", "2048",
                 "--platform-threads"));
@@ -80,16 +80,24 @@ class FloodIT {
             for (int i = 0; i < 6 && !serve.output().contains("out of memory"); i++) {
                 floods.add(Flood.start(port, 1024, 256 * 1024));
             }
-            serve.awaitOutput(60, "out of memory", "buffered the most of any session");
+            serve.awaitOutput(60, "out of memory");
             assertTrue(serve.process.isAlive(), "the process survived: " + serve.output());
         } finally {
             for (Flood f : floods) {
                 f.close();
             }
         }
-        // the memory comes back once the hostile sessions are gone; healthy clients are served
-        try (Cli probe = Cli.quick("probe", "127.0.0.1:" + port)) {
-            assertEquals(0, probe.exitCode(60), probe.output() + "\nserver:\n" + serve.output());
+        // Once the hostile connections are gone the memory comes back (a session whose reader thread
+        // died of it is closed by its keepalive at the latest): healthy clients are served again.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
+        while (true) {
+            try (Cli probe = Cli.quick("probe", "127.0.0.1:" + port)) {
+                if (probe.exitCode(60) == 0) {
+                    break;
+                }
+                assertTrue(System.nanoTime() < deadline, "no healthy session after the flood: " + probe.output()
+                        + "\nserver:\n" + serve.output());
+            }
         }
         echoes(port);
         assertTrue(serve.process.isAlive(), serve.output());

@@ -35,7 +35,6 @@ class OptionsIT {
             List<Case> cases = List.of(
                     Case.of("--transport", "'foo'", "serve", "--listen", "127.0.0.1:0", "--transport", "foo"),
                     Case.of("--transport", "'foo'", "tunnel", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9", "--transport", "foo"),
-                    Case.of("--transport", "'foo'", "tunnel", "client", "--listen", "127.0.0.1:0", "--server", "127.0.0.1:9", "--transport", "foo"),
                     Case.of("--keepalive", "-1", "serve", "--listen", "127.0.0.1:0", "--keepalive", "-1"),
                     Case.of("--mib", "got 0", "demo", "--mib", "0"),
                     Case.of("--mib", "got -1", "demo", "--mib", "-1"),
@@ -51,8 +50,7 @@ class OptionsIT {
                     Case.of("--protocol", "--version", "serve", "--listen", "127.0.0.1:0", "--version", "1"),
                     Case.of("--tls", "--tls-key", "tunnel", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9", "--tls"),
                     Case.of("--tls", "nio", "tunnel", "client", "--listen", "127.0.0.1:0", "--server", "127.0.0.1:9", "--tls",
-                            "--transport", "nio"),
-                    Case.of("--max-threads", "got 0", "serve", "--listen", "127.0.0.1:0", "--max-threads", "0"));
+                            "--transport", "nio"));
 
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
