@@ -26,7 +26,7 @@ final class Log {
             return m.contains("native thread") ? "no thread could be started (" + m + ")" : "out of memory (" + m + ")";
         }
         if (t instanceof java.util.concurrent.RejectedExecutionException) {
-            return "every worker thread is busy";
+            return "every worker thread is busy (--max-threads)";
         }
         return Main.describe(t);
     }
