@@ -20,7 +20,7 @@ public interface Session extends Closeable {
      * Opens a new stream. Returns at once: the peer learns of the stream with the first frame.
      *
      * @return the new stream
-     * @throws SessionClosedException if the session is closed
+     * @throws SessionClosedException if the session is closed or draining ({@link #drain})
      * @throws LimitExceededException if {@code maxStreams}, the receive budget, or the stream ids are used up
      */
     SmuxStream openStream() throws IOException;
@@ -31,7 +31,7 @@ public interface Session extends Closeable {
      * arrived for them; then the failure is thrown. After a local {@link #close()}, none are.
      *
      * @return the stream
-     * @throws SessionClosedException if the session closes while waiting
+     * @throws SessionClosedException if the session closes, or starts to drain ({@link #drain}), while waiting
      * @throws java.io.InterruptedIOException if the thread is interrupted
      */
     SmuxStream acceptStream() throws IOException;
@@ -42,7 +42,7 @@ public interface Session extends Closeable {
      * @param timeout how long to wait; zero means do not wait
      * @return the stream
      * @throws SocketTimeoutException if no stream arrived in time
-     * @throws SessionClosedException if the session closes while waiting
+     * @throws SessionClosedException if the session closes, or starts to drain ({@link #drain}), while waiting
      * @throws java.io.InterruptedIOException if the thread is interrupted
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
@@ -59,6 +59,43 @@ public interface Session extends Closeable {
      * @throws SessionClosedException if the session is closed
      */
     Duration ping() throws IOException;
+
+    /**
+     * Closes the session gracefully: lets the streams in flight finish, up to {@code timeout},
+     * then {@link #close() closes} it. For a server that restarts, or a client that moves to a
+     * new connection, without cutting transfers.
+     *
+     * <p>Exactly:
+     * <ol>
+     * <li>At once, the session stops taking new streams. {@link #openStream()} and
+     *     {@link #acceptStream()} throw {@link SessionClosedException} saying the session is
+     *     draining, including calls already waiting in {@code acceptStream}. Streams the peer
+     *     opened that were not yet accepted, and those it opens from now on, are refused: each is
+     *     answered with FIN (the peer reads end-of-stream on it, as for a full accept backlog).
+     *     At most {@link SmuxConfig#acceptBacklog()} streams are refused so during one drain;
+     *     beyond that they wait in the backlog, and the backlog's own limit refuses the rest.</li>
+     * <li>Streams already opened or accepted go on as before, in both directions. A stream has
+     *     finished when the application has {@linkplain SmuxStream#close() closed} it (an
+     *     end-of-stream in both directions alone does not close it).</li>
+     * <li>When every such stream has finished, or {@code timeout} has passed, or the calling
+     *     thread is interrupted, or the session ends otherwise (the peer, keepalive, a failure),
+     *     the session is closed as by {@link #close()}: streams still open are cut (their
+     *     committed bytes are still flushed within {@link SmuxConfig#closeTimeout()}).</li>
+     * </ol>
+     * The session stays open ({@link #isClosed()} false) while it drains. The peer is not told:
+     * xtaci/smux has no frame for it (no GOAWAY), so a peer learns of the drain only from the
+     * refused streams and, at the end, the closed connection. Calling {@code drain} while
+     * another drain runs waits for its own {@code timeout} on the same streams; on a session
+     * that is already closed it returns at once (true only if the application had closed every
+     * stream). If the thread was interrupted, its interrupt flag is set again on return.
+     *
+     * @param timeout how long the streams in flight may take; zero closes at once, as
+     *     {@link #close()} does, after refusing new streams
+     * @return true if every stream had finished before the session closed, false if some were
+     *     cut (the timeout passed, the thread was interrupted, or the session ended otherwise)
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    boolean drain(Duration timeout);
 
     /**
      * Closes every stream (each sends FIN after its committed data), then the connection.

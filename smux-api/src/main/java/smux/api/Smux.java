@@ -27,6 +27,19 @@ import smux.api.spi.TransportProvider;
  * <p>The transport is found with {@link java.util.ServiceLoader}: put {@code smux-transport-socket}
  * or {@code smux-transport-nio} on the module path (or class path). See {@link TransportProvider}
  * for how one is chosen.
+ *
+ * <p><b>TLS.</b> A session runs over any connected {@link Socket}, including an
+ * {@link javax.net.ssl.SSLSocket}, with the {@code socket} transport: it only reads and writes
+ * the socket's input and output streams (from its reader and writer threads), which an
+ * {@code SSLSocket} encrypts. Pass the socket to {@link #client(Socket, SmuxConfig)} or
+ * {@link #server(Socket, SmuxConfig)} after its handshake ({@code startHandshake()}, so that a
+ * failed handshake is reported as such and not as a session failure), with
+ * {@code SmuxConfig.builder().transport("socket")} when the NIO transport is installed too. The
+ * {@code nio} transport cannot carry TLS: it needs the socket's {@link SocketChannel} to
+ * read and write without blocking from its selector thread, and an {@code SSLSocket} has none
+ * (the JDK offers TLS for channels only as {@link javax.net.ssl.SSLEngine}, which the transports do
+ * not drive); given an {@code SSLSocket} it throws {@link IllegalArgumentException}.
+ * {@link #isSmux(Socket, SmuxConfig)} works over an {@code SSLSocket} too.
  */
 public final class Smux {
     /** The system property that forces a transport by name. */
@@ -36,7 +49,8 @@ public final class Smux {
     }
 
     /**
-     * Starts the client side of a session over a connected socket.
+     * Starts the client side of a session over a connected socket: a plain {@link Socket}, or an
+     * {@link javax.net.ssl.SSLSocket} with the {@code socket} transport (see TLS above).
      *
      * @param socket a connected socket; the session owns it from now on
      * @param config the settings
@@ -44,6 +58,9 @@ public final class Smux {
      * @throws IOException if the session cannot start, or the peer failed the probe when
      *     {@link SmuxConfig#probePeer()} is set
      * @throws IllegalStateException if no transport is available (the message says what to add)
+     * @throws IllegalArgumentException if the socket is not connected, or the chosen transport
+     *     cannot drive it (the {@code nio} transport and a socket without a channel, such as an
+     *     {@code SSLSocket})
      */
     public static Session client(Socket socket, SmuxConfig config) throws IOException {
         requireConnected(socket);
@@ -51,13 +68,17 @@ public final class Smux {
     }
 
     /**
-     * Starts the server side of a session over a connected socket.
+     * Starts the server side of a session over a connected socket: a plain {@link Socket}, or an
+     * {@link javax.net.ssl.SSLSocket} with the {@code socket} transport (see TLS above).
      *
      * @param socket a connected (accepted) socket; the session owns it from now on
      * @param config the settings
      * @return the running session
      * @throws IOException if the session cannot start
      * @throws IllegalStateException if no transport is available
+     * @throws IllegalArgumentException if the socket is not connected, or the chosen transport
+     *     cannot drive it (the {@code nio} transport and a socket without a channel, such as an
+     *     {@code SSLSocket})
      */
     public static Session server(Socket socket, SmuxConfig config) throws IOException {
         requireConnected(socket);

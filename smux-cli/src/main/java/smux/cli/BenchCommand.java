@@ -18,17 +18,19 @@ import smux.cli.bench.Bench;
  * stream count, plus heap per idle stream and one NIO loop holding many sessions. The work is in
  * {@link Bench}; this class only reads the options.
  */
-@Command(name = "bench", sortOptions = false,
-        description = {"Measures smux against raw TCP over loopback, in one run:",
+@Command(name = "bench", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Measures smux against raw TCP over loopback: throughput, round trip, memory (about 100 s by default).",
                 "  throughput for each stream count (N streams of one session vs N TCP connections; 128 KiB writes),",
                 "  64-byte round trip on one stream (p50/p99), heap per idle stream, one NIO loop holding 1,000 sessions.",
                 "Reports ratios smux / raw TCP. With --peer, measures smux client throughput against a remote",
                 "discard server (e.g. 'smux serve --mode discard' or a Go xtaci/smux server) instead.",
                 "--transport restricts the run to one transport (or a comma list: socket,nio)."})
 final class BenchCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Mixin
     SessionOptions session;
-
 
     @Option(names = "--streams", paramLabel = "N,N,...", split = ",", defaultValue = "1,100,1000",
             description = "Stream counts for the throughput cases (default: ${DEFAULT-VALUE}).")
@@ -68,36 +70,44 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (duration <= 0 || duration > 3600) {
-            throw new IllegalArgumentException("--duration must be between 0 and 3600 seconds, got " + duration);
-        }
+        Flags.positive(spec, "--duration", duration, 3600, " seconds");
         for (int n : streams) {
-            if (n < 1 || n > 100_000) {
-                throw new IllegalArgumentException("--streams: each count must be between 1 and 100000, got " + n);
-            }
+            Flags.range(spec, "--streams", n, 1, 100_000, " (each count)");
         }
-        if (idleStreams < 1 || sessions < 1) {
-            throw new IllegalArgumentException("--idle-streams and --sessions must be positive");
-        }
+        Flags.range(spec, "--idle-streams", idleStreams, 1, 10_000_000, "");
+        Flags.range(spec, "--sessions", sessions, 1, 100_000, "");
         if (rawPeer != null && peer == null) {
-            throw new IllegalArgumentException("--raw-peer needs --peer (the raw baseline is only for a remote run)");
+            throw Flags.bad(spec, "--raw-peer", "needs --peer (the raw baseline is only for a remote run)");
         }
         Set<Bench.Section> chosen = new LinkedHashSet<>();
         for (String s : sections) {
-            chosen.add(Bench.Section.parse(s.trim()));
-        }
-        SmuxConfig.Builder base = session.builder();
-        List<Integer> stagings = List.of();
-        if (staging != null && staging.size() == 1) {
-            base.stagingBufferSize(staging.get(0));
-        } else if (staging != null) {
-            for (int size : staging) {
-                SmuxConfig.builder().stagingBufferSize(size); // validates each size
+            try {
+                chosen.add(Bench.Section.parse(s.trim()));
+            } catch (IllegalArgumentException e) {
+                throw Flags.bad(spec, "--sections", e.getMessage().replaceFirst("^--sections: ", ""));
             }
-            stagings = List.copyOf(new LinkedHashSet<>(staging));
+        }
+        String asked = session.transport;
+        session.transport = null; // a comma list here; checked by transports()
+        SmuxConfig.Builder base = session.builder(spec);
+        session.transport = asked;
+        List<Integer> stagings = List.of();
+        if (staging != null) {
+            for (int size : staging) {
+                Flags.range(spec, "--staging", size, SmuxConfig.MIN_STAGING_BUFFER, 64 << 20, " bytes");
+                if (size < session.frame + SmuxConfig.HEADER_SIZE) {
+                    throw Flags.bad(spec, "--staging", "must hold one whole frame (--frame + 8 = " + (session.frame + SmuxConfig.HEADER_SIZE)
+                            + " bytes), got " + size);
+                }
+            }
+            if (staging.size() == 1) {
+                base.stagingBufferSize(staging.get(0));
+            } else {
+                stagings = List.copyOf(new LinkedHashSet<>(staging));
+            }
         }
         Bench.Plan plan = new Bench.Plan(base.build(), transports(), stagings, List.copyOf(streams), duration, chosen, idleStreams, sessions,
-                peer == null ? null : SessionOptions.address(peer), rawPeer == null ? null : SessionOptions.address(rawPeer),
+                peer == null ? null : Flags.address(spec, "--peer", peer), rawPeer == null ? null : Flags.address(spec, "--raw-peer", rawPeer),
                 json);
         return new Bench(plan).run() ? 0 : Main.FAILED;
     }
@@ -122,7 +132,7 @@ final class BenchCommand implements Callable<Integer> {
         for (String t : session.transport.split(",")) {
             String name = t.trim().toLowerCase(Locale.ROOT);
             if (!available.contains(name)) {
-                throw new IllegalArgumentException("--transport: no transport named '" + name + "'; found " + available);
+                throw Flags.bad(spec, "--transport", "no transport named '" + name + "'; available: " + String.join(", ", available));
             }
             if (!asked.contains(name)) {
                 asked.add(name);

@@ -22,9 +22,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import smux.api.Session;
@@ -36,18 +33,22 @@ import smux.api.SmuxStream;
  * {@code smux demo}: the two guarantees, live, in one process over loopback. Exit code 0 only
  * if both held.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Shows the two guarantees over loopback, in under a minute:",
-                "  1. a stream nobody reads never blocks another stream (version 2; version 1 shown for contrast),",
-                "  2. a write that times out during a stall reports exactly what was committed, and a retry completes it.",
-                "Exit code 0 only if both held."})
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Shows the two guarantees live over loopback, in under a minute.",
+                "  1. A stream nobody reads never blocks another stream (version 2; version 1 shown for contrast).",
+                "  2. A write that times out during a stall reports exactly what was committed, and a retry completes it.",
+                "Exit code 0 only if both held. Progress bars are drawn on a terminal only; otherwise plain lines."})
 final class DemoCommand implements Callable<Integer> {
     private static final int MIB = 1 << 20;
 
-    @Option(names = "--mib", paramLabel = "MIB", defaultValue = "256", description = "How much stream B moves (default: ${DEFAULT-VALUE}).")
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--mib", paramLabel = "MIB", defaultValue = "256",
+            description = "How much stream B moves, in MiB (default: ${DEFAULT-VALUE}).")
     int mib;
 
-    @Option(names = "--transport", paramLabel = "socket|nio", description = "Force a transport.")
+    @Option(names = "--transport", paramLabel = "socket|nio", description = "The transport (default: socket).")
     String transport;
 
     private final ExecutorService pool = Executors.newCachedThreadPool(Daemons.named("demo"));
@@ -55,6 +56,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Flags.range(spec, "--mib", mib, 1, 65_536, " MiB");
+        if (transport != null) {
+            transport = Flags.transport(spec, "--transport", transport);
+        }
         try {
             System.out.println("smux demo: two streams share one TCP connection; nobody ever reads stream A.\n");
             boolean isolation = noStreamBlocksAnother();
@@ -90,8 +95,9 @@ final class DemoCommand implements Callable<Integer> {
             long backlog = s.clientA.available();
             boolean held = moved == total && committedToA.get() <= SmuxConfig.INITIAL_PEER_WINDOW;
             verdicts.add(new String[] {"no stream blocks another (v2)", held ? "HELD" : "FAILED",
-                    String.format("B moved %d MiB at %.0f MB/s while A held %s unread (its window allows %s before a read)",
-                            moved / MIB, moved / seconds / 1e6, size(backlog), size(SmuxConfig.INITIAL_PEER_WINDOW))});
+                    String.format("B moved %d MiB at %.0f MB/s while A held %s unread (all a sender may send before "
+                                    + "a stream's first read; A's %s window applies once it reads)",
+                            moved / MIB, moved / seconds / 1e6, size(backlog), size(p.client.config().streamWindow()))});
             return held;
         }
     }
@@ -148,7 +154,7 @@ final class DemoCommand implements Callable<Integer> {
         long got = 0;
         byte[] buf = new byte[256 * 1024];
         s.clientB.setReadTimeout(Duration.ofMillis(200));
-        try (ProgressBar bar = bar(name, total / MIB)) {
+        try (Progress bar = Progress.start(name, total / MIB)) {
             while (got < total && System.nanoTime() - deadline < 0) {
                 try {
                     int n = s.clientB.inputStream().read(buf);
@@ -158,7 +164,7 @@ final class DemoCommand implements Callable<Integer> {
                     got += n;
                     bar.stepTo(got / MIB);
                 } catch (SocketTimeoutException e) {
-                    bar.setExtraMessage("waiting...");
+                    bar.note("waiting...");
                 }
             }
         }
@@ -200,7 +206,7 @@ final class DemoCommand implements Callable<Integer> {
                 relay.pause();
             }, pool);
             int committed = -1;
-            try (ProgressBar bar = bar("write, stalled", size / MIB)) {
+            try (Progress bar = Progress.start("write, stalled", size / MIB)) {
                 Future<?> ticker = pool.submit(() -> {
                     while (!Thread.currentThread().isInterrupted()) {
                         bar.stepTo(src.position() / MIB); // the position moves only as bytes are committed
@@ -211,7 +217,7 @@ final class DemoCommand implements Callable<Integer> {
                     c.write(src);
                 } catch (SocketTimeoutException e) {
                     committed = e.bytesTransferred;
-                    bar.setExtraMessage("timed out");
+                    bar.note("timed out");
                 }
                 ticker.cancel(true);
                 bar.stepTo(src.position() / MIB);
@@ -226,7 +232,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("  after the stall the receiver got %,d bytes of it%n", arrivedOfThatWrite);
 
             c.setWriteTimeout(Duration.ZERO);
-            try (ProgressBar bar = bar("retry from " + n, size / MIB)) {
+            try (Progress bar = Progress.start("retry from " + n, size / MIB)) {
                 bar.stepTo(src.position() / MIB);
                 c.write(src);
                 bar.stepTo(size / MIB);
@@ -254,11 +260,6 @@ final class DemoCommand implements Callable<Integer> {
         for (String[] v : verdicts) {
             System.out.printf("  %-36s %-8s %s%n", v[0], v[1], v[2]);
         }
-    }
-
-    private static ProgressBar bar(String name, long maxMib) {
-        return new ProgressBarBuilder().setTaskName(String.format("%-16s", name)).setInitialMax(maxMib)
-                .setUnit(" MiB", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(100).continuousUpdate().build();
     }
 
     private static boolean waitFor(java.util.function.BooleanSupplier condition, Duration limit) {

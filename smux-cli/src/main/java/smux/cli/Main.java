@@ -3,12 +3,18 @@ package smux.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
 
 /**
- * The {@code smux} command. Each subcommand is its own class; errors come out as one clear line
- * (the message, not a stack trace) and an exit code, unless {@code SMUX_DEBUG} is set.
+ * The {@code smux} command. Each subcommand is its own class. Every error is one line that names
+ * the flag or the address at fault (no stack trace unless {@code SMUX_DEBUG} is set): a bad option
+ * exits 2 before anything starts, a failure while running exits 1 (2 for a connection that could
+ * not be made).
  */
 @Command(name = "smux", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Many ordered, flow-controlled streams over one TCP connection, wire-compatible with Go xtaci/smux.",
@@ -19,9 +25,14 @@ public final class Main implements Runnable {
     static final int FAILED = 1;
     /** Exit code for a connection that could not be made. */
     static final int CONNECTION_ERROR = 2;
+    /** Exit code for a bad command line (picocli's too). */
+    static final int USAGE = 2;
+
+    /** Held so that the setting is not collected with a weakly referenced logger. */
+    private static final java.util.logging.Logger LIBRARY_LOG = java.util.logging.Logger.getLogger("smux");
 
     @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    CommandSpec spec;
 
     /**
      * Runs the command line.
@@ -33,14 +44,27 @@ public final class Main implements Runnable {
     }
 
     static int run(String... args) {
+        if (System.getenv("SMUX_DEBUG") == null) {
+            // the commands log each session's end themselves, in one line with the command's name
+            LIBRARY_LOG.setLevel(java.util.logging.Level.OFF);
+        }
+        // A thread that dies (an OutOfMemoryError in a session's reader, say) gets one line, not a
+        // stack trace; on an OutOfMemoryError the server first frees memory (see Server).
+        Thread.setDefaultUncaughtExceptionHandler(Main::threadDied);
+        String misuse = protocolAsVersion(args);
+        if (misuse != null) {
+            System.err.println(misuse);
+            return USAGE;
+        }
         CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler(Main::badUsage);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (System.getenv("SMUX_DEBUG") != null) {
                 e.printStackTrace(err);
             }
             Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
-            err.println("smux " + commandLine.getCommandName() + ": " + describe(t));
+            err.println(prefix(commandLine) + ": " + describe(t));
             err.flush();
             return t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
                     || t instanceof java.net.NoRouteToHostException ? CONNECTION_ERROR : FAILED;
@@ -48,9 +72,80 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
+    private static void threadDied(Thread t, Throwable e) {
+        try {
+            if (e instanceof OutOfMemoryError) {
+                Server.onOutOfMemory(); // before anything that allocates
+            }
+            System.err.println("smux: thread " + t.getName() + " ended: " + Log.reason(e));
+            if (System.getenv("SMUX_DEBUG") != null) {
+                e.printStackTrace();
+            }
+        } catch (Throwable ignored) {
+            // out of memory even for this line: the thread ends quietly
+        }
+    }
+
+    /** A bad command line: one line naming the flag, exit 2. An unknown option is named before a missing one. */
+    private static int badUsage(ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String message = e instanceof CommandLine.MissingParameterException ? unknownOption(cmd.getCommandSpec(), args) : null;
+        if (message == null) {
+            message = e.getMessage().lines().findFirst().orElse("bad command line");
+        }
+        PrintWriter err = cmd.getErr();
+        err.println(prefix(cmd) + ": " + message + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        err.flush();
+        return USAGE;
+    }
+
+    /** The first argument that looks like an option the command does not have, skipping option values. */
+    private static String unknownOption(CommandSpec spec, String[] args) {
+        Map<String, OptionSpec> options = spec.optionsMap();
+        boolean value = false;
+        for (String a : args) {
+            if (value) {
+                value = false;
+                continue;
+            }
+            if (!a.startsWith("-") || a.equals("-")) {
+                continue;
+            }
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            OptionSpec o = options.get(name);
+            if (o == null) {
+                return "Unknown option: '" + name + "'";
+            }
+            value = !a.contains("=") && o.arity().min() > 0;
+        }
+        return null;
+    }
+
+    /**
+     * {@code --version 1} was once the protocol version; now {@code --version} prints the
+     * program's version, so an old command line would print it and exit 0 instead of running.
+     */
+    private static String protocolAsVersion(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String value = args[i].startsWith("--version=") ? args[i].substring(10)
+                    : args[i].equals("--version") && i + 1 < args.length ? args[i + 1] : null;
+            if ("1".equals(value) || "2".equals(value)) {
+                return "smux: --version prints the program's version; the protocol version is --protocol " + value;
+            }
+        }
+        return null;
+    }
+
+    private static String prefix(CommandLine cmd) {
+        return cmd.getCommandSpec().qualifiedName();
+    }
+
     /** One line that says what went wrong. */
     static String describe(Throwable t) {
         String m = t.getMessage();
+        if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+            return "cannot resolve host" + (m == null ? "" : " " + m);
+        }
         if (t instanceof IOException || t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
             return m != null ? m : t.getClass().getSimpleName();
         }

@@ -4,29 +4,53 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.util.concurrent.ExecutorService;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.SmuxStream;
 
 /**
  * Joins a TCP connection and a stream: bytes flow both ways, an end-of-stream on one side becomes
- * a half-close on the other, and when both directions are done (or either fails) both are closed.
- * A failure here ends this pair only, never the session.
+ * a half-close on the other, and when both directions are done (or either fails, or stays idle
+ * past the idle timeout) both are closed and {@code onDone} runs. A failure here ends this pair
+ * only, never the session.
  */
 final class Pipe {
     private final Socket socket;
     private final SmuxStream stream;
+    private final Runnable onDone;
     private final AtomicInteger open = new AtomicInteger(2);
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Pipe(Socket socket, SmuxStream stream) {
+    private Pipe(Socket socket, SmuxStream stream, Runnable onDone) {
         this.socket = socket;
         this.stream = stream;
+        this.onDone = onDone;
     }
 
-    static void start(Socket socket, SmuxStream stream, ExecutorService executor) {
-        Pipe p = new Pipe(socket, stream);
-        executor.execute(p::socketToStream);
-        executor.execute(p::streamToSocket);
+    /**
+     * Starts both directions on {@code workers}. If they cannot both start, closes the pair, runs
+     * {@code onDone} and rethrows.
+     *
+     * @param idle how long a direction may wait for bytes, or to hand them on; zero for no limit
+     */
+    static void start(Socket socket, SmuxStream stream, Workers workers, Duration idle, Runnable onDone) {
+        Pipe p = new Pipe(socket, stream, onDone);
+        try {
+            if (!idle.isZero()) {
+                stream.setReadTimeout(idle);
+                stream.setWriteTimeout(idle);
+                socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
+            }
+            workers.execute(p::socketToStream);
+            workers.execute(p::streamToSocket); // if this fails, the first direction meets the closed pair and ends
+        } catch (IOException e) {
+            p.done(true);
+            throw new java.io.UncheckedIOException(e);
+        } catch (RuntimeException | Error e) {
+            p.done(true);
+            throw e;
+        }
     }
 
     private void socketToStream() {
@@ -34,8 +58,10 @@ final class Pipe {
             copy(socket.getInputStream(), stream.outputStream());
             stream.closeWrite();
             done(false);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             done(true);
+        } catch (Error e) {
+            failed(e);
         }
     }
 
@@ -44,8 +70,17 @@ final class Pipe {
             copy(stream.inputStream(), socket.getOutputStream());
             socket.shutdownOutput();
             done(false);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             done(true);
+        } catch (Error e) {
+            failed(e);
+        }
+    }
+
+    private void failed(Error e) {
+        done(true);
+        if (e instanceof OutOfMemoryError) {
+            Server.onOutOfMemory(); // the session that buffers the most is closed
         }
     }
 
@@ -58,13 +93,10 @@ final class Pipe {
     }
 
     private void done(boolean failed) {
-        if (open.decrementAndGet() == 0 || failed) {
+        if ((failed || open.decrementAndGet() == 0) && closed.compareAndSet(false, true)) {
             stream.close();
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // nothing left to do for this connection
-            }
+            Server.close(socket);
+            onDone.run();
         }
     }
 }

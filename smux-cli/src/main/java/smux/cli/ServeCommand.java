@@ -3,15 +3,15 @@ package smux.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
+import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import javax.net.ServerSocketFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.Smux;
@@ -19,83 +19,118 @@ import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
 /** {@code smux serve}: an smux server to try clients and peers against. */
-@Command(name = "serve",
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         description = {"Runs an smux server: every stream of every session is echoed or discarded.",
-                "Prints one line per session that ends, saying how; a misbehaving peer never stops the others."})
+                "Logs one line per session that ends, saying how; a misbehaving peer never stops the others.",
+                "SIGTERM or Ctrl-C stops it gracefully (see --drain)."})
 final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--listen", paramLabel = "HOST:PORT", required = true, description = "Where to listen (port 0: any free port).")
     String listen;
 
     @Option(names = "--mode", paramLabel = "echo|discard", defaultValue = "echo", description = "What to do with each stream (default: ${DEFAULT-VALUE}).")
     Mode mode;
 
+    @Option(names = "--max-streams", paramLabel = "N",
+            description = "The most streams one session may have served at once; beyond it new streams are refused (closed). "
+                    + "Default: 1024 on virtual threads; on Java 17 to 20, --max-threads / 16, so that a few sessions cannot take every thread.")
+    Integer maxStreams;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "A stream that neither receives nor can send for this long is closed (default: ${DEFAULT-VALUE}; 0: no limit).")
+    int idleSeconds;
+
     @Mixin
     SessionOptions session;
 
+    @Mixin
+    ServiceOptions service;
+
     enum Mode { echo, discard }
 
+    private final Log log = new Log("serve");
+
     @Override
-    public Integer call() throws IOException {
-        SmuxConfig config = session.config();
-        ExecutorService workers = Executors.newCachedThreadPool(Daemons.named("serve-worker"));
-        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(SessionOptions.address(listen))) {
-            InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
-            System.out.println("listening on " + bound.getHostString() + ":" + bound.getPort() + " (mode " + mode
-                    + ", version " + config.version() + ")");
-            System.out.flush();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(listener)));
-            while (listener.isOpen()) {
-                SocketChannel connection;
-                try {
-                    connection = listener.accept();
-                } catch (IOException e) {
-                    if (!listener.isOpen()) {
-                        break;
-                    }
-                    System.err.println("smux serve: accept failed: " + Main.describe(e));
-                    continue;
-                }
-                workers.execute(() -> serveSession(connection, config, workers));
+    public Integer call() throws InterruptedException {
+        SmuxConfig.Builder b = session.builder(spec);
+        service.check(spec);
+        int perSession = service.maxStreams(spec, maxStreams, 16);
+        Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
+        try (Workers workers = service.workers("serve");
+             Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), session.nio(),
+                     ServerSocketFactory.getDefault())) {
+            if (workers.sessionThreads() != null) {
+                b.threadFactory(workers.sessionThreads());
             }
-        } finally {
-            workers.shutdownNow();
+            SmuxConfig config = b.transport(session.nio() ? "nio" : "socket").build();
+            Server server = new Server(log, workers, "session");
+            log.info("listening on " + Flags.show(listener.address()) + " (mode " + mode + ", protocol " + config.version()
+                    + ", transport " + config.transport().orElseThrow() + "; streams run on " + workers.describe() + ", at most " + perSession + " per session)");
+            ServiceOptions.onSignal(() -> server.stop(service.drain()));
+            server.run(listener, (connection, peer) -> serveSession(server, workers, connection, peer, config, perSession, idle));
         }
         return 0;
     }
 
-    private void serveSession(SocketChannel connection, SmuxConfig config, ExecutorService workers) {
-        String peer;
-        try {
-            peer = String.valueOf(connection.getRemoteAddress());
-        } catch (IOException e) {
-            peer = "?";
-        }
-        Session s;
-        try {
-            s = Smux.server(connection, config);
-        } catch (IOException e) {
-            System.out.println("session " + peer + " ended: could not start: " + Main.describe(e));
+    private void serveSession(Server server, Workers workers, Socket connection, String peer, SmuxConfig config,
+                              int perSession, Duration idle) throws IOException {
+        Session s = Smux.server(connection, config);
+        if (!server.track(s, peer)) {
+            s.close();
             return;
         }
-        try (s) {
+        Server.Slots slots = new Server.Slots(perSession);
+        boolean draining = false;
+        try {
             while (true) {
                 SmuxStream stream = s.acceptStream();
-                workers.execute(() -> serveStream(stream));
+                if (!slots.tryEnter()) {
+                    stream.close();
+                    if (slots.refusedOne()) {
+                        log.info("session from " + peer + ": refusing new streams while " + perSession + " are served (--max-streams)");
+                    }
+                    continue;
+                }
+                try {
+                    workers.execute(() -> serveStream(stream, idle, slots));
+                } catch (Throwable t) {
+                    slots.exit();
+                    stream.close();
+                    if (slots.refusedOne()) {
+                        log.info("session from " + peer + ": refusing new streams: " + Log.reason(t));
+                    }
+                }
             }
         } catch (SessionClosedException e) {
-            System.out.println("session " + peer + " ended: " + describeEnd(s, e));
+            draining = server.stopping() && !s.isClosed();
+            if (!draining) {
+                log.info("session from " + peer + " ended: " + describeEnd(s, e) + slots.summary());
+            }
         } catch (IOException e) {
-            System.out.println("session " + peer + " ended: " + Main.describe(e));
+            log.info("session from " + peer + " ended: " + Main.describe(e) + slots.summary());
+        } finally {
+            if (!draining) {
+                s.close(); // a draining session is closed by the drain, when its streams are done
+            }
+            server.untrack(s);
         }
-        System.out.flush();
     }
 
     static String describeEnd(Session s, SessionClosedException e) {
-        return s.closeCause().map(Throwable::getMessage).orElse(e.getMessage());
+        return s.closeCause().map(c -> {
+            if (c.getCause() instanceof smux.api.ProtocolException p && p.violation() == smux.api.ProtocolException.Violation.WRONG_VERSION) {
+                return "the peer speaks another protocol version (" + p.getMessage() + "); start both ends with the same --protocol";
+            }
+            return c.getMessage();
+        }).orElse(e.getMessage());
     }
 
-    private void serveStream(SmuxStream stream) {
+    private void serveStream(SmuxStream stream, Duration idle, Server.Slots slots) {
         try (stream; InputStream in = stream.inputStream()) {
+            stream.setReadTimeout(idle);
+            stream.setWriteTimeout(idle);
             if (mode == Mode.echo) {
                 OutputStream out = stream.outputStream();
                 in.transferTo(out);
@@ -103,16 +138,12 @@ final class ServeCommand implements Callable<Integer> {
             } else {
                 in.transferTo(OutputStream.nullOutputStream());
             }
-        } catch (IOException e) {
-            // this stream ends; the session goes on (its end is reported by the accept loop)
-        }
-    }
-
-    private static void closeQuietly(ServerSocketChannel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // shutting down
+        } catch (IOException | RuntimeException e) {
+            // this stream ends (idle, reset); the session goes on and reports its own end
+        } catch (OutOfMemoryError e) {
+            Server.onOutOfMemory(); // this stream ends; the session that buffers the most is closed
+        } finally {
+            slots.exit();
         }
     }
 }

@@ -1,73 +1,60 @@
 package smux.cli;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import smux.api.SmuxConfig;
 
 /**
- * The session options several commands share; mixed into each. It carries the help option too:
- * picocli's standard help mixin would also add {@code --version}, which here is the protocol's.
+ * The session options several commands share; mixed into each. {@link #builder} checks them
+ * (naming the flag in any complaint) before the command starts anything.
  */
 final class SessionOptions {
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-    boolean help;
+    @Option(names = "--protocol", paramLabel = "1|2", defaultValue = "2",
+            description = "smux protocol version (default: ${DEFAULT-VALUE}); both ends must use the same.")
+    int protocol;
 
-    @Option(names = "--version", paramLabel = "1|2", description = "Protocol version (default: ${DEFAULT-VALUE}); both ends must agree.",
-            defaultValue = "2")
-    int version;
-
-    @Option(names = "--window", paramLabel = "BYTES", description = "Per-stream receive window, version 2 (default: ${DEFAULT-VALUE}).",
-            defaultValue = "524288")
+    @Option(names = "--window", paramLabel = "BYTES", defaultValue = "524288",
+            description = "Per-stream receive window, version 2 (default: ${DEFAULT-VALUE}).")
     int window;
 
-    @Option(names = "--frame", paramLabel = "BYTES", description = "Largest data frame this side sends (default: ${DEFAULT-VALUE}).",
-            defaultValue = "32768")
+    @Option(names = "--frame", paramLabel = "BYTES", defaultValue = "32768",
+            description = "Largest data frame this side sends (default: ${DEFAULT-VALUE}).")
     int frame;
 
-    @Option(names = "--transport", paramLabel = "socket|nio", description = "Force a transport (default: the best available).")
+    @Option(names = "--transport", paramLabel = "socket|nio",
+            description = "The transport (default: socket, a reader and a writer thread per session; nio: one selector thread for all).")
     String transport;
 
-    @Option(names = "--keepalive", paramLabel = "SECONDS", description = "Keepalive interval; the timeout is three times it (default: ${DEFAULT-VALUE}; 0 disables).",
-            defaultValue = "10")
+    @Option(names = "--keepalive", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Keepalive interval; the timeout is three times it (default: ${DEFAULT-VALUE}; 0 disables).")
     int keepalive;
 
-    SmuxConfig.Builder builder() {
-        SmuxConfig.Builder b = SmuxConfig.builder().version(version).streamWindow(window).maxFrameSize(frame);
+    /** @return whether the NIO transport was asked for (it needs channels, so no TLS) */
+    boolean nio() {
+        return "nio".equals(transport);
+    }
+
+    /** Checks every value, then builds. */
+    SmuxConfig.Builder builder(CommandSpec spec) {
+        if (protocol != 1 && protocol != 2) {
+            throw Flags.bad(spec, "--protocol", "must be 1 or 2 (the versions xtaci/smux speaks), got " + protocol);
+        }
+        Flags.range(spec, "--window", window, 1024, 1 << 30, " bytes");
+        Flags.range(spec, "--frame", frame, 1, SmuxConfig.MAX_FRAME_SIZE, " bytes");
+        Flags.range(spec, "--keepalive", keepalive, 0, 86_400, " seconds (0 disables it)");
+        if (transport != null) {
+            transport = Flags.transport(spec, "--transport", transport);
+        }
+        SmuxConfig.Builder b = SmuxConfig.builder().version(protocol).streamWindow(window).maxFrameSize(frame);
         if (transport != null) {
             b.transport(transport);
         }
-        if (keepalive <= 0) {
+        if (keepalive == 0) {
             b.keepAliveDisabled();
         } else {
             b.keepAlive(Duration.ofSeconds(keepalive), Duration.ofSeconds(3L * keepalive));
         }
         return b;
-    }
-
-    SmuxConfig config() {
-        return builder().build();
-    }
-
-    /** Parses HOST:PORT (or :PORT for all interfaces, [v6]:PORT). */
-    static InetSocketAddress address(String s) {
-        int colon = s.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException("'" + s + "' is not HOST:PORT");
-        }
-        String host = s.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(s.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + s + "': the port must be a number");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("'" + s + "': the port must be between 0 and 65535");
-        }
-        return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
     }
 }

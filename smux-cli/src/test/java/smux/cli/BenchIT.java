@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
  * short cases. Checks that the JSON line carries every section's figures, not their values
  * (this machine's speed is not under test).
  */
+@org.junit.jupiter.api.parallel.Isolated("it measures throughput: other tests' processes would skew it")
 class BenchIT {
 
     @Test
@@ -106,7 +107,8 @@ class BenchIT {
 
         Run orphan = smux("bench", "--raw-peer", "127.0.0.1:1");
         assertNotEquals(0, orphan.exit);
-        assertTrue(orphan.err.contains("--raw-peer needs --peer"), () -> "stderr: " + orphan.err);
+        assertTrue(orphan.err.contains("--raw-peer: needs --peer"), () -> "stderr: " + orphan.err);
+        assertEquals(2, orphan.exit, "a bad option exits 2");
     }
 
     // ------------------------------------------------------------------ running the command

@@ -54,42 +54,12 @@ class CommandsIT {
 
     @Test
     @Timeout(60)
-    void probeExitCodesSayWhatThePeerIs() throws Exception {
-        Cli server = keep(Cli.start("serve", "--listen", "127.0.0.1:0"));
-        int port = Cli.port(server.awaitLine("listening on", 30));
-        Cli yes = keep(Cli.start("probe", "127.0.0.1:" + port));
-        assertEquals(0, yes.exitCode(30), yes.output());
-
-        try (ServerSocket plain = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
-            pool.execute(() -> {
-                try (Socket s = plain.accept()) {
-                    s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes());
-                    s.getInputStream().readAllBytes();
-                } catch (IOException ignored) {
-                    // the probe hung up
-                }
-            });
-            Cli no = keep(Cli.start("probe", "127.0.0.1:" + plain.getLocalPort()));
-            assertEquals(1, no.exitCode(30), no.output());
-        }
-
-        int closed;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closed = s.getLocalPort();
-        }
-        Cli refused = keep(Cli.start("probe", "127.0.0.1:" + closed));
-        assertEquals(2, refused.exitCode(30), refused.output());
-        assertFalse(refused.output().contains("Exception\n\tat"), "errors are one line, not a stack trace");
-    }
-
-    @Test
-    @Timeout(60)
     void serveSurvivesAHostilePeerAndSaysHowEachSessionEnded() throws Exception {
         Cli server = keep(Cli.start("serve", "--listen", "127.0.0.1:0", "--mode", "echo"));
         int port = Cli.port(server.awaitLine("listening on", 30));
         try (Socket hostile = new Socket(InetAddress.getLoopbackAddress(), port)) {
             hostile.getOutputStream().write(new byte[] {9, 9, 9, 9, 9, 9, 9, 9});
-            String ended = server.awaitLine("session", 15);
+            String ended = server.awaitLine("ended:", 15);
             assertTrue(ended.contains("WRONG_VERSION"), ended);
         }
         // still serving: a well-behaved client gets its echo
@@ -103,9 +73,9 @@ class CommandsIT {
         try (ServerSocket target = new ServerSocket(0, 200, InetAddress.getLoopbackAddress())) {
             pool.execute(() -> echoForever(target));
             Cli far = keep(Cli.start("tunnel", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:" + target.getLocalPort()));
-            int farPort = Cli.port(far.awaitLine("tunnel server listening on", 30));
+            int farPort = Cli.port(far.awaitLine("smux tunnel server: listening on", 30));
             Cli near = keep(Cli.start("tunnel", "client", "--listen", "127.0.0.1:0", "--server", "127.0.0.1:" + farPort));
-            int nearPort = Cli.port(near.awaitLine("tunnel client listening on", 30));
+            int nearPort = Cli.port(near.awaitLine("smux tunnel client: listening on", 30));
 
             // one connection is reset mid-transfer; the others must not notice
             Socket victim = new Socket(InetAddress.getLoopbackAddress(), nearPort);

@@ -15,8 +15,17 @@ import smux.api.SmuxStream;
 
 /**
  * A complete client and server: the server echoes every stream; the client opens three streams
- * over one connection and prints what comes back. Run it with
- * {@code mvn -q -pl smux-examples -am install exec:java -DskipTests}.
+ * over one connection and prints what comes back. Build it, then run it on the module path (from
+ * the root of the project; README.md gives the same two commands, and {@code ExampleIT} runs the
+ * second as written):
+ *
+ * <pre>
+ * mvn -B -ntp -q -pl smux-examples -am package -DskipTests
+ * java --module-path smux-examples/target/smux-examples-0.1.0-SNAPSHOT.jar:smux-examples/target/lib -m smux.examples/smux.examples.EchoExample
+ * </pre>
+ *
+ * The module requires {@code smux.api} only; {@code java} finds the transports in
+ * {@code target/lib} because {@code smux.api} declares {@code uses TransportProvider}.
  */
 public final class EchoExample {
     private EchoExample() {

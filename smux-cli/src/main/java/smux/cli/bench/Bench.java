@@ -75,6 +75,8 @@ public final class Bench {
     private NioSessions.Result nio;
     private String nioError;
     private boolean failed;
+    private boolean notMet;
+    private double loadAtStart;
 
     /**
      * @param plan what to run
@@ -93,6 +95,7 @@ public final class Bench {
      */
     public boolean run() throws Exception {
         long started = System.nanoTime();
+        loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         SmuxConfig sample = plan.config();
         say("smux bench: version %d, window %s, frame %d, staging %s, keepalive %s; %s s measured per case after %s s warm-up%n",
                 sample.version(), size(sample.streamWindow()), sample.maxFrameSize(), size(sample.stagingBufferSize()),
@@ -460,6 +463,13 @@ public final class Bench {
             if (nio != null) {
                 say("  %-34s %-9s %,d/%,d  %s%n", "one NIO loop holds 1,000 sessions", "nio", nio.worked(), nio.pairs(), verdict(sessions));
             }
+            if (notMet) {
+                say("%nA NOT MET on a busy machine may be the machine, not smux: the load average is %.2f on %d CPUs "
+                        + "(%.2f at the start). Each ratio compares smux with raw TCP in the same run, but work from other "
+                        + "processes still lands unevenly on the two; rerun on an idle machine before drawing conclusions.%n",
+                        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), Runtime.getRuntime().availableProcessors(),
+                        loadAtStart);
+            }
         }
         return t;
     }
@@ -472,7 +482,8 @@ public final class Bench {
         }
     }
 
-    private static String verdict(Boolean met) {
+    private String verdict(Boolean met) {
+        notMet |= Boolean.FALSE.equals(met);
         return met == null ? "not measured" : met ? "met" : "NOT MET";
     }
 

@@ -1,13 +1,26 @@
 package smux.engine.runtime;
 
 /**
- * What a transport does for a {@link SessionCore}: move bytes. The core calls these methods
- * while holding its lock, so they must only record the request and wake the transport's own
- * thread (signal a condition, wake a selector), never block or do I/O.
+ * What a transport does for a session: move bytes. The session calls these methods from any
+ * thread, sometimes while holding the engine's lock, so they must only record the request and
+ * wake the transport's own thread (set a flag, unpark it, wake a selector): never block, never
+ * take a lock the transport holds while it calls the session (see {@link #transmitFromCaller}
+ * for the one exception, which may do non-blocking I/O).
  */
 public interface Driver {
     /** The engine has frames to send, or a timer changed: the writer should pull. */
     void transmitReady();
+
+    /**
+     * An application thread just gave the session something to send (a write, or consumption
+     * that may produce a window update). A transport that can send on the calling thread without
+     * waiting for anything (its writer idle, the engine free, the socket taking the bytes) may do
+     * so here, which saves a thread hop on every round trip; otherwise, as by default, it wakes
+     * its writer. It must never block: the calling thread may hold a write deadline.
+     */
+    default void transmitFromCaller() {
+        transmitReady();
+    }
 
     /** Version 1 only: the engine accepts input again after the application read. */
     void inputReady();

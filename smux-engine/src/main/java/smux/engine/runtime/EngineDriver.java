@@ -33,6 +33,8 @@ final class EngineDriver implements SessionLink, StreamOps {
     private volatile boolean connectionClosed;
     /** The engine stopped taking input (version 1) when last asked: tell the transport when it takes it again. */
     private boolean inputWasPaused;
+    /** After the last pull the engine still had frames or work: see {@link #pullLeftWork()}. */
+    private volatile boolean pullLeftWork;
 
     EngineDriver(SmuxEngine engine, SmuxSession session) {
         this.engine = engine;
@@ -113,7 +115,7 @@ final class EngineDriver implements SessionLink, StreamOps {
         } else if (wasEmpty) {
             Driver d = transport;
             if (d != null) {
-                d.transmitReady();
+                d.transmitFromCaller();
             }
         }
     }
@@ -212,17 +214,39 @@ final class EngineDriver implements SessionLink, StreamOps {
     public int pull(ByteBuffer staging) {
         lock.lock();
         try {
-            drainWork();
-            long now = System.nanoTime();
-            if (engine.hasTimeout() && now - engine.nextTimeout() >= 0) {
-                engine.handleTimeout(now);
-            }
-            int n = engine.pollTransmit(staging, now);
-            routeEvents(false);
-            return n;
+            return pullLocked(staging);
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public int tryPull(ByteBuffer staging) {
+        if (!lock.tryLock()) {
+            return -1;
+        }
+        try {
+            return pullLocked(staging);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int pullLocked(ByteBuffer staging) {
+        drainWork();
+        long now = System.nanoTime();
+        if (engine.hasTimeout() && now - engine.nextTimeout() >= 0) {
+            engine.handleTimeout(now);
+        }
+        int n = engine.pollTransmit(staging, now);
+        routeEvents(false);
+        pullLeftWork = engine.wantsTransmit() || hasWork();
+        return n;
+    }
+
+    @Override
+    public boolean pullLeftWork() {
+        return pullLeftWork;
     }
 
     @Override
@@ -323,6 +347,7 @@ final class EngineDriver implements SessionLink, StreamOps {
         while ((event = engine.pollEvent()) != null) {
             session.onEvent(event);
         }
+        session.afterEngineCall();
         Driver d = transport;
         if (d != null && !connectionClosed) {
             if (wakeWriter && (engine.wantsTransmit() || engine.isClosed())) {

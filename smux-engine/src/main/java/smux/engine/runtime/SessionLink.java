@@ -5,9 +5,9 @@ import java.nio.ByteBuffer;
 
 /**
  * A session as a transport sees it: where received bytes go, where bytes to send come from, and
- * when timers are due. {@link SessionCore} implements it; a transport holds only this (and the
- * core holds the transport as its {@link Driver}), so transports can be tested against a
- * scripted session.
+ * when timers are due. The session's engine driver implements it ({@link SmuxSession#link()}); a
+ * transport holds only this (and the session holds the transport as its {@link Driver}), so
+ * transports can be tested against a scripted session.
  *
  * <p>Every method is thread-safe and returns promptly; none blocks on the network.
  */
@@ -39,6 +39,19 @@ public interface SessionLink {
      * @return bytes added
      */
     int pull(ByteBuffer staging);
+
+    /**
+     * Like {@link #pull}, but only if the engine is free right now: for an application thread
+     * that sends on its own ({@link Driver#transmitFromCaller}) and must never wait for the
+     * transport's threads.
+     *
+     * @param staging where frames go, at its position
+     * @return bytes added, or -1 if another thread holds the engine (nothing was pulled)
+     */
+    int tryPull(ByteBuffer staging);
+
+    /** @return whether the engine still had something to send after the last pull (a hint, no lock) */
+    boolean pullLeftWork();
 
     /** Runs the engine's timers if one is due. */
     void runTimers();

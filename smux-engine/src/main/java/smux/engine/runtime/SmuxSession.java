@@ -38,6 +38,7 @@ public final class SmuxSession implements Session {
     private final Condition acceptable;
     private final Condition pinged;
     private final Condition terminated;
+    private final Condition drained;
     private final SmuxConfig config;
     private final String transport;
     private final SocketAddress local;
@@ -51,6 +52,8 @@ public final class SmuxSession implements Session {
     private long pongNanos;
     private boolean pongArrived;
     private volatile long committedBytesUnsent;
+    private boolean draining;
+    private int refusedWhileDraining;
 
     private SmuxSession(boolean client, SmuxConfig config, String transport, SocketAddress local, SocketAddress remote)
             throws LimitExceededException {
@@ -67,6 +70,7 @@ public final class SmuxSession implements Session {
         this.acceptable = driver.lock.newCondition();
         this.pinged = driver.lock.newCondition();
         this.terminated = driver.lock.newCondition();
+        this.drained = driver.lock.newCondition();
     }
 
     /**
@@ -169,6 +173,14 @@ public final class SmuxSession implements Session {
         }
     }
 
+    /** After every engine call (lock held): a draining session refuses what waits to be accepted. */
+    void afterEngineCall() {
+        if (draining) {
+            refuseWhileDraining();
+            drained.signalAll();
+        }
+    }
+
     void forget(StreamHandle h) {
         handles.remove(h);
     }
@@ -196,6 +208,10 @@ public final class SmuxSession implements Session {
     public SmuxStream openStream() throws IOException {
         driver.lock.lock();
         try {
+            if (draining && closedError == null) {
+                throw new SessionClosedException("the session is draining (drain was called): it opens no new streams; "
+                        + "open them on a new session");
+            }
             int id = engine.openStream(System.nanoTime());
             StreamHandle h = adopt(id);
             driver.routeEvents(true);
@@ -223,6 +239,9 @@ public final class SmuxSession implements Session {
         driver.lock.lock();
         try {
             while (true) {
+                if (draining && closedError == null) {
+                    throw new SessionClosedException("the session is draining (drain was called): it accepts no new streams");
+                }
                 int id = engine.accept();
                 if (id != SmuxEngine.NO_STREAM) {
                     return adopt(id); // data may already be buffered for it: the bind hands it over
@@ -287,6 +306,69 @@ public final class SmuxSession implements Session {
             return Duration.ofNanos(pongNanos);
         } finally {
             driver.lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ drain (see Session.drain)
+
+    @Override
+    public boolean drain(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("drain timeout must not be negative, got " + timeout);
+        }
+        // saturate: a timeout of centuries means "wait for the streams", not an overflow
+        long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? TimeUnit.DAYS.toNanos(365) : timeout.toNanos();
+        boolean interrupted = Thread.interrupted(); // the flag ends the wait; it is restored below
+        boolean finished;
+        driver.lock.lock();
+        try {
+            if (!draining) {
+                draining = true;
+                acceptable.signalAll(); // waiting accepts now fail
+                driver.routeEvents(true); // refuses the backlog and sends those FINs
+            }
+            long deadline = System.nanoTime() + nanos;
+            while (!interrupted && closedError == null && streamsInFlight() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                interrupted = awaitNanosUninterruptibly(drained, left);
+            }
+            finished = streamsInFlight() == 0;
+        } finally {
+            driver.lock.unlock();
+        }
+        close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return finished;
+    }
+
+    /** Streams the application opened or accepted and has not closed yet (the backlog is not in flight). */
+    private int streamsInFlight() {
+        return engine.streamCount() - engine.backlogSize();
+    }
+
+    /**
+     * While draining, answers FIN to the streams the peer opened that wait to be accepted. Bounded
+     * per drain by the accept backlog, so a peer that keeps opening streams and never reads cannot
+     * make the refusals queue without end; beyond it the engine's own backlog limit refuses.
+     */
+    private void refuseWhileDraining() {
+        if (engine.isClosed()) {
+            return;
+        }
+        while (engine.backlogSize() > 0 && refusedWhileDraining < config.acceptBacklog()) {
+            int id;
+            try {
+                id = engine.accept();
+            } catch (SessionClosedException e) {
+                return;
+            }
+            engine.closeStream(id);
+            refusedWhileDraining++;
         }
     }
 

@@ -242,6 +242,16 @@ class NioInputHandOffTest {
         }
 
         @Override
+        public int tryPull(ByteBuffer staging) {
+            return 0;
+        }
+
+        @Override
+        public boolean pullLeftWork() {
+            return false;
+        }
+
+        @Override
         public void runTimers() {
         }
 

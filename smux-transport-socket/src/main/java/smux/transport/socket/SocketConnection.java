@@ -74,6 +74,17 @@ final class SocketConnection implements Driver {
     private volatile boolean flushOnStop;
     private volatile Thread writerThread;
     private volatile Thread readerThread;
+    /**
+     * Channel mode: who may write the socket. The writer thread takes it for each pull and write;
+     * an application thread that just posted may take it to send at once (see
+     * {@link #transmitFromCaller}). Whoever holds it owns {@link #staging}.
+     */
+    private final AtomicBoolean writeToken = new AtomicBoolean();
+    /**
+     * Channel mode: the staging buffer, flipped: its remaining bytes are pulled frames not yet
+     * written (what an application thread's non-blocking write left for the writer thread).
+     */
+    private ByteBuffer staging;
     /** Set by whoever wakes the writer (reader), cleared by it before it looks at the session. */
     private volatile boolean writerWoken;
     private volatile boolean readerWoken;
@@ -96,6 +107,7 @@ final class SocketConnection implements Driver {
             InputStream in;
             OutputStream out;
             if (conn.channel != null) {
+                conn.staging = ByteBuffer.allocateDirect(conn.stagingSize).limit(0);
                 conn.channel.configureBlocking(false);
                 conn.readSelector = Selector.open();
                 conn.writeSelector = Selector.open();
@@ -163,6 +175,49 @@ final class SocketConnection implements Driver {
         unpark(readerThread);
     }
 
+    /**
+     * Sends on the application's thread when nobody else is writing: pulls (only if the engine is
+     * free) into the staging buffer and writes what the socket takes without blocking. Whatever
+     * is left (bytes the socket did not take, frames still in the engine) goes to the writer
+     * thread. This saves the hand-off to the writer thread on every round trip. The committed
+     * count of a write stays exact: committing is the pull, whichever thread does it.
+     */
+    @Override
+    public void transmitFromCaller() {
+        if (channel == null || !writeToken.compareAndSet(false, true)) {
+            transmitReady(); // a plain socket only has blocking writes; or someone is writing already
+            return;
+        }
+        boolean more = true;
+        try {
+            if (!staging.hasRemaining()) {
+                staging.clear();
+                int n = core.tryPull(staging);
+                staging.flip();
+                if (n < 0) {
+                    return; // the engine is busy (the reader feeds it): the writer thread pulls
+                }
+            }
+            if (staging.hasRemaining()) {
+                written += channel.write(staging);
+            }
+            more = staging.hasRemaining() || core.pullLeftWork();
+        } catch (IOException e) {
+            more = true; // the writer thread meets the same failure and reports it
+        } finally {
+            writeToken.set(false);
+            if (more) {
+                transmitReady();
+            }
+        }
+    }
+
+    private void acquireWriteToken() {
+        while (!writeToken.compareAndSet(false, true)) {
+            Thread.onSpinWait(); // its holder is an application thread doing one non-blocking write
+        }
+    }
+
     private static void unpark(Thread t) {
         if (t != null) {
             LockSupport.unpark(t);
@@ -185,6 +240,7 @@ final class SocketConnection implements Driver {
     public void forceClose() {
         forced = true;
         closeSocket();
+        transmitReady(); // a writer waiting for work finds the socket closed and counts what it drops
     }
 
     @Override
@@ -195,26 +251,38 @@ final class SocketConnection implements Driver {
     // ------------------------------------------------------------------ threads
 
     private void writeLoop(OutputStream out) {
-        ByteBuffer staging = channel != null ? ByteBuffer.allocateDirect(stagingSize) : ByteBuffer.allocate(stagingSize);
+        ByteBuffer buf = channel != null ? staging : ByteBuffer.allocate(stagingSize).limit(0);
         try {
             while (true) {
-                staging.clear();
-                if (!awaitWork()) {
-                    return;
+                awaitWork();
+                if (channel != null) {
+                    acquireWriteToken();
                 }
-                core.pull(staging);
-                if (staging.position() > 0) {
-                    staging.flip();
+                try {
+                    if (stopping && (!flushOnStop || (!buf.hasRemaining() && core.isFlushed()))) {
+                        return;
+                    }
+                    if (!buf.hasRemaining()) {
+                        buf.clear();
+                        core.pull(buf);
+                        buf.flip();
+                    }
+                    if (buf.hasRemaining()) {
+                        if (channel != null) {
+                            writeFully(buf);
+                        } else {
+                            writeSlices(out, buf);
+                        }
+                    }
+                } finally {
                     if (channel != null) {
-                        writeFully(staging);
-                    } else {
-                        writeSlices(out, staging);
+                        writeToken.set(false);
                     }
                 }
             }
         } catch (IOException e) {
-            if (forced && staging.hasRemaining()) {
-                core.committedBytesUnsent(FrameCodec.payloadAfter(staging, staging.position()));
+            if (forced && buf.hasRemaining()) {
+                core.committedBytesUnsent(FrameCodec.payloadAfter(buf, buf.position()));
             }
             if (!isStopping()) {
                 core.onTransportError(e);
@@ -267,15 +335,16 @@ final class SocketConnection implements Driver {
         return nanos < 0 ? 0 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos) + 1);
     }
 
-    /** Waits until there is something to pull. @return false when the writer should end */
-    private boolean awaitWork() {
+    /**
+     * Waits until there may be something to write: frames in the engine, bytes an application
+     * thread left in the staging buffer, or the session stopping (the caller decides, holding the
+     * write token, whether to end).
+     */
+    private void awaitWork() {
         while (true) {
             writerWoken = false; // see park: a wake-up from here on is not lost
-            if (stopping && (!flushOnStop || core.isFlushed())) {
-                return false;
-            }
-            if (core.wantsTransmit()) {
-                return true;
+            if (stopping || (channel != null && staging.hasRemaining()) || core.wantsTransmit()) {
+                return;
             }
             long wait = core.nanosUntilDeadline();
             if (wait == 0) {
@@ -289,7 +358,8 @@ final class SocketConnection implements Driver {
                 // nobody interrupts the writer but a closing executor: end like a close
                 Thread.currentThread().interrupt();
                 closeSocket();
-                return false;
+                stopping = true;
+                return;
             }
         }
     }

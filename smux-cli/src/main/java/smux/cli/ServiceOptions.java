@@ -1,0 +1,61 @@
+package smux.cli;
+
+import java.time.Duration;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+/** The options of the long-running commands ({@code serve}, {@code tunnel}) about threads and stopping. */
+final class ServiceOptions {
+    @Option(names = "--max-threads", paramLabel = "N", defaultValue = "2048",
+            description = {"Java 17 to 20: the most platform threads serving sessions and streams at once (default: ${DEFAULT-VALUE}); "
+                    + "work beyond it is refused with a log line. Java 21 and later serve each stream on a virtual thread instead."})
+    int maxThreads;
+
+    @Option(names = "--drain", paramLabel = "SECONDS", defaultValue = "10",
+            description = "On SIGTERM or Ctrl-C: how long the streams in flight may take to finish before the sessions close (default: ${DEFAULT-VALUE}).")
+    int drainSeconds;
+
+    @Option(names = "--platform-threads", hidden = true,
+            description = "Use the bounded pool of platform threads even on Java 21+ (to compare the two).")
+    boolean platformThreads;
+
+    void check(CommandSpec spec) {
+        Flags.range(spec, "--max-threads", maxThreads, 4, 100_000, " threads");
+        Flags.range(spec, "--drain", drainSeconds, 0, 86_400, " seconds");
+    }
+
+    Duration drain() {
+        return Duration.ofSeconds(drainSeconds);
+    }
+
+    Workers workers(String name) {
+        return Workers.create(name, maxThreads, !platformThreads);
+    }
+
+    /** Runs {@code stop} on SIGTERM or Ctrl-C (a JVM shutdown hook). */
+    static void onSignal(Runnable stop) {
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "smux-cli-stop"));
+    }
+
+    static Duration idle(CommandSpec spec, String flag, int seconds) {
+        Flags.range(spec, flag, seconds, 0, 86_400, " seconds (0: no limit)");
+        return Duration.ofSeconds(seconds);
+    }
+
+    /**
+     * The per-session cap on streams served at once: 1024 (the library's stream limit) on virtual
+     * threads; on the platform pool of Java 17 to 20, the pool's threads divided by
+     * {@code threadsPerShare}, at most 1024.
+     *
+     * @param threadsPerShare the pool's threads divided by this is one session's share: for
+     *     {@code serve}, whose many independent clients must not starve one another, 16 (one
+     *     thread per stream, a sixteenth of the pool); for the tunnel server, whose one client
+     *     session carries all of its user's connections, 2 (two threads per stream, the pool)
+     */
+    int maxStreams(CommandSpec spec, Integer asked, int threadsPerShare) {
+        if (asked != null) {
+            return (int) Flags.range(spec, "--max-streams", asked, 1, 1_000_000, " streams");
+        }
+        return Workers.virtualThreadsAvailable() && !platformThreads ? 1024 : Math.max(4, Math.min(1024, maxThreads / threadsPerShare));
+    }
+}

@@ -1,0 +1,111 @@
+package smux.cli;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import javax.net.ServerSocketFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import smux.api.Session;
+import smux.api.SessionClosedException;
+import smux.api.SmuxConfig;
+import smux.api.SmuxStream;
+
+/** The near end of the tunnel: accepts local TCP connections and carries each as a stream of one session. */
+@Command(name = "client", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+        description = {"Accepts TCP connections on --listen; carries each as a stream to the tunnel --server.",
+                "Keeps the session up: waits for the server, retries with backoff, reconnects after a drop.",
+                "SIGTERM or Ctrl-C stops it gracefully: no new connections, open ones get --drain seconds to finish."})
+final class TunnelClientCommand implements Callable<Integer> {
+    /** How long a local connection waits for a session to the server before it is closed. */
+    private static final Duration SESSION_WAIT = Duration.ofSeconds(10);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", required = true, description = "Where local applications connect.")
+    String listen;
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", required = true, description = "The tunnel server.")
+    String server;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Close a forwarded connection idle in a direction for this long (default: ${DEFAULT-VALUE}, no limit).")
+    int idleSeconds;
+
+    @Mixin
+    SessionOptions session;
+
+    @Mixin
+    TlsOptions tls;
+
+    @Mixin
+    ServiceOptions service;
+
+    private final Log log = new Log("tunnel client");
+
+    @Override
+    public Integer call() throws InterruptedException {
+        SmuxConfig.Builder b = session.builder(spec);
+        service.check(spec);
+        tls.check(spec, false, session.nio());
+        InetSocketAddress to = Flags.address(spec, "--server", server);
+        Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
+        try (Workers workers = service.workers("tunnel-client");
+             Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), false,
+                     ServerSocketFactory.getDefault())) {
+            if (workers.sessionThreads() != null) {
+                b.threadFactory(workers.sessionThreads());
+            }
+            SmuxConfig config = b.transport(session.nio() ? "nio" : "socket").build();
+            Link link = new Link(log, to.getHostString(), to.getPort(), server, config, tls);
+            Server acceptor = new Server(log, workers, "connection");
+            log.info("listening on " + Flags.show(listener.address()) + ", forwarding to " + server + " (protocol "
+                    + config.version() + (tls.enabled() ? ", TLS" : "") + ")");
+            ServiceOptions.onSignal(() -> {
+                try {
+                    acceptor.stopAccepting();
+                    log.info("stopping: no new connections; open ones have up to " + service.drainSeconds + " s (--drain) to finish");
+                    log.info(link.stop(service.drain()) ? "stopped: every stream finished" : "stopped: streams were cut at the deadline");
+                } finally {
+                    acceptor.stopped();
+                }
+            });
+            link.start();
+            acceptor.run(listener, (local, peer) -> forward(link, workers, local, peer, idle));
+        }
+        return 0;
+    }
+
+    private void forward(Link link, Workers workers, Socket local, String peer, Duration idle) throws Exception {
+        local.setTcpNoDelay(true);
+        for (int attempt = 0; ; attempt++) {
+            Session s = link.await(SESSION_WAIT);
+            if (s == null) {
+                Server.close(local);
+                log.info("no session to " + server + " within " + SESSION_WAIT.toSeconds() + " s: closed the connection from " + peer);
+                return;
+            }
+            SmuxStream stream;
+            try {
+                stream = s.openStream();
+            } catch (SessionClosedException e) {
+                if (attempt == 0) {
+                    continue; // the session just dropped: the link is reconnecting
+                }
+                throw e;
+            } catch (IOException e) {
+                Server.close(local);
+                log.info("cannot open a stream for the connection from " + peer + ": " + Main.describe(e));
+                return;
+            }
+            Pipe.start(local, stream, workers, idle, () -> { });
+            return;
+        }
+    }
+}

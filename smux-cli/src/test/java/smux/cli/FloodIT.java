@@ -1,0 +1,150 @@
+package smux.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import smux.api.Session;
+import smux.api.Smux;
+import smux.api.SmuxConfig;
+import smux.api.SmuxStream;
+
+/**
+ * Issue 14, the command's half: peers that open many streams and never read cost {@code serve}
+ * and the tunnel server a bounded number of threads, and neither the accept loop nor the healthy
+ * sessions; even running out of memory closes sessions, never the process.
+ */
+class FloodIT {
+    /** Threads a JVM of the command runs before any session (main, GC, JIT, signal, ...), with room. */
+    private static final long BASE_THREADS = 40;
+
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : cleanup) {
+            c.close();
+        }
+        pool.shutdownNow();
+        assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+    }
+
+    private <T extends AutoCloseable> T keep(T c) {
+        cleanup.add(0, c);
+        return c;
+    }
+
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void serveSpendsBoundedThreadsOnFloodsAndStillServesHealthyClients() throws Exception {
+        Cli serve = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "serve", "--listen", "127.0.0.1:0", "--max-threads", "128"));
+        int port = Cli.port(serve.awaitLine("listening on", 30));
+        flood(serve, port);
+        echoes(port);
+        assertTrue(serve.process.isAlive(), serve.output());
+    }
+
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theTunnelServerToo() throws Exception {
+        ServerSocket target = keep(Targets.echo(pool));
+        Cli server = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "tunnel", "server", "--listen", "127.0.0.1:0",
+                "--target", "127.0.0.1:" + target.getLocalPort(), "--max-threads", "128", "--max-streams", "8"));
+        int port = Cli.port(server.awaitLine("listening on", 30));
+        flood(server, port);
+        echoes(port);
+        assertTrue(server.process.isAlive(), server.output());
+    }
+
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void runningOutOfMemoryClosesSessionsNeverTheProcess() throws Exception {
+        // 64 MiB of heap; each flood connection leaves up to 128 streams x 256 KiB = 32 MiB unread
+        Cli serve = keep(Cli.start(List.of("-Xmx64m"), Map.of(), "serve", "--listen", "127.0.0.1:0", "--max-threads", "2048",
+                "--platform-threads"));
+        int port = Cli.port(serve.awaitLine("listening on", 30));
+        List<Flood> floods = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6 && !serve.output().contains("out of memory"); i++) {
+                floods.add(Flood.start(port, 1024, 256 * 1024));
+            }
+            serve.awaitOutput(60, "out of memory");
+            assertTrue(serve.process.isAlive(), "the process survived: " + serve.output());
+        } finally {
+            for (Flood f : floods) {
+                f.close();
+            }
+        }
+        // Once the hostile connections are gone the memory comes back (a session whose reader thread
+        // died of it is closed by its keepalive at the latest): healthy clients are served again.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
+        while (true) {
+            try (Cli probe = Cli.quick("probe", "127.0.0.1:" + port)) {
+                if (probe.exitCode(60) == 0) {
+                    break;
+                }
+                assertTrue(System.nanoTime() < deadline, "no healthy session after the flood: " + probe.output()
+                        + "\nserver:\n" + serve.output());
+            }
+        }
+        echoes(port);
+        assertTrue(serve.process.isAlive(), serve.output());
+    }
+
+    /** Four connections of 512 streams with 16 KiB each, never read; the threads stay within the pool's bound. */
+    private void flood(Cli server, int port) throws Exception {
+        List<Flood> floods = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                floods.add(Flood.start(port, 512, 16 * 1024));
+            }
+            server.awaitLine("refusing new streams", 30); // a session reached its share of the threads
+            long limit = 128 + 2L * floods.size() + BASE_THREADS; // the pool, each session's transport threads, the JVM's own
+            long threads = server.threads();
+            assertTrue(threads <= limit, threads + " threads for 4 x 512 streams; the bound is " + limit);
+            echoes(port); // healthy sessions are served while the floods hold their share
+        } finally {
+            for (Flood f : floods) {
+                f.close();
+            }
+        }
+        String[] ends = floods.stream().map(f -> "session from 127.0.0.1:" + f.localPort() + " ended").toArray(String[]::new);
+        server.awaitOutput(30, ends); // each hostile session is closed and reported
+    }
+
+    /** A healthy client session: three streams echo 256 KiB each, byte-exact. */
+    private static void echoes(int port) throws Exception {
+        SmuxConfig config = SmuxConfig.builder().transport("socket").build();
+        try (Session s = Smux.connect(new InetSocketAddress("127.0.0.1", port), config)) {
+            for (int i = 0; i < 3; i++) {
+                byte[] data = Targets.data(256 * 1024, i);
+                try (SmuxStream stream = s.openStream()) {
+                    stream.setReadTimeout(Duration.ofSeconds(30));
+                    stream.setWriteTimeout(Duration.ofSeconds(30));
+                    java.util.concurrent.Future<byte[]> back = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return stream.inputStream().readAllBytes();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                    stream.outputStream().write(data);
+                    stream.closeWrite();
+                    assertEquals(Targets.sha(data), Targets.sha(back.get(30, TimeUnit.SECONDS)), "stream " + i + " echoed byte-exact");
+                }
+            }
+        }
+    }
+}
