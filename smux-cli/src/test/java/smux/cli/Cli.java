@@ -153,6 +153,43 @@ final class Cli implements AutoCloseable {
         throw new AssertionError("no Threads line in /proc/" + process.pid() + "/status");
     }
 
+    /**
+     * Returns the process's heap in use right after a full collection, through the JDK's jcmd
+     * (GC.run, then GC.heap_info).
+     *
+     * @return bytes of heap in use
+     */
+    long heapAfterGc() throws IOException, InterruptedException {
+        jcmd("GC.run");
+        String info = jcmd("GC.heap_info");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+        if (!m.find()) {
+            throw new AssertionError("no 'used ...K' in jcmd GC.heap_info:\n" + info);
+        }
+        return Long.parseLong(m.group(1)) * 1024;
+    }
+
+    /** @return the process's resident memory (Linux /proc VmRSS) */
+    long rss() throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (l.startsWith("VmRSS:")) {
+                return Long.parseLong(l.substring(6).replace("kB", "").trim()) * 1024;
+            }
+        }
+        throw new AssertionError("no VmRSS line in /proc/" + process.pid() + "/status");
+    }
+
+    private String jcmd(String command) throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), command)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new AssertionError("jcmd " + command + " failed: " + out);
+        }
+        return out;
+    }
+
     String output() {
         return all.toString();
     }

@@ -68,12 +68,57 @@ class FloodIT {
         assertTrue(server.process.isAlive(), server.output());
     }
 
+    /**
+     * Issue 14, the library's half: with the default memory budget (a quarter of the heap, shared
+     * by every session, each holding at most what stays free for the others) the flood of the
+     * issue (connections that open 1,024 streams, send each the 256 KiB a version 2 peer may send
+     * before any window update, and never read) cannot take the heap: the server refuses streams
+     * instead, the heap in use stays within the budget, healthy clients are served byte-exact,
+     * and the memory comes back when the hostile connections close.
+     */
+    @Test
+    @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theDefaultMemoryBudgetHoldsTheFloodWithinTheHeap() throws Exception {
+        Cli serve = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "serve", "--listen", "127.0.0.1:0"));
+        int port = Cli.port(serve.awaitLine("listening on", 30));
+        echoes(port); // warm: every class a session needs is loaded
+        long baseline = serve.heapAfterGc();
+        long budget = 64L << 20; // a quarter of -Xmx256m
+        List<Flood> floods = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                floods.add(Flood.start(port, 1024, 256 * 1024));
+            }
+            long used = serve.heapAfterGc() - baseline;
+            System.out.printf("[flood] 4 x 1024 streams x 256 KiB, never read, -Xmx256m: heap held %d MiB (budget %d MiB),"
+                    + " threads %d, RSS %d MiB%n", used >> 20, budget >> 20, serve.threads(), serve.rss() >> 20);
+            assertTrue(used <= budget + (budget >> 2), "the flood holds " + (used >> 20) + " MiB of heap; the budget is "
+                    + (budget >> 20) + " MiB (and a quarter for the streams' own objects)\n" + serve.output());
+            echoes(port); // a healthy client still gets its streams, served byte-exact
+            assertTrue(serve.process.isAlive(), serve.output());
+            assertTrue(!serve.output().contains("out of memory"), serve.output());
+        } finally {
+            for (Flood f : floods) {
+                f.close();
+            }
+        }
+        String[] ends = floods.stream().map(f -> "session from 127.0.0.1:" + f.localPort() + " ended").toArray(String[]::new);
+        serve.awaitOutput(60, ends);
+        long after = serve.heapAfterGc() - baseline;
+        System.out.printf("[flood] after the hostile connections closed: heap held %d MiB, threads %d%n", after >> 20,
+                serve.threads());
+        assertTrue(after < (8L << 20), "released when the hostile connections closed: " + (after >> 20) + " MiB still held");
+        echoes(port);
+    }
+
     @Test
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void runningOutOfMemoryClosesSessionsNeverTheProcess() throws Exception {
-        // 64 MiB of heap; each flood connection leaves up to 128 streams x 256 KiB = 32 MiB unread
-        Cli serve = keep(Cli.start(List.of("-Xmx64m"), Map.of(), "serve", "--listen", "127.0.0.1:0", "--max-threads", "2048",
-                "--platform-threads"));
+        // 64 MiB of heap; each flood connection leaves up to 128 streams x 256 KiB = 32 MiB unread. The
+        // memory budget is what keeps this from happening by default (see the test above): here it is set
+        // far beyond the heap, to reach the last line of defence, the accept loop surviving OutOfMemoryError.
+        Cli serve = keep(Cli.start(List.of("-Xmx64m", "-Dsmux.memoryBudget=4g"), Map.of(), "serve", "--listen", "127.0.0.1:0",
+                "--max-threads", "2048", "--platform-threads"));
         int port = Cli.port(serve.awaitLine("listening on", 30));
         List<Flood> floods = new ArrayList<>();
         try {
