@@ -80,6 +80,19 @@ class FloodIT {
     @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void theDefaultMemoryBudgetHoldsTheFloodWithinTheHeap() throws Exception {
         Cli serve = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "serve", "--listen", "127.0.0.1:0"));
+        budgetHoldsTheFlood(serve, "serve");
+    }
+
+    @Test
+    @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void theDefaultMemoryBudgetHoldsTheFloodWithinTheTunnelServersHeap() throws Exception {
+        ServerSocket target = keep(Targets.echo(pool));
+        Cli server = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "tunnel", "server", "--listen", "127.0.0.1:0",
+                "--target", "127.0.0.1:" + target.getLocalPort()));
+        budgetHoldsTheFlood(server, "tunnel server");
+    }
+
+    private void budgetHoldsTheFlood(Cli serve, String what) throws Exception {
         int port = Cli.port(serve.awaitLine("listening on", 30));
         echoes(port); // warm: every class a session needs is loaded
         long baseline = serve.heapAfterGc();
@@ -90,8 +103,8 @@ class FloodIT {
                 floods.add(Flood.start(port, 1024, 256 * 1024));
             }
             long used = serve.heapAfterGc() - baseline;
-            System.out.printf("[flood] 4 x 1024 streams x 256 KiB, never read, -Xmx256m: heap held %d MiB (budget %d MiB),"
-                    + " threads %d, RSS %d MiB%n", used >> 20, budget >> 20, serve.threads(), serve.rss() >> 20);
+            System.out.printf("[flood] %s: 4 x 1024 streams x 256 KiB, never read, -Xmx256m: heap held %d MiB (budget %d MiB),"
+                    + " threads %d, RSS %d MiB%n", what, used >> 20, budget >> 20, serve.threads(), serve.rss() >> 20);
             assertTrue(used <= budget + (budget >> 2), "the flood holds " + (used >> 20) + " MiB of heap; the budget is "
                     + (budget >> 20) + " MiB (and a quarter for the streams' own objects)\n" + serve.output());
             echoes(port); // a healthy client still gets its streams, served byte-exact
@@ -105,8 +118,8 @@ class FloodIT {
         String[] ends = floods.stream().map(f -> "session from 127.0.0.1:" + f.localPort() + " ended").toArray(String[]::new);
         serve.awaitOutput(60, ends);
         long after = serve.heapAfterGc() - baseline;
-        System.out.printf("[flood] after the hostile connections closed: heap held %d MiB, threads %d%n", after >> 20,
-                serve.threads());
+        System.out.printf("[flood] %s: after the hostile connections closed: heap held %d MiB, threads %d%n", what,
+                after >> 20, serve.threads());
         assertTrue(after < (8L << 20), "released when the hostile connections closed: " + (after >> 20) + " MiB still held");
         echoes(port);
     }
