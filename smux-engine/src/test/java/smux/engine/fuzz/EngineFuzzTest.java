@@ -107,6 +107,7 @@ class EngineFuzzTest {
         EngineInvariants.assertAccounting(app.engine, app.ids());
         EngineInvariants.assertEndedCleanly(app.engine);
         app.assertStreamStates();
+        app.assertSentFigures();
     }
 
     /** The fuzzer's end of the connection: bytes queue here until the engine takes them, as a socket's would. */

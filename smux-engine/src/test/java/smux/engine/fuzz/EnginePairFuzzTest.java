@@ -115,6 +115,7 @@ class EnginePairFuzzTest {
             EngineInvariants.assertAccounting(s.app.engine, s.app.ids());
             EngineInvariants.assertEndedCleanly(s.app.engine);
             s.app.assertStreamStates();
+            s.app.assertSentFigures();
             assertNoSessionFailed(s);
             assertReadIsCommittedPrefix(s, s.peer);
         }

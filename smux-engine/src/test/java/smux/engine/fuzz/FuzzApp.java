@@ -63,6 +63,8 @@ final class FuzzApp {
     private final List<Integer> acceptable = new ArrayList<>();
     /** Ids the peer opened more than once: smux has no reset, so their FIN frames are ambiguous. */
     private final Set<Integer> reusedIds = new HashSet<>();
+    /** PSH payload bytes seen in everything transmitted. */
+    private long wireDataBytes;
 
     FuzzApp(String name, FuzzEngine engine) {
         this.name = name;
@@ -182,6 +184,9 @@ final class FuzzApp {
             byte[] got = engine.read(id, max);
             if (got == null) {
                 f.endOfStream = true;
+            } else if (got.length == 0) {
+                assertEquals(0, engine.available(id), name + " read nothing of " + id + " with bytes buffered");
+                assertTrue(engine.state(id).peerMayWrite(), name + " read 0 instead of end-of-stream on " + id);
             } else {
                 assertFalse(f.endOfStream && got.length > 0, name + " read data after end-of-stream on " + id);
                 f.read.write(got, 0, got.length);
@@ -297,6 +302,11 @@ final class FuzzApp {
 
     // ---------------------------------------------------------------- checks
 
+    /** The engine's count of data bytes sent is what went on the wire. */
+    void assertSentFigures() {
+        assertEquals(wireDataBytes, engine.bytesSent(), name + ": bytesSent differs from the PSH payload transmitted");
+    }
+
     /** The application's record of each stream agrees with the engine's state of it. */
     void assertStreamStates() throws IOException {
         for (Flow f : flows.values()) {
@@ -358,6 +368,7 @@ final class FuzzApp {
 
             @Override
             public void data(byte[] bytes, int off, int n) {
+                wireDataBytes += n;
                 for (int i = 0; i < n; i++) {
                     long at = data.onWire++;
                     assertTrue(at < committedLength(data), name + " sent more than was committed on " + data.id);
