@@ -4,8 +4,12 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Timeout;
+import smux.api.ProtocolException;
 import smux.api.SmuxConfig;
 import smux.engine.Command;
 
@@ -126,7 +130,7 @@ class EngineFuzzTest {
             this.version = version;
             this.nextId = app.engine.isClient() ? 2 : 1;
             this.shadow = new FuzzEngine.Decoder(version, new FuzzEngine.FrameListener() {
-                private final java.util.Set<Integer> opened = new java.util.HashSet<>();
+                private final Set<Integer> opened = new HashSet<>();
 
                 @Override
                 public boolean ready() {
@@ -159,7 +163,7 @@ class EngineFuzzTest {
             if (ended) {
                 return;
             }
-            byte[] all = java.util.Arrays.copyOf(queued, queued.length + bytes.length);
+            byte[] all = Arrays.copyOf(queued, queued.length + bytes.length);
             System.arraycopy(bytes, 0, all, queued.length, bytes.length);
             queued = all;
             deliver(all.length);
@@ -223,7 +227,7 @@ class EngineFuzzTest {
             if (app.engine.isClosed()) {
                 off = queued.length; // a closed session's driver stops reading the connection
             }
-            queued = java.util.Arrays.copyOfRange(queued, off, queued.length);
+            queued = Arrays.copyOfRange(queued, off, queued.length);
         }
 
         /** Decodes what the engine consumed, to learn which stream ids the peer opened twice. */
@@ -233,7 +237,7 @@ class EngineFuzzTest {
             }
             try {
                 shadow.feed(bytes, off, n);
-            } catch (smux.api.ProtocolException e) {
+            } catch (ProtocolException e) {
                 shadowBroken = true; // the engine failed on the same bytes
             }
         }

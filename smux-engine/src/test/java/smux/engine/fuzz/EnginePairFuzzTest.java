@@ -9,6 +9,10 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Timeout;
 import smux.api.SmuxConfig;
@@ -229,8 +233,8 @@ class EnginePairFuzzTest {
         private int inFlightStart;
         private boolean connectionClosed;
         private boolean eofDelivered;
-        private final java.util.Map<Integer, Integer> checked = new java.util.HashMap<>();
-        private final java.util.Set<Integer> closedStreams = new java.util.HashSet<>();
+        private final Map<Integer, Integer> checked = new HashMap<>();
+        private final Set<Integer> closedStreams = new HashSet<>();
 
         Side(FuzzApp app) {
             this.app = app;

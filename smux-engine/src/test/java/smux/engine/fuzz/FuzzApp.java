@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -408,7 +409,7 @@ final class FuzzApp {
 
         void write(byte[] b, int off, int n) {
             if (size + n > buf.length) {
-                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
             }
             System.arraycopy(b, off, buf, size, n);
             size += n;
