@@ -56,8 +56,15 @@ final class EngineStream {
         return buffered == null;
     }
 
-    /** @return received bytes the application has not yet been reported to consume */
+    /**
+     * Payload bytes handed to {@link #in} so far. Not {@code flow.received()}: that counts a PSH
+     * frame's whole LENGTH when its header arrives (for the window check), while its payload may
+     * still be on its way.
+     */
+    long appended;
+
+    /** @return bytes handed to the stream's inbound that the application has not been reported to consume */
     long unconsumed() {
-        return flow.received() - flow.consumed();
+        return appended - flow.consumed();
     }
 }

@@ -125,9 +125,13 @@ final class FlowControl {
         return advertisedOnce ? advertisedConsumed + window / 2 : consumed + 1;
     }
 
-    /** The unread bytes were dropped (the stream or session closed): count them as consumed. */
-    void dropUnconsumed() {
-        consumed = received;
+    /**
+     * The unread bytes were dropped (the stream or session closed): count them as consumed.
+     *
+     * @param delivered the payload bytes handed over so far (a frame may be partly received)
+     */
+    void dropUnconsumed(long delivered) {
+        consumed = delivered;
     }
 
     /**

@@ -872,7 +872,7 @@ public final class SmuxEngine {
             s.buffered.buffer.clear();
         }
         long n = s.unconsumed();
-        s.flow.dropUnconsumed();
+        s.flow.dropUnconsumed(s.appended);
         buffered -= n;
         admission.bufferFreed(n);
     }
@@ -1035,6 +1035,7 @@ public final class SmuxEngine {
                 return;
             }
             s.in.append(src, n);
+            s.appended += n;
             buffered += n;
             bytesReceived += n;
             if (!s.bound()) {
