@@ -49,6 +49,8 @@ public final class SmuxConfig {
 
     private final int version;
     private final int streamWindow;
+    private final int initialStreamWindow;
+    private final boolean windowTuned;
     private final int maxFrameSize;
     private final int stagingBufferSize;
     private final boolean keepAliveEnabled;
@@ -69,6 +71,8 @@ public final class SmuxConfig {
     private SmuxConfig(Builder b) {
         this.version = b.version;
         this.streamWindow = b.streamWindow;
+        this.initialStreamWindow = b.windowTuned ? b.initialStreamWindow : b.streamWindow;
+        this.windowTuned = b.windowTuned;
         this.maxFrameSize = b.maxFrameSize;
         this.stagingBufferSize = b.stagingBufferSize;
         this.keepAliveEnabled = b.keepAliveEnabled;
@@ -90,7 +94,7 @@ public final class SmuxConfig {
         if (b.version == 1) {
             return DEFAULT_SESSION_BUFFER_V1;
         }
-        long reservation = Math.max(b.streamWindow, INITIAL_PEER_WINDOW);
+        long reservation = Math.max(b.windowTuned ? b.initialStreamWindow : b.streamWindow, INITIAL_PEER_WINDOW);
         return Math.max(reservation, Math.min(DEFAULT_SESSION_BUFFER, b.maxStreams * reservation));
     }
 
@@ -121,6 +125,8 @@ public final class SmuxConfig {
         Builder b = new Builder();
         b.version = version;
         b.streamWindow = streamWindow;
+        b.initialStreamWindow = initialStreamWindow;
+        b.windowTuned = windowTuned;
         b.maxFrameSize = maxFrameSize;
         b.stagingBufferSize = stagingBufferSize;
         b.keepAliveEnabled = keepAliveEnabled;
@@ -143,6 +149,23 @@ public final class SmuxConfig {
 
     /** @return the receive window of each stream in bytes (version 2; default 512 KiB) */
     public int streamWindow() { return streamWindow; }
+
+    /**
+     * Returns the window a stream advertises first: the fixed window, or the lower bound of an
+     * auto-tuned one ({@link Builder#streamWindowTuned}).
+     *
+     * @return bytes
+     */
+    public int initialStreamWindow() { return initialStreamWindow; }
+
+    /**
+     * Returns whether each stream tunes its window between {@link #initialStreamWindow()} and
+     * {@link #streamWindow()} (version 2): it grows while the window, not the reader, limits the
+     * stream, and shrinks while the reader falls behind or memory is tight. See docs/PROTOCOL.md.
+     *
+     * @return true if windows are auto-tuned, false if fixed
+     */
+    public boolean windowTuned() { return windowTuned; }
 
     /** @return the largest payload this side puts in one data frame (default 32768, at most 65535) */
     public int maxFrameSize() { return maxFrameSize; }
@@ -204,7 +227,8 @@ public final class SmuxConfig {
 
     @Override
     public String toString() {
-        return "SmuxConfig{version=" + version + ", streamWindow=" + streamWindow
+        return "SmuxConfig{version=" + version + ", streamWindow="
+                + (windowTuned ? initialStreamWindow + ".." + streamWindow + " (tuned)" : Integer.toString(streamWindow))
                 + ", maxFrameSize=" + maxFrameSize + ", stagingBufferSize=" + stagingBufferSize
                 + ", keepAlive=" + (keepAliveEnabled ? keepAliveInterval + "/" + keepAliveTimeout : "off")
                 + ", acceptBacklog=" + acceptBacklog + ", maxStreams=" + maxStreams
@@ -219,6 +243,8 @@ public final class SmuxConfig {
     public static final class Builder {
         private int version = 2;
         private int streamWindow = 512 * 1024;
+        private int initialStreamWindow = 512 * 1024;
+        private boolean windowTuned;
         private int maxFrameSize = 32_768;
         private int stagingBufferSize = 256 * 1024;
         private boolean keepAliveEnabled = true;
@@ -267,6 +293,32 @@ public final class SmuxConfig {
                 throw new IllegalArgumentException("streamWindow must be between 1024 bytes and 1 GiB, got " + bytes);
             }
             this.streamWindow = bytes;
+            this.windowTuned = false;
+            return this;
+        }
+
+        /**
+         * Makes each stream tune its receive window (version 2) between {@code initial} and
+         * {@code maximum}: it starts at {@code initial}, grows (doubling) while the window, not the
+         * reader, is what limits the stream (a round trip measured from window updates and the data
+         * they let through), and shrinks back toward {@code initial} while its reader falls behind,
+         * or, when memory is tight, while its reader is behind. Every byte of a window is reserved
+         * from the session's budgets before it is advertised. Over a long round trip this is what
+         * lets one stream fill the link without giving every stream a large fixed window.
+         *
+         * @param initial the first and the smallest window, at least 1024
+         * @param maximum the largest, at least {@code initial}, at most 1 GiB
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder streamWindowTuned(int initial, int maximum) {
+            if (initial < 1024 || maximum < initial || maximum > (1 << 30)) {
+                throw new IllegalArgumentException("a tuned stream window needs 1024 <= initial <= maximum <= 1 GiB, got initial "
+                        + initial + ", maximum " + maximum);
+            }
+            this.initialStreamWindow = initial;
+            this.streamWindow = maximum;
+            this.windowTuned = true;
             return this;
         }
 
@@ -479,10 +531,11 @@ public final class SmuxConfig {
                 throw new IllegalArgumentException("stagingBufferSize (" + stagingBufferSize
                         + ") must hold at least one whole frame (maxFrameSize + 8 = " + (maxFrameSize + HEADER_SIZE) + ")");
             }
-            if (version == 2 && maxSessionBuffer != 0 && maxSessionBuffer < Math.max(streamWindow, INITIAL_PEER_WINDOW)) {
+            int firstWindow = windowTuned ? initialStreamWindow : streamWindow;
+            if (version == 2 && maxSessionBuffer != 0 && maxSessionBuffer < Math.max(firstWindow, INITIAL_PEER_WINDOW)) {
                 throw new IllegalArgumentException("maxSessionBuffer (" + maxSessionBuffer
-                        + ") must hold at least one stream's reservation, max(streamWindow, 262144) = "
-                        + Math.max(streamWindow, INITIAL_PEER_WINDOW));
+                        + ") must hold at least one stream's reservation, max(" + (windowTuned ? "initial " : "")
+                        + "streamWindow, 262144) = " + Math.max(firstWindow, INITIAL_PEER_WINDOW));
             }
             return new SmuxConfig(this);
         }

@@ -55,7 +55,7 @@ final class Admission {
     Admission(boolean client, SmuxConfig config) throws LimitExceededException {
         this.client = client;
         this.windowed = config.version() == 2;
-        this.reservation = Math.max(config.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+        this.reservation = Math.max(config.initialStreamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
         this.maxSessionBuffer = config.maxSessionBuffer();
         this.maxStreams = config.maxStreams();
         this.acceptBacklog = config.acceptBacklog();
@@ -139,11 +139,45 @@ final class Admission {
         return null;
     }
 
-    /** A stream the engine forgets while the session runs: its reservation goes back (version 2). */
-    void streamForgotten() {
+    /** @return what a version 2 stream reserves when it is admitted (0 in version 1) */
+    long streamReservation() {
+        return windowed ? reservation : 0;
+    }
+
+    /**
+     * A stream the engine forgets while the session runs: its reservation goes back (version 2).
+     *
+     * @param reserved what the stream holds now (its window may have grown since admission)
+     */
+    void streamForgotten(long reserved) {
         if (windowed && !ended) {
-            give(reservation);
+            give(reserved);
         }
+    }
+
+    /**
+     * Reserves {@code bytes} more for a stream whose window grows, if both budgets allow.
+     *
+     * @return whether it was reserved
+     */
+    boolean tryReserve(long bytes) {
+        if (ended || held + bytes > maxSessionBuffer || !budget.tryReserve(held, bytes)) {
+            return false;
+        }
+        held += bytes;
+        return true;
+    }
+
+    /** Gives back {@code bytes} a stream no longer needs (its window shrank). */
+    void release(long bytes) {
+        if (!ended) {
+            give(bytes);
+        }
+    }
+
+    /** @return whether memory is tight: the session's or the shared budget is three quarters used */
+    boolean tight() {
+        return held > maxSessionBuffer / 4 * 3 || budget.used() > budget.capacity() / 4 * 3;
     }
 
     // ---------------------------------------------------------------- version 1 room

@@ -40,6 +40,11 @@ final class EngineStream {
     boolean readableQueued;
     boolean writableQueued;
 
+    /** Receive memory this stream holds of the session's budgets (version 2), see {@link Admission}. */
+    long reserved;
+    /** Tunes the window; null when the window is fixed (or in version 1). */
+    WindowTuner tuner;
+
     EngineStream(int id, boolean windowed, int window, SegmentPool pool) {
         this.id = id;
         this.flow = new FlowControl(windowed, window);

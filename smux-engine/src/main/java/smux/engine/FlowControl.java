@@ -22,7 +22,8 @@ import smux.api.SmuxConfig;
  */
 final class FlowControl {
     private final boolean windowed;
-    private final int window;
+    /** The window this side advertises now (it changes when the window is tuned). */
+    private int window;
 
     private long written;
     private long peerConsumed;
@@ -32,6 +33,12 @@ final class FlowControl {
     private long consumed;
     private long advertisedConsumed;
     private boolean advertisedOnce;
+    /**
+     * The most the peer may have sent in all: xtaci's 262144 guess until our first UPD, then the
+     * largest {@code consumed + window} any UPD granted. It never moves back, so a window that
+     * shrinks never turns bytes the peer was allowed to send into a violation.
+     */
+    private long rightEdge = SmuxConfig.INITIAL_PEER_WINDOW;
 
     /**
      * @param windowed true for version 2
@@ -82,10 +89,7 @@ final class FlowControl {
      * be in use while the UPD travels.
      */
     long receiveLimit() {
-        if (!advertisedOnce) {
-            return SmuxConfig.INITIAL_PEER_WINDOW;
-        }
-        return Math.max(SmuxConfig.INITIAL_PEER_WINDOW, advertisedConsumed + window);
+        return rightEdge;
     }
 
     /**
@@ -135,13 +139,26 @@ final class FlowControl {
     }
 
     /**
-     * Marks a UPD as leaving now and returns its CONSUMED value.
+     * Marks a UPD as leaving now with the current window and returns its CONSUMED value.
      *
      * @return total consumed, mod 2^32
      */
     int advertise() {
+        return advertise(window);
+    }
+
+    /**
+     * Marks a UPD as leaving now with {@code newWindow} (a tuned window) and returns its CONSUMED
+     * value.
+     *
+     * @param newWindow the window the UPD carries
+     * @return total consumed, mod 2^32
+     */
+    int advertise(int newWindow) {
+        window = newWindow;
         advertisedConsumed = consumed;
         advertisedOnce = true;
+        rightEdge = Math.max(rightEdge, consumed + window);
         return (int) consumed;
     }
 

@@ -26,6 +26,9 @@ final class SendScheduler {
         /** A stream's outbound has nothing more pending (pulled in full, or withdrawn). */
         void writeCommitted(EngineStream stream);
 
+        /** A UPD for the stream is about to leave: returns the window it carries (tuned, or fixed). */
+        int windowForUpdate(EngineStream stream);
+
         /** A UPD for the stream left (or was dropped: the peer had finished): ask for the next report. */
         void updateSent(EngineStream stream);
 
@@ -219,7 +222,8 @@ final class SendScheduler {
                 case Command.UPD:
                     owner.updateQueued = false;
                     if (!owner.forgotten && owner.state.peerMayWrite()) {
-                        FrameCodec.putPairFrame(dst, version, cmd, ids[head], owner.flow.advertise(), owner.flow.window());
+                        int window = listener.windowForUpdate(owner);
+                        FrameCodec.putPairFrame(dst, version, cmd, ids[head], owner.flow.advertise(window), window);
                         framesSent++;
                     }
                     if (!owner.forgotten) {

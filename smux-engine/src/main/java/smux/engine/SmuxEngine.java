@@ -64,6 +64,8 @@ public final class SmuxEngine {
     private final boolean client;
     private final int version;
     private final int window;
+    private final boolean windowTuned;
+    private final int maxWindow;
     private final long probeTimeout;
 
     private final FrameDecoder decoder;
@@ -108,7 +110,9 @@ public final class SmuxEngine {
     public SmuxEngine(boolean client, SmuxConfig config, long now) {
         this.client = client;
         this.version = config.version();
-        this.window = config.streamWindow();
+        this.window = config.initialStreamWindow();
+        this.windowTuned = config.windowTuned() && version == 2;
+        this.maxWindow = config.streamWindow();
         this.probeTimeout = config.probeTimeout().toNanos();
         this.keepalive = new Keepalive(config.keepAliveEnabled(), config.keepAliveInterval().toNanos(),
                 config.keepAliveTimeout().toNanos());
@@ -645,6 +649,25 @@ public final class SmuxEngine {
     }
 
     /**
+     * @param id the stream
+     * @return the receive window its last UPD advertised (version 2; the initial one before any)
+     * @throws StreamClosedException if the stream was closed
+     */
+    public int receiveWindow(int id) throws StreamClosedException {
+        return stream(id).flow.window();
+    }
+
+    /**
+     * @param id the stream
+     * @return the round trip its window tuner measured, nanoseconds; 0 if none yet or not tuned
+     * @throws StreamClosedException if the stream was closed
+     */
+    public long measuredRoundTrip(int id) throws StreamClosedException {
+        WindowTuner t = stream(id).tuner;
+        return t == null ? 0 : t.srttNanos();
+    }
+
+    /**
      * Attaches the driver's own object to a stream, so that events can be routed to it without a
      * second lookup table. The engine never looks at it.
      *
@@ -847,14 +870,48 @@ public final class SmuxEngine {
     /** Adds a stream whose memory {@link Admission} has reserved. */
     private EngineStream admit(int id) {
         EngineStream s = new EngineStream(id, version == 2, window, pool);
+        s.reserved = admission.streamReservation();
+        if (windowTuned) {
+            s.tuner = new WindowTuner(window, maxWindow);
+        }
         streams.put(s);
         return s;
+    }
+
+    /**
+     * The window a UPD of {@code s} carries. A tuned window first asks its {@link WindowTuner},
+     * then reserves what the new window needs before it is advertised (the peer may then have up
+     * to {@code max(old right edge, consumed + window) - consumed} bytes unread or in flight), or
+     * keeps what it can afford; memory a smaller window no longer needs goes back.
+     */
+    private int windowForUpdate(EngineStream s) {
+        if (s.tuner == null) {
+            return s.flow.window();
+        }
+        long consumed = s.flow.consumed();
+        long edge = s.flow.receiveLimit();
+        int next = s.tuner.nextWindow(s.flow.window(), s.flow.received(), consumed, edge, admission.tight(), now);
+        long needed = Math.max(edge - consumed, next);
+        if (needed > s.reserved) {
+            if (admission.tryReserve(needed - s.reserved)) {
+                s.reserved = needed;
+            } else {
+                next = (int) Math.max(window, Math.min(next, s.reserved)); // what is reserved already
+                needed = Math.max(edge - consumed, next);
+            }
+        }
+        if (needed < s.reserved) {
+            admission.release(s.reserved - needed);
+            s.reserved = needed;
+        }
+        return next;
     }
 
     private void forget(EngineStream s) {
         scheduler.remove(s);
         dropUnconsumed(s);
-        admission.streamForgotten();
+        admission.streamForgotten(s.reserved);
+        s.reserved = 0;
         if (s.inBacklog) {
             backlog.remove(s);
             s.inBacklog = false;
@@ -1121,6 +1178,9 @@ public final class SmuxEngine {
                 return; // unknown, closed, or after the peer's FIN: read and dropped
             }
             s.flow.onReceived(id, length);
+            if (s.tuner != null) {
+                s.tuner.onReceived(s.flow.received(), now);
+            }
             dataTarget = s;
         }
 
@@ -1163,6 +1223,11 @@ public final class SmuxEngine {
                 signalWritable(s);
             }
             finIfDue(s);
+        }
+
+        @Override
+        public int windowForUpdate(EngineStream s) {
+            return SmuxEngine.this.windowForUpdate(s);
         }
 
         @Override

@@ -56,6 +56,8 @@ final class Pair {
     long now;
     /** One-way latency of the pipe, nanoseconds. */
     long latency;
+    /** Bytes per second each direction of the pipe carries; 0 for no limit. */
+    long bandwidth;
     Chunker chunker = WHOLE;
     long steps;
 
@@ -78,6 +80,12 @@ final class Pair {
 
     Pair latency(long nanos) {
         this.latency = nanos;
+        return this;
+    }
+
+    /** Limits each direction to {@code bytesPerSecond}: bytes queue behind each other, then travel the latency. */
+    Pair bandwidth(long bytesPerSecond) {
+        this.bandwidth = bytesPerSecond;
         return this;
     }
 
@@ -272,6 +280,8 @@ final class Pair {
         boolean frozen;
         /** Its connection is closed: it sent EOF. */
         boolean connectionClosed;
+        /** When this direction of the link is free again (with a bandwidth limit). */
+        long linkFreeAt;
         /** The simulated time at which the engine reported Closed. */
         long closedAt;
 
@@ -460,6 +470,16 @@ final class Pair {
             return any;
         }
 
+        /** When the last byte of {@code n} more bytes leaves, with the link's bandwidth. */
+        private long departure(int n) {
+            if (bandwidth == 0) {
+                return now;
+            }
+            long start = linkFreeAt - now > 0 ? linkFreeAt : now;
+            linkFreeAt = start + n * SEC / bandwidth;
+            return linkFreeAt;
+        }
+
         private boolean transmit() {
             if (frozen || connectionClosed) {
                 return false;
@@ -477,7 +497,7 @@ final class Pair {
                 }
                 for (int off = 0; off < n; ) {
                     int piece = chunker.next(n - off);
-                    toPeer.add(new Delivery(now + latency, java.util.Arrays.copyOfRange(batch, off, off + piece)));
+                    toPeer.add(new Delivery(departure(piece) + latency, java.util.Arrays.copyOfRange(batch, off, off + piece)));
                     off += piece;
                 }
                 any = true;
