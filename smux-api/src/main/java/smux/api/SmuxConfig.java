@@ -38,10 +38,17 @@ public final class SmuxConfig {
     public static final int MIN_STAGING_BUFFER = 64 * 1024;
     /**
      * The default {@link #maxSessionBuffer()} of a version 2 session: 64 MiB, 128 streams at the
-     * default 512 KiB window. One stream needs only its window to reach full speed; a peer that
+     * first window (256 at 256 KiB). One stream needs only its window to reach full speed; a peer that
      * fills every stream it may open and never reads costs at most this (see docs/PROTOCOL.md).
      */
     public static final long DEFAULT_SESSION_BUFFER = 64L << 20;
+    /**
+     * The default first window of a stream: 256 KiB, what an xtaci/smux sender assumes before our
+     * first window update anyway, so the tuning starts from there and nothing shrinks at once.
+     */
+    public static final int DEFAULT_INITIAL_WINDOW = 256 * 1024;
+    /** The default largest tuned window of a stream: 16 MiB (128 Mbit/s over a 1 s round trip). */
+    public static final int DEFAULT_MAX_WINDOW = 16 << 20;
     /** The default {@link #maxSessionBuffer()} of a version 1 session: xtaci's MaxReceiveBuffer, 4 MiB. */
     public static final long DEFAULT_SESSION_BUFFER_V1 = 4L << 20;
 
@@ -101,7 +108,7 @@ public final class SmuxConfig {
     /**
      * Returns the configuration with every default.
      *
-     * @return the default configuration (version 2, 512 KiB window, ...)
+     * @return the default configuration (version 2, windows tuned from 256 KiB to 16 MiB, ...)
      */
     public static SmuxConfig defaults() {
         return DEFAULTS;
@@ -147,7 +154,12 @@ public final class SmuxConfig {
     /** @return the protocol version, 1 or 2 (default 2); both ends must agree */
     public int version() { return version; }
 
-    /** @return the receive window of each stream in bytes (version 2; default 512 KiB) */
+    /**
+     * Returns the largest receive window a stream advertises (version 2): the fixed window set with
+     * {@link Builder#streamWindow}, or the maximum of a tuned one (default: tuned, 256 KiB to 16 MiB).
+     *
+     * @return bytes
+     */
     public int streamWindow() { return streamWindow; }
 
     /**
@@ -242,9 +254,9 @@ public final class SmuxConfig {
     /** Collects and validates the settings of a {@link SmuxConfig}. Not thread-safe. */
     public static final class Builder {
         private int version = 2;
-        private int streamWindow = 512 * 1024;
-        private int initialStreamWindow = 512 * 1024;
-        private boolean windowTuned;
+        private int streamWindow = DEFAULT_MAX_WINDOW;
+        private int initialStreamWindow = DEFAULT_INITIAL_WINDOW;
+        private boolean windowTuned = true;
         private int maxFrameSize = 32_768;
         private int stagingBufferSize = 256 * 1024;
         private boolean keepAliveEnabled = true;

@@ -26,7 +26,9 @@ class SmuxConfigTest {
         SmuxConfig c = SmuxConfig.defaults();
         assertAll(
                 () -> assertEquals(2, c.version()),
-                () -> assertEquals(512 * KIB, c.streamWindow()),
+                () -> assertEquals(16 * MIB, c.streamWindow(), "tuned windows, up to 16 MiB"),
+                () -> assertEquals(256 * KIB, c.initialStreamWindow(), "from 256 KiB"),
+                () -> assertTrue(c.windowTuned()),
                 () -> assertEquals(32_768, c.maxFrameSize()),
                 () -> assertTrue(c.keepAliveEnabled()),
                 () -> assertEquals(Duration.ofSeconds(10), c.keepAliveInterval()),
@@ -257,7 +259,7 @@ class SmuxConfigTest {
         SmuxConfig.Builder small = SmuxConfig.builder().maxSessionBuffer(64 * KIB);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, small::build);
         assertTrue(e.getMessage().contains("must hold at least one stream's reservation"), e.getMessage());
-        assertTrue(e.getMessage().contains("524288"), "the message gives the reservation: " + e.getMessage());
+        assertTrue(e.getMessage().contains("262144"), "the message gives the reservation: " + e.getMessage());
 
         SmuxConfig.Builder belowWindow = SmuxConfig.builder().streamWindow(1 << 20).maxSessionBuffer(1 << 19);
         assertThrows(IllegalArgumentException.class, belowWindow::build);
@@ -317,7 +319,7 @@ class SmuxConfigTest {
         assertEquals(4 * MIB, v1.maxSessionBuffer());
 
         SmuxConfig few = SmuxConfig.defaults().toBuilder().maxStreams(10).build();
-        assertEquals(10L * 512 * KIB, few.maxSessionBuffer());
+        assertEquals(10L * 256 * KIB, few.maxSessionBuffer(), "ten reservations of the first window");
 
         SmuxConfig hugeWindow = SmuxConfig.defaults().toBuilder().streamWindow(1 << 30).maxStreams(2).build();
         assertEquals(1L << 30, hugeWindow.maxSessionBuffer(), "one reservation, above the 64 MiB cap");
@@ -331,10 +333,29 @@ class SmuxConfigTest {
     }
 
     @Test
+    void aTunedWindowHasBoundsAndAFixedOneReplacesIt() {
+        SmuxConfig t = SmuxConfig.builder().streamWindowTuned(64 * KIB, 8 * (int) MIB).build();
+        assertTrue(t.windowTuned());
+        assertEquals(64 * KIB, t.initialStreamWindow());
+        assertEquals(8 * MIB, t.streamWindow());
+        assertEquals(t.toString(), t.toBuilder().build().toString(), "a copy keeps it");
+        SmuxConfig f = t.toBuilder().streamWindow(512 * (int) KIB).build();
+        assertTrue(!f.windowTuned(), "a fixed window turns tuning off");
+        assertEquals(512 * KIB, f.initialStreamWindow());
+        assertEquals(512 * KIB, f.streamWindow());
+        for (int[] bad : new int[][] {{1023, 2048}, {4096, 2048}, {1024, (1 << 30) + 1}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SmuxConfig.builder().streamWindowTuned(bad[0], bad[1]));
+            assertTrue(e.getMessage().contains("1024 <= initial <= maximum <= 1 GiB"), e.getMessage());
+        }
+    }
+
+    @Test
     void toStringNamesTheSettings() {
         String s = SmuxConfig.defaults().toString();
         assertTrue(s.contains("version=2"), s);
-        assertTrue(s.contains("streamWindow=524288"), s);
+        assertTrue(s.contains("streamWindow=262144..16777216 (tuned)"), s);
+        assertTrue(SmuxConfig.builder().streamWindow(524288).build().toString().contains("streamWindow=524288,"));
         assertTrue(s.contains("transport=auto"), s);
         assertTrue(SmuxConfig.builder().transport("socket").build().toString().contains("transport=socket"));
     }

@@ -24,7 +24,7 @@ class SharedBudgetTest {
     private static final int RESERVATION = 512 * 1024;
 
     private static SmuxConfig.Builder quiet(MemoryBudget budget) {
-        return SmuxConfig.builder().keepAliveDisabled().memoryBudget(budget);
+        return SmuxConfig.builder().keepAliveDisabled().memoryBudget(budget).streamWindow(RESERVATION); // fixed: one reservation each
     }
 
     /** The flood of issue 14: the peer opens many streams and fills each with all it may send, unread. */

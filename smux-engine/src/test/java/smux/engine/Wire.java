@@ -21,8 +21,9 @@ final class Wire {
     }
 
     /** A plain configuration without keepalive (no timers unless a test asks for them). */
+    /** Version {@code version}, no keepalive, a fixed 512 KiB window (tuning has tests of its own). */
     static SmuxConfig quiet(int version) {
-        return SmuxConfig.builder().version(version).keepAliveDisabled().build();
+        return SmuxConfig.builder().version(version).keepAliveDisabled().streamWindow(512 * 1024).build();
     }
 
     /** Everything the engine transmits now, with a staging buffer of the configured default size. */

@@ -114,6 +114,7 @@ public final class SmuxSession implements Session {
             driver.lock.unlock();
         }
         Telemetry.opened(remoteName, transport, engine.isClient(), engine.version());
+        Telemetry.budgetInUse(config.memoryBudget());
     }
 
     /**

@@ -8,13 +8,15 @@ import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.Threshold;
+import smux.api.MemoryBudget;
 import smux.api.ProtocolException;
 import smux.engine.CloseReason;
 
 /**
  * Observability: {@link System.Logger} named {@code smux} for the lifecycle and for protocol
  * errors, and JFR events ({@code smux.SessionOpened}, {@code smux.SessionClosed},
- * {@code smux.ProtocolError}, {@code smux.Stall}, {@code smux.CloseAbandoned}) for recordings.
+ * {@code smux.ProtocolError}, {@code smux.Stall}, {@code smux.CloseAbandoned}, and the periodic
+ * {@code smux.MemoryBudget}) for recordings.
  */
 final class Telemetry {
     static final Logger LOG = System.getLogger("smux");
@@ -109,6 +111,48 @@ final class Telemetry {
                 e.remote = String.valueOf(session.remoteAddress().orElse(null));
                 e.commit();
             }
+        }
+    }
+
+    @Name("smux.MemoryBudget")
+    @Label("smux Memory Budget")
+    @Description("The receive memory budgets sessions share: what is reserved of each, once a second")
+    @Category("smux")
+    @jdk.jfr.Period("1 s")
+    static final class MemoryBudgetEvent extends Event {
+        @Label("Budget") String budget;
+        @Label("Capacity") @jdk.jfr.DataAmount long capacity;
+        @Label("Used") @jdk.jfr.DataAmount long used;
+        @Label("Peak") @jdk.jfr.DataAmount long peak;
+        @Label("Refusals") long refusals;
+    }
+
+    /** The budgets sessions of this process use, for the periodic event; weak, so a budget no one uses goes. */
+    private static final java.util.Map<MemoryBudget, Boolean> BUDGETS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    static {
+        jdk.jfr.FlightRecorder.addPeriodicEvent(MemoryBudgetEvent.class, Telemetry::emitBudgets);
+    }
+
+    /** A session started with this budget: the periodic event reports it from now on. */
+    static void budgetInUse(MemoryBudget budget) {
+        BUDGETS.put(budget, Boolean.TRUE);
+    }
+
+    private static void emitBudgets() {
+        java.util.List<MemoryBudget> all;
+        synchronized (BUDGETS) {
+            all = new java.util.ArrayList<>(BUDGETS.keySet());
+        }
+        for (MemoryBudget b : all) {
+            MemoryBudgetEvent e = new MemoryBudgetEvent();
+            e.budget = b == MemoryBudget.processWide() ? "process-wide" : "budget@" + Integer.toHexString(System.identityHashCode(b));
+            e.capacity = b.capacity();
+            e.used = b.used();
+            e.peak = b.peak();
+            e.refusals = b.refusals();
+            e.commit();
         }
     }
 
