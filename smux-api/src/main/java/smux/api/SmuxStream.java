@@ -120,4 +120,14 @@ public interface SmuxStream extends ByteChannel {
 
     /** @return bytes that can be read now without waiting */
     int available();
+
+    /**
+     * Returns the receive window this stream advertises now (version 2): how many unread bytes
+     * its peer may have sent beyond what was read. With tuned windows
+     * ({@link SmuxConfig#windowTuned()}) it changes as the stream runs. For observing and tuning;
+     * nothing depends on calling it.
+     *
+     * @return bytes; 0 in version 1 (no per-stream window), or once the stream is closed
+     */
+    int receiveWindow();
 }

@@ -82,6 +82,18 @@ final class EngineDriver implements SessionLink, StreamOps {
     }
 
     @Override
+    public int receiveWindow(StreamHandle stream) {
+        lock.lock();
+        try {
+            return engine.version() == 2 && engine.hasStream(stream.id()) ? engine.receiveWindow(stream.id()) : 0;
+        } catch (smux.api.StreamClosedException e) {
+            return 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public SessionClosedException sessionError() {
         return session.errorIfClosed();
     }

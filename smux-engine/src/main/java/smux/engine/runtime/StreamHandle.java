@@ -226,6 +226,11 @@ final class StreamHandle implements SmuxStream {
     }
 
     @Override
+    public int receiveWindow() {
+        return closedLocally ? 0 : ops.receiveWindow(this);
+    }
+
+    @Override
     public void setReadTimeout(Duration timeout) {
         readTimeoutNanos = toNanos("read", timeout);
         rx.setTimeout(readTimeoutNanos);

@@ -21,6 +21,9 @@ interface StreamOps {
      */
     void closed(StreamHandle stream);
 
+    /** @return the receive window the stream advertises now, 0 if none (a control call) */
+    int receiveWindow(StreamHandle stream);
+
     /** @return the exception for a session that is over, or null while it runs */
     SessionClosedException sessionError();
 

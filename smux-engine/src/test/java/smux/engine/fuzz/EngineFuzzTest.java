@@ -59,11 +59,15 @@ class EngineFuzzTest {
         int version = data.consumeBoolean() ? 2 : 1;
         int window = data.pickValue(new int[] {1024, 16 * 1024, 262_144, 512 * 1024});
         SmuxConfig.Builder b = SmuxConfig.builder().version(version)
-                .streamWindow(window)
                 .maxFrameSize(data.pickValue(new int[] {1, 100, 4096, 32_768, 65_535}))
                 .maxStreams(data.consumeInt(1, 8))
                 .acceptBacklog(data.consumeInt(1, 4))
                 .probeTimeout(Duration.ofMillis(data.consumeInt(1, 10_000)));
+        if (data.consumeBoolean()) {
+            b.streamWindow(window);
+        } else {
+            b.streamWindowTuned(window, Math.min(1 << 30, window * data.pickValue(new int[] {1, 2, 16})));
+        }
         long reservation = Math.max(window, SmuxConfig.INITIAL_PEER_WINDOW);
         long sessionBuffer = version == 2 ? reservation * data.consumeInt(1, 4) : data.consumeInt(64 * 1024, 1 << 20);
         // a budget of its own, so roomy that only maxSessionBuffer binds (the process-wide one would

@@ -67,10 +67,14 @@ class EnginePairFuzzTest {
     static SmuxConfig config(FuzzedDataProvider data, int version) {
         int window = data.pickValue(new int[] {1024, 5000, 65_536, 262_144, 600_000});
         SmuxConfig.Builder b = SmuxConfig.builder().version(version).keepAliveDisabled()
-                .streamWindow(window)
                 .maxFrameSize(data.pickValue(new int[] {1, 777, 16_384, 65_535}))
                 .maxStreams(data.consumeInt(1, 6))
                 .acceptBacklog(data.consumeInt(1, 4));
+        if (data.consumeBoolean()) {
+            b.streamWindow(window);
+        } else {
+            b.streamWindowTuned(window, Math.min(1 << 30, window * data.pickValue(new int[] {1, 2, 16})));
+        }
         long reservation = Math.max(window, SmuxConfig.INITIAL_PEER_WINDOW);
         long sessionBuffer = version == 2 ? reservation * data.consumeInt(1, 4) : data.consumeInt(64 * 1024, 512 * 1024);
         // a budget of its own, so roomy that only maxSessionBuffer binds (the process-wide one would

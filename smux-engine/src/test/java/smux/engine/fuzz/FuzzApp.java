@@ -137,9 +137,10 @@ final class FuzzApp {
 
     private boolean atStreamCap() {
         long streams = engine.streamCount();
+        // tuned windows may hold more than their first reservation: what the session holds now counts
         return streams >= engine.config().maxStreams()
                 || engine.config().version() == 2
-                    && (streams + 1) * engine.streamReservation() > engine.config().maxSessionBuffer();
+                    && engine.reservedBytes() + engine.firstReservation() > engine.config().maxSessionBuffer();
     }
 
     /** Accepts the oldest stream the peer opened. @return its id, or 0 */

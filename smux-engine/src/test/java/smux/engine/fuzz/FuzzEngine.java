@@ -422,8 +422,18 @@ final class FuzzEngine {
         return bytesDiscarded;
     }
 
-    /** @return the most bytes one stream may hold unread (version 2): its window or xtaci's first guess */
+    /** @return the most bytes one stream may hold unread (version 2): its largest window or xtaci's first guess */
     long streamReservation() {
         return Math.max(config.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+    }
+
+    /** @return what a new stream reserves (version 2): its first window or xtaci's first guess */
+    long firstReservation() {
+        return Math.max(config.initialStreamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+    }
+
+    /** @return receive memory the session holds now */
+    long reservedBytes() {
+        return engine.reservedBytes();
     }
 }

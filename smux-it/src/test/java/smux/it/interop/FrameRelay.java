@@ -88,7 +88,7 @@ final class FrameRelay implements AutoCloseable {
 
     /** The window audit of one sending direction. */
     record WindowAudit(Dir sender, long dataFrames, long maxInflight, long updates, long smallestWindow,
-                       List<String> violations) {
+                       long largestWindow, List<String> violations) {
     }
 
     private final ServerSocket listener;
@@ -248,7 +248,7 @@ final class FrameRelay implements AutoCloseable {
             Recorder r = recorders.get(sender);
             Recorder other = recorders.get(sender.opposite());
             return new WindowAudit(sender, r.dataFrames, r.maxInflight, other.updates, other.smallestWindow,
-                    List.copyOf(r.violations));
+                    other.largestWindow, List.copyOf(r.violations));
         }
     }
 
@@ -307,6 +307,7 @@ final class FrameRelay implements AutoCloseable {
         long maxInflight;
         long updates;
         long smallestWindow = Long.MAX_VALUE;
+        long largestWindow;
         boolean ended;
 
         final byte[] header = new byte[8];
@@ -389,6 +390,7 @@ final class FrameRelay implements AutoCloseable {
         private void onUpdate(long consumed, long window) {
             updates++;
             smallestWindow = Math.min(smallestWindow, window);
+            largestWindow = Math.max(largestWindow, window);
             allowance.merge(sid, consumed + window, Math::max);
             consumedBy.put(sid, consumed);
         }

@@ -69,6 +69,33 @@ class WindowInteropTest {
         assertEquals(List.of(), o.relay().decodeProblems());
     }
 
+    /**
+     * Issue 10: a Go sender follows a Java receiver whose window tunes itself. The Java side starts at
+     * 64 KiB and may grow to 8 MiB; the relay checks every Go data frame against the right edge of
+     * every update Java sent (the largest {@code consumed + window}: a shrink takes back nothing), and
+     * the windows Java advertised must have changed while 32 MiB went through.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("v2")
+    @Timeout(60)
+    void aGoSenderFollowsATunedJavaWindow(Combo c) throws Exception {
+        Dir goSends = c.javaIsClient() ? Dir.DOWN : Dir.UP;
+        Exchange.Outcome o = Exchange.of(c)
+                .mode(c.javaIsClient() ? "source" : "discard")
+                .streams(2).bytes(16 * MIB)
+                .javaConfig(b -> b.streamWindowTuned(64 * 1024, 8 << 20))
+                .viaRelay(false)
+                .run()
+                .assertAllMatch(2);
+        assertEquals(32 * MIB, o.javaBytesIn(), c + ": all data arrived");
+        WindowAudit audit = o.relay().windowAudit(goSends);
+        assertEquals(List.of(), audit.violations(), c + ": the Go sender stayed within the right edge of Java's updates");
+        assertEquals(64 * 1024, audit.smallestWindow(), c + ": Java's first window");
+        assertTrue(audit.largestWindow() > audit.smallestWindow(), c + ": Java's window changed while Go sent: "
+                + audit.smallestWindow() + ".." + audit.largestWindow());
+        assertEquals(List.of(), o.relay().decodeProblems());
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("v2")
     @Timeout(60)
