@@ -22,8 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * are given leave at least half of the remainder to the others: one hostile peer can take half,
  * two a quarter more, and a new session still gets a share.
  *
+ * <p>Elastic memory (a tuned window that grows, and shrinks again when memory is tight) may use
+ * the budget beyond the fair share while it is at most three quarters used
+ * ({@link #tryReserveElastic}): a lone busy session can use most of a budget meant for it, and a
+ * quarter stays for new streams and new sessions.
+ *
  * <p>Thread-safe. Applications create budgets and read them; the session runtime reserves and
- * releases ({@link #tryReserve}, {@link #release}).
+ * releases ({@link #tryReserve}, {@link #tryReserveElastic}, {@link #release}).
  */
 public final class MemoryBudget {
     /** The system property that sets the process-wide budget, e.g. {@code 256m}, {@code 2g}, or bytes. */
@@ -150,6 +155,34 @@ public final class MemoryBudget {
             if (after > capacity || (held > 0 && held + bytes > capacity - after)) {
                 refusals.incrementAndGet();
                 return false;
+            }
+            if (used.compareAndSet(now, after)) {
+                peak.accumulateAndGet(after, Math::max);
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Reserves {@code bytes} of elastic memory (a window that grows, which shrinks again when
+     * memory is tight) for a session that holds {@code held}: granted while the budget stays at
+     * most three quarters used, or else within the fair share of {@link #tryReserve}. Called by
+     * the session runtime.
+     *
+     * @param held what the session holds of this budget now
+     * @param bytes what it asks for, positive
+     * @return whether the reservation was granted
+     */
+    public boolean tryReserveElastic(long held, long bytes) {
+        if (bytes <= 0 || held < 0) {
+            throw new IllegalArgumentException("reserve a positive amount for a holder of a non-negative amount, got "
+                    + bytes + " for " + held);
+        }
+        while (true) {
+            long now = used.get();
+            long after = now + bytes;
+            if (after > capacity / 4 * 3) {
+                return tryReserve(held, bytes);
             }
             if (used.compareAndSet(now, after)) {
                 peak.accumulateAndGet(after, Math::max);

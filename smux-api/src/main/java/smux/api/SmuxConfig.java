@@ -47,8 +47,12 @@ public final class SmuxConfig {
      * first window update anyway, so the tuning starts from there and nothing shrinks at once.
      */
     public static final int DEFAULT_INITIAL_WINDOW = 256 * 1024;
-    /** The default largest tuned window of a stream: 16 MiB (128 Mbit/s over a 1 s round trip). */
-    public static final int DEFAULT_MAX_WINDOW = 16 << 20;
+    /**
+     * The default largest tuned window of a stream: 32 MiB (about 5 Gbit/s over a 50 ms round
+     * trip), within the three quarters of the default {@code maxSessionBuffer} that windows may
+     * grow into.
+     */
+    public static final int DEFAULT_MAX_WINDOW = 32 << 20;
     /** The default {@link #maxSessionBuffer()} of a version 1 session: xtaci's MaxReceiveBuffer, 4 MiB. */
     public static final long DEFAULT_SESSION_BUFFER_V1 = 4L << 20;
 
@@ -108,7 +112,7 @@ public final class SmuxConfig {
     /**
      * Returns the configuration with every default.
      *
-     * @return the default configuration (version 2, windows tuned from 256 KiB to 16 MiB, ...)
+     * @return the default configuration (version 2, windows tuned from 256 KiB to 32 MiB, ...)
      */
     public static SmuxConfig defaults() {
         return DEFAULTS;
@@ -156,7 +160,7 @@ public final class SmuxConfig {
 
     /**
      * Returns the largest receive window a stream advertises (version 2): the fixed window set with
-     * {@link Builder#streamWindow}, or the maximum of a tuned one (default: tuned, 256 KiB to 16 MiB).
+     * {@link Builder#streamWindow}, or the maximum of a tuned one (default: tuned, 256 KiB to 32 MiB).
      *
      * @return bytes
      */

@@ -26,7 +26,7 @@ class SmuxConfigTest {
         SmuxConfig c = SmuxConfig.defaults();
         assertAll(
                 () -> assertEquals(2, c.version()),
-                () -> assertEquals(16 * MIB, c.streamWindow(), "tuned windows, up to 16 MiB"),
+                () -> assertEquals(32 * MIB, c.streamWindow(), "tuned windows, up to 32 MiB"),
                 () -> assertEquals(256 * KIB, c.initialStreamWindow(), "from 256 KiB"),
                 () -> assertTrue(c.windowTuned()),
                 () -> assertEquals(32_768, c.maxFrameSize()),
@@ -354,7 +354,7 @@ class SmuxConfigTest {
     void toStringNamesTheSettings() {
         String s = SmuxConfig.defaults().toString();
         assertTrue(s.contains("version=2"), s);
-        assertTrue(s.contains("streamWindow=262144..16777216 (tuned)"), s);
+        assertTrue(s.contains("streamWindow=262144..33554432 (tuned)"), s);
         assertTrue(SmuxConfig.builder().streamWindow(524288).build().toString().contains("streamWindow=524288,"));
         assertTrue(s.contains("transport=auto"), s);
         assertTrue(SmuxConfig.builder().transport("socket").build().toString().contains("transport=socket"));

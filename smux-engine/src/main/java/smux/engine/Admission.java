@@ -156,12 +156,15 @@ final class Admission {
     }
 
     /**
-     * Reserves {@code bytes} more for a stream whose window grows, if both budgets allow.
+     * Reserves {@code bytes} more for a stream whose window grows, if both budgets allow. A window
+     * is elastic (it shrinks again when memory is tight), so it may use the shared budget beyond
+     * the fair share while that is at most three quarters used; within the session, growth stops
+     * at three quarters of {@code maxSessionBuffer}, so that new streams still find room.
      *
      * @return whether it was reserved
      */
     boolean tryReserve(long bytes) {
-        if (ended || held + bytes > maxSessionBuffer || !budget.tryReserve(held, bytes)) {
+        if (ended || held + bytes > maxSessionBuffer / 4 * 3 || !budget.tryReserveElastic(held, bytes)) {
             return false;
         }
         held += bytes;

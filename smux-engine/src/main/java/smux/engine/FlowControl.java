@@ -24,6 +24,12 @@ final class FlowControl {
     private final boolean windowed;
     /** The window this side advertises now (it changes when the window is tuned). */
     private int window;
+    /**
+     * A UPD is due each time the application has read {@code window / updateDivisor} since the
+     * last: 2 as xtaci does; 4 for a tuned window, which keeps more credit in flight over a long
+     * round trip (a UPD costs 16 bytes).
+     */
+    private int updateDivisor = 2;
 
     private long written;
     private long peerConsumed;
@@ -116,7 +122,7 @@ final class FlowControl {
         if (!windowed || n == 0) {
             return false;
         }
-        return !advertisedOnce || consumed - advertisedConsumed >= window / 2;
+        return !advertisedOnce || consumed - advertisedConsumed >= window / updateDivisor;
     }
 
     /**
@@ -126,7 +132,7 @@ final class FlowControl {
      * @return a total of consumed bytes
      */
     long nextUpdateAt() {
-        return advertisedOnce ? advertisedConsumed + window / 2 : consumed + 1;
+        return advertisedOnce ? advertisedConsumed + window / updateDivisor : consumed + 1;
     }
 
     /**
@@ -160,6 +166,11 @@ final class FlowControl {
         advertisedOnce = true;
         rightEdge = Math.max(rightEdge, consumed + window);
         return (int) consumed;
+    }
+
+    /** Sends window updates every quarter window instead of every half (tuned windows). */
+    void updateEveryQuarter() {
+        updateDivisor = 4;
     }
 
     /** @return this side's window as advertised in UPD */

@@ -873,6 +873,7 @@ public final class SmuxEngine {
         s.reserved = admission.streamReservation();
         if (windowTuned) {
             s.tuner = new WindowTuner(window, maxWindow);
+            s.flow.updateEveryQuarter();
         }
         streams.put(s);
         return s;

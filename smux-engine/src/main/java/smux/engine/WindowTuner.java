@@ -13,11 +13,12 @@ package smux.engine;
  *       stream is queued on the way), the first byte past the old edge arrives one round trip
  *       later (plus the peer's scheduling). The smallest such sample is the path's own delay;
  *       a smoothed one (TCP's 7/8 old, 1/8 new) is kept too.</li>
- *   <li><b>Who limits the stream.</b> A UPD leaves each time the application has read half a
- *       window since the last one. If that took less than two round trips, the reader keeps up
- *       and the window is what limits the stream: double it (as quinn and Chromium do for QUIC).
- *       It settles below about four bandwidth-delay products, where half a window takes two round
- *       trips to arrive. If half a window took more than eight (smoothed) round trips to read
+ *   <li><b>Who limits the stream.</b> A UPD of a tuned window leaves each time the application
+ *       has read a quarter window since the last one (not half, as xtaci: more credit stays in
+ *       flight over a long round trip). If that took less than two round trips, the reader keeps
+ *       up and the window is what limits the stream: double it (the rule quinn and Chromium use
+ *       for QUIC). It settles below about eight bandwidth-delay products, where a quarter window
+ *       takes two round trips to arrive. If it took more than eight (smoothed) round trips to read
  *       while a quarter of a window or more waited unread, the reader is the limit: halve it.</li>
  * </ul>
  * Measuring against the smallest round trip matters: a bigger window also fills the queues on the
