@@ -68,6 +68,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON line with every figure and nothing else on standard output.")
     boolean json;
 
+    @Option(names = "--virtual-threads",
+            description = "Run the bench's readers and writers (raw TCP and smux alike) on virtual threads; needs Java 21 or later.")
+    boolean virtualThreads;
+
     @Override
     public Integer call() throws Exception {
         Flags.positive(spec, "--duration", duration, 3600, " seconds");
@@ -76,6 +80,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         Flags.range(spec, "--idle-streams", idleStreams, 1, 10_000_000, "");
         Flags.range(spec, "--sessions", sessions, 1, 100_000, "");
+        if (virtualThreads && !smux.cli.bench.Workers.useVirtualThreads()) {
+            throw Flags.bad(spec, "--virtual-threads", "needs Java 21 or later (this is Java " + Runtime.version().feature() + ")");
+        }
         if (rawPeer != null && peer == null) {
             throw Flags.bad(spec, "--raw-peer", "needs --peer (the raw baseline is only for a remote run)");
         }

@@ -89,11 +89,13 @@ class BenchIT {
         assertTrue(num(nio.get("bytes_per_session")) > 0);
 
         Map<String, Object> targets = obj(report.get("targets"));
-        for (String k : List.of("one_stream_ratio_at_least_0_70", "thousand_streams_ratio_at_least_0_60",
+        for (String k : List.of("one_stream_ratio_at_least_0_85", "hundred_streams_ratio_at_least_0_70",
+                "thousand_streams_ratio_at_least_0_60", "rtt_p50_at_most_1_5x", "rtt_p99_at_most_1_5x",
                 "idle_stream_heap_at_most_2048_bytes", "one_nio_loop_holds_1000_sessions")) {
             assertTrue(targets.containsKey(k), "target " + k + " is reported");
         }
-        assertNotNull(obj(targets.get("one_stream_ratio_at_least_0_70")).get("socket"), "1 stream was measured");
+        assertNotNull(obj(targets.get("one_stream_ratio_at_least_0_85")).get("socket"), "1 stream was measured");
+        assertNotNull(obj(targets.get("rtt_p50_at_most_1_5x")).get("socket"), "the round trip was measured");
         assertNull(obj(targets.get("thousand_streams_ratio_at_least_0_60")).get("socket"), "1,000 streams was not asked for");
     }
 

@@ -57,9 +57,11 @@ public final class Bench {
                        InetSocketAddress rawPeer, boolean json) {
     }
 
-    /** Ratio targets of the issue. */
-    static final double ONE_STREAM_TARGET = 0.70;
+    /** Ratio targets (issue 9): smux / raw TCP throughput, and round-trip latency smux / raw TCP. */
+    static final double ONE_STREAM_TARGET = 0.85;
+    static final double HUNDRED_STREAMS_TARGET = 0.70;
     static final double MANY_STREAMS_TARGET = 0.60;
+    static final double RTT_TARGET = 1.5;
     static final int MANY_STREAMS = 1000;
     static final long IDLE_STREAM_TARGET = 2048;
     static final int SESSIONS_TARGET = 1000;
@@ -430,15 +432,23 @@ public final class Bench {
 
     private Json.Obj targets() {
         Json.Obj one = Json.obj();
+        Json.Obj hundred = Json.obj();
         Json.Obj many = Json.obj();
         Json.Obj idle = Json.obj();
+        Json.Obj p50 = Json.obj();
+        Json.Obj p99 = Json.obj();
         boolean anyThroughputTarget = false;
         for (String t : plan.transports()) {
             double r1 = ratio(1, t);
+            double r100 = ratio(100, t);
             double rN = ratio(MANY_STREAMS, t);
             one.put(t, Double.isNaN(r1) ? null : r1 >= ONE_STREAM_TARGET);
+            hundred.put(t, Double.isNaN(r100) ? null : r100 >= HUNDRED_STREAMS_TARGET);
             many.put(t, Double.isNaN(rN) ? null : rN >= MANY_STREAMS_TARGET);
-            anyThroughputTarget |= !Double.isNaN(r1) || !Double.isNaN(rN);
+            anyThroughputTarget |= !Double.isNaN(r1) || !Double.isNaN(r100) || !Double.isNaN(rN);
+            double[] rtt = rttRatios(t);
+            p50.put(t, Double.isNaN(rtt[0]) ? null : rtt[0] <= RTT_TARGET);
+            p99.put(t, Double.isNaN(rtt[1]) ? null : rtt[1] <= RTT_TARGET);
         }
         for (IdleStreams.Result r : idles) {
             idle.put(r.transport(), Double.isNaN(r.bytesPerStream()) ? null : r.bytesPerStream() <= IDLE_STREAM_TARGET);
@@ -446,15 +456,30 @@ public final class Bench {
         Boolean sessions = nio == null ? null
                 : nio.pairs() >= SESSIONS_TARGET && nio.worked() == nio.pairs() && nio.smuxThreads().size() == 1 && nio.error() == null;
         Json.Obj t = Json.obj()
-                .put("one_stream_ratio_at_least_0_70", one)
+                .put("one_stream_ratio_at_least_0_85", one)
+                .put("hundred_streams_ratio_at_least_0_70", hundred)
                 .put("thousand_streams_ratio_at_least_0_60", many)
+                .put("rtt_p50_at_most_1_5x", p50)
+                .put("rtt_p99_at_most_1_5x", p99)
                 .put("idle_stream_heap_at_most_2048_bytes", idle)
                 .put("one_nio_loop_holds_1000_sessions", sessions);
         if (!plan.json() && (anyThroughputTarget || !idles.isEmpty() || nio != null)) {
             say("%ntargets%n");
             if (anyThroughputTarget) {
-                sayTarget("1 stream >= 70% of raw TCP", 1, ONE_STREAM_TARGET);
+                sayTarget("1 stream >= 85% of raw TCP", 1, ONE_STREAM_TARGET);
+                sayTarget("100 streams >= 70% of raw TCP", 100, HUNDRED_STREAMS_TARGET);
                 sayTarget("1,000 streams >= 60% of raw TCP", MANY_STREAMS, MANY_STREAMS_TARGET);
+            }
+            if (!rtts.isEmpty()) {
+                for (String tr : plan.transports()) {
+                    double[] rtt = rttRatios(tr);
+                    say("  %-34s %-9s %6s     %s%n", "round trip p50 <= 1.5x raw TCP", tr,
+                            Double.isNaN(rtt[0]) ? "-" : String.format(Locale.ROOT, "%.2f", rtt[0]),
+                            verdict(Double.isNaN(rtt[0]) ? null : rtt[0] <= RTT_TARGET));
+                    say("  %-34s %-9s %6s     %s%n", "round trip p99 <= 1.5x raw TCP", tr,
+                            Double.isNaN(rtt[1]) ? "-" : String.format(Locale.ROOT, "%.2f", rtt[1]),
+                            verdict(Double.isNaN(rtt[1]) ? null : rtt[1] <= RTT_TARGET));
+                }
             }
             for (IdleStreams.Result r : idles) {
                 say("  %-34s %-9s %,6.0f B   %s%n", "idle stream <= 2 KiB of heap", r.transport(), r.bytesPerStream(),
@@ -472,6 +497,17 @@ public final class Bench {
             }
         }
         return t;
+    }
+
+    /** @return the p50 and p99 round-trip ratios smux / raw TCP of a transport, NaN if not measured */
+    private double[] rttRatios(String transport) {
+        RoundTrip.Result raw = rtts.isEmpty() || !rtts.get(0).transport().equals("raw") ? null : rtts.get(0);
+        for (RoundTrip.Result r : rtts) {
+            if (raw != null && r.transport().equals(transport) && r.error() == null) {
+                return new double[] {r.p50Micros() / raw.p50Micros(), r.p99Micros() / raw.p99Micros()};
+            }
+        }
+        return new double[] {Double.NaN, Double.NaN};
     }
 
     private void sayTarget(String what, int n, double target) {

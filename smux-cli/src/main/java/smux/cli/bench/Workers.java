@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * their case (bench workers or smux transport threads), so a leak shows up in the report
  * instead of skewing the next case.
  */
-final class Workers {
+public final class Workers {
     /** Thread names of the bench's own workers start with this. */
     static final String PREFIX = "bench-";
     /** Small stacks: the 1,000-stream cases start a few thousand threads. */
@@ -23,13 +23,43 @@ final class Workers {
         this.name = name;
     }
 
+    /** Whether workers are virtual threads (bench --virtual-threads, Java 21+). */
+    private static volatile Object virtualBuilder;
+
+    /**
+     * Makes every worker from now on a virtual thread.
+     *
+     * @return false on a Java without virtual threads (nothing changes)
+     */
+    public static boolean useVirtualThreads() {
+        try {
+            virtualBuilder = Thread.class.getMethod("ofVirtual").invoke(null);
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Starts a worker. */
     synchronized Thread start(String role, Runnable body) {
-        Thread t = new Thread(null, body, PREFIX + name + "-" + role + "-" + threads.size(), STACK);
-        t.setDaemon(true);
+        String threadName = PREFIX + name + "-" + role + "-" + threads.size();
+        Thread t = virtualBuilder != null ? virtual(threadName, body) : new Thread(null, body, threadName, STACK);
+        if (!t.isDaemon()) {
+            t.setDaemon(true);
+        }
         threads.add(t);
         t.start();
         return t;
+    }
+
+    private static Thread virtual(String threadName, Runnable body) {
+        try {
+            Class<?> builderType = Class.forName("java.lang.Thread$Builder");
+            Object named = builderType.getMethod("name", String.class).invoke(virtualBuilder, threadName);
+            return (Thread) builderType.getMethod("unstarted", Runnable.class).invoke(named, body);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("virtual threads were available a moment ago", e);
+        }
     }
 
     /**
