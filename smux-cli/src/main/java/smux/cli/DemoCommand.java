@@ -96,10 +96,15 @@ final class DemoCommand implements Callable<Integer> {
             boolean held = moved == total && committedToA.get() <= SmuxConfig.INITIAL_PEER_WINDOW;
             verdicts.add(new String[] {"no stream blocks another (v2)", held ? "HELD" : "FAILED",
                     String.format("B moved %d MiB at %.0f MB/s while A held %s unread (all a sender may send before "
-                                    + "a stream's first read; A's %s window applies once it reads)",
-                            moved / MIB, moved / seconds / 1e6, size(backlog), size(p.client.config().streamWindow()))});
+                                    + "a stream's first read; A's %s applies once it reads)",
+                            moved / MIB, moved / seconds / 1e6, size(backlog), windowText(p.client.config()))});
             return held;
         }
+    }
+
+    private static String windowText(SmuxConfig c) {
+        return c.windowTuned() ? "window, tuned from " + size(c.initialStreamWindow()) + " up to " + size(c.streamWindow()) + ","
+                : size(c.streamWindow()) + " window";
     }
 
     private void contrastWithVersion1() throws Exception {
