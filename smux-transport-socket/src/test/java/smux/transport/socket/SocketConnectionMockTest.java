@@ -264,7 +264,7 @@ class SocketConnectionMockTest {
         assertEquals(2, stream.inputStream().read(got));
         assertArrayEquals("hi".getBytes(US_ASCII), got);
         // version 2: the first read sends UPD{consumed, window}
-        byte[] upd = frame(2, UPD, 2, twoInts(2, QUIET.streamWindow()));
+        byte[] upd = frame(2, UPD, 2, twoInts(2, QUIET.initialStreamWindow())); // a tuned window starts here
         Await.until("UPD{2, window} on the wire", PROMPTLY, () -> Frames.contains(m.written(), upd));
     }
 
