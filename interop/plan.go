@@ -57,6 +57,12 @@ type planSide struct {
 	End             string     `json:"end"`
 	Probe           bool       `json:"probe"`
 	ReadDelayMicros int64      `json:"readDelayMicros"`
+	// ReadSize is the buffer each Read gets (0: 64 KiB); small reads make
+	// the receiver report consumption (v2 UPD) in small steps.
+	ReadSize int `json:"readSize"`
+	// AfterPeerFin: write only once the peer's FIN has arrived (the plan
+	// sets it only where the peer half-closes without waiting for us).
+	AfterPeerFin bool `json:"afterPeerFin"`
 }
 
 func (s *planSide) total() int64 {
@@ -308,11 +314,14 @@ func newPlanReader(peer *planSide) *planReader {
 	return r
 }
 
-func (r *planReader) run(st muxStream, delayMicros int64) {
+func (r *planReader) run(st muxStream, delayMicros int64, size int) {
 	defer close(r.done)
 	pause(delayMicros)
-	buf := make([]byte, ioBufferSize)
-	exp := make([]byte, ioBufferSize)
+	if size <= 0 {
+		size = ioBufferSize
+	}
+	buf := make([]byte, size)
+	exp := make([]byte, size)
 	for {
 		n, err := readSome(st, buf)
 		if n > 0 {
@@ -356,12 +365,15 @@ func runPlanSide(o *options, st *smux.Stream, ps *planStream, role string, opene
 	}
 
 	r := newPlanReader(peer)
-	go r.run(st, mine.ReadDelayMicros)
+	go r.run(st, mine.ReadDelayMicros, mine.ReadSize)
 	if ps.WaitFirst && !opener {
 		select {
 		case <-r.first:
 		case <-r.done:
 		}
+	}
+	if mine.AfterPeerFin {
+		<-r.done
 	}
 
 	out := newTally()
@@ -524,6 +536,13 @@ func runPlanClient(st *stopper, o *options, ev *emitter, conn net.Conn, sess *sm
 	go func() {
 		select {
 		case <-st.ctx.Done():
+			// Both may be ready (the parent ends our input as soon as it sees
+			// plan-done): select picks either, so look again.
+			select {
+			case <-planOver:
+				return
+			default:
+			}
 			stoppedEarly.Store(true)
 			sess.Close()
 		case <-planOver:

@@ -71,7 +71,12 @@ func testPlan(half bool) plan {
 		{Opener: "client", Client: side(5, endClose, true, 1), Server: side(6, endClose, false, 200000)},
 		{Opener: "server", WaitFirst: true, Client: side(7, endEarly, true, 65535), Server: side(8, endEOFClose, false, 1, 60000)},
 		{Opener: "client", Client: side(9, endEarly, false), Server: side(10, endEarly, true)},
+		{Opener: "server", Client: side(11, endClose, true, 3000, 90000), Server: side(12, h, false, 20000)},
 	}
+	// Stream 5: the client writes only after the server's FIN (where the
+	// server half-closes) and reads in 7-byte steps.
+	streams[5].Client.AfterPeerFin = half
+	streams[5].Client.ReadSize = 7
 	for i := range streams {
 		streams[i].Index = i
 		// v1.5.16 registers a stream it opens only after sending its SYN: a
