@@ -1,0 +1,151 @@
+package smux.it.faults;
+
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import smux.api.LimitExceededException;
+import smux.api.ProtocolException;
+import smux.api.SessionClosedException;
+import smux.api.StreamClosedException;
+
+/**
+ * What a random-fault run counts, from many threads at once: sessions, streams, bytes, the exact-delivery
+ * figures (lost, duplicated, corrupted), every failure by kind, and anomalies (anything that breaks a
+ * promise; the run fails if there is one).
+ *
+ * <p><b>The failures an application may see</b> ({@link #kind}): when the network fails under a session, a
+ * call may fail only with
+ * <ul>
+ *   <li>{@link SessionClosedException}, whose cause, if any, is an {@link IOException} of the connection (reset,
+ *       broken pipe, end of stream) or a {@link ProtocolException} {@code TRUNCATED_FRAME} (the connection ended
+ *       inside a frame); no other protocol violation can come out of a proxy that only delays, cuts, or drops
+ *       the connection;</li>
+ *   <li>{@link SocketTimeoutException}, from a write or read timeout (a write's {@code bytesTransferred} is then
+ *       checked separately);</li>
+ *   <li>{@link StreamClosedException} and {@link LimitExceededException}, which these trials should not cause
+ *       but which are legitimate answers of the API;</li>
+ * </ul>
+ * each with a message that is not blank. Anything else (a plain {@link IOException}, a runtime exception, an
+ * error, a blank message) is an anomaly.
+ */
+final class FaultLedger {
+    private static final int ANOMALIES_KEPT = 20;
+
+    final LongAdder sessions = new LongAdder();
+    final LongAdder sessionsFailed = new LongAdder();
+    final LongAdder terminalFaults = new LongAdder();
+    final LongAdder streams = new LongAdder();
+    final LongAdder completed = new LongAdder();
+    final LongAdder bytesCommitted = new LongAdder();
+    final LongAdder bytesDelivered = new LongAdder();
+    final LongAdder bytesOnCompletedStreams = new LongAdder();
+    final LongAdder lost = new LongAdder();
+    final LongAdder duplicated = new LongAdder();
+    final LongAdder corrupted = new LongAdder();
+    final LongAdder writeTimeouts = new LongAdder();
+    final LongAdder partialTimeouts = new LongAdder();
+    final LongAdder retriedBytes = new LongAdder();
+    private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> toxics = new ConcurrentHashMap<>();
+    private final AtomicInteger anomalyCount = new AtomicInteger();
+    private final Queue<String> anomalies = new ConcurrentLinkedQueue<>();
+
+    /** Counts a failure an operation ({@code open}, {@code write}...) ended with; an unnamed one is an anomaly. */
+    void failure(String operation, Throwable t) {
+        String kind = kind(t);
+        if (kind == null) {
+            anomaly(operation + " failed with an exception outside the allowed set: " + describe(t));
+            kind = "UNEXPECTED " + t.getClass().getName();
+        }
+        failures.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    /** The failure's kind, or null if an application should never see it. */
+    static String kind(Throwable t) {
+        String message = t.getMessage();
+        if (message == null || message.isBlank()) {
+            return null;
+        }
+        if (t instanceof SessionClosedException) {
+            Throwable cause = t.getCause();
+            if (cause == null) {
+                return "SessionClosedException";
+            }
+            if (cause instanceof ProtocolException p) {
+                return p.violation() == ProtocolException.Violation.TRUNCATED_FRAME
+                        ? "SessionClosedException(ProtocolException TRUNCATED_FRAME)" : null;
+            }
+            return cause instanceof IOException ? "SessionClosedException(" + cause.getClass().getSimpleName() + ")" : null;
+        }
+        if (t instanceof SocketTimeoutException || t instanceof StreamClosedException || t instanceof LimitExceededException) {
+            return t.getClass().getSimpleName();
+        }
+        return null;
+    }
+
+    void toxic(String type) {
+        toxics.computeIfAbsent(type, k -> new LongAdder()).increment();
+    }
+
+    void anomaly(String description) {
+        if (anomalyCount.incrementAndGet() <= ANOMALIES_KEPT) {
+            anomalies.add(description);
+        }
+        System.out.println("CHAOS ANOMALY " + description);
+    }
+
+    int anomalies() {
+        return anomalyCount.get();
+    }
+
+    String firstAnomalies() {
+        return String.join("\n  ", anomalies);
+    }
+
+    long unexpectedFailures() {
+        return failures.entrySet().stream().filter(e -> e.getKey().startsWith("UNEXPECTED")).mapToLong(e -> e.getValue().sum()).sum();
+    }
+
+    Map<String, Long> failuresByKind() {
+        Map<String, Long> m = new TreeMap<>();
+        failures.forEach((k, v) -> m.put(k, v.sum()));
+        return m;
+    }
+
+    Map<String, Long> toxicsByType() {
+        Map<String, Long> m = new TreeMap<>();
+        toxics.forEach((k, v) -> m.put(k, v.sum()));
+        return m;
+    }
+
+    /** The figures, on one line. */
+    String figures() {
+        return String.format(java.util.Locale.ROOT,
+                "sessions=%d (ended by a fault %d, terminal toxics %d), streams=%d (completed %d), bytes committed=%d,"
+                        + " delivered=%d (on completed streams %d), lost=%d, duplicated=%d, corrupted=%d,"
+                        + " write timeouts=%d (partial %d, %d bytes retried), failures=%s, unexpected=%d, anomalies=%d,"
+                        + " toxics=%s",
+                sessions.sum(), sessionsFailed.sum(), terminalFaults.sum(), streams.sum(), completed.sum(),
+                bytesCommitted.sum(), bytesDelivered.sum(), bytesOnCompletedStreams.sum(), lost.sum(), duplicated.sum(),
+                corrupted.sum(), writeTimeouts.sum(), partialTimeouts.sum(), retriedBytes.sum(), failuresByKind(),
+                unexpectedFailures(), anomalies(), toxicsByType());
+    }
+
+    static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder(t.toString());
+        for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            sb.append(" <- ").append(c);
+        }
+        StackTraceElement[] trace = t.getStackTrace();
+        for (int i = 0; i < Math.min(6, trace.length); i++) {
+            sb.append("\n      at ").append(trace[i]);
+        }
+        return sb.toString();
+    }
+}
