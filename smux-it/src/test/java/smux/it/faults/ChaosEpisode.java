@@ -92,7 +92,7 @@ final class ChaosEpisode {
                 ledger.anomaly(where + ": could not connect through a proxy without toxics: " + FaultLedger.describe(e));
                 return;
             }
-            ledger.sessions.increment();
+            ledger.session(transport + " v" + version);
             long started = System.nanoTime();
             long terminalAt = faults && r.nextInt(10) < 3
                     ? started + (long) (length.toNanos() * (0.2 + 0.7 * r.nextDouble())) : 0;

@@ -53,6 +53,7 @@ final class FaultLedger {
     final LongAdder retriedBytes = new LongAdder();
     private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> toxics = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> configurations = new ConcurrentHashMap<>();
     private final AtomicInteger anomalyCount = new AtomicInteger();
     private final Queue<String> anomalies = new ConcurrentLinkedQueue<>();
 
@@ -89,6 +90,12 @@ final class FaultLedger {
         return null;
     }
 
+    /** Counts a session pair of a configuration ({@code "socket v2"}...). */
+    void session(String configuration) {
+        sessions.increment();
+        configurations.computeIfAbsent(configuration, k -> new LongAdder()).increment();
+    }
+
     void toxic(String type) {
         toxics.computeIfAbsent(type, k -> new LongAdder()).increment();
     }
@@ -119,19 +126,23 @@ final class FaultLedger {
     }
 
     Map<String, Long> toxicsByType() {
+        return sorted(toxics);
+    }
+
+    private static Map<String, Long> sorted(Map<String, LongAdder> counts) {
         Map<String, Long> m = new TreeMap<>();
-        toxics.forEach((k, v) -> m.put(k, v.sum()));
+        counts.forEach((k, v) -> m.put(k, v.sum()));
         return m;
     }
 
     /** The figures, on one line. */
     String figures() {
         return String.format(java.util.Locale.ROOT,
-                "sessions=%d (ended by a fault %d, terminal toxics %d), streams=%d (completed %d), bytes committed=%d,"
+                "sessions=%d %s (ended by a fault %d, terminal toxics %d), streams=%d (completed %d), bytes committed=%d,"
                         + " delivered=%d (on completed streams %d), lost=%d, duplicated=%d, corrupted=%d,"
                         + " write timeouts=%d (partial %d, %d bytes retried), failures=%s, unexpected=%d, anomalies=%d,"
                         + " toxics=%s",
-                sessions.sum(), sessionsFailed.sum(), terminalFaults.sum(), streams.sum(), completed.sum(),
+                sessions.sum(), sorted(configurations), sessionsFailed.sum(), terminalFaults.sum(), streams.sum(), completed.sum(),
                 bytesCommitted.sum(), bytesDelivered.sum(), bytesOnCompletedStreams.sum(), lost.sum(), duplicated.sum(),
                 corrupted.sum(), writeTimeouts.sum(), partialTimeouts.sum(), retriedBytes.sum(), failuresByKind(),
                 unexpectedFailures(), anomalies(), toxicsByType());
