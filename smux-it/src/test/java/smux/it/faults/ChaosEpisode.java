@@ -39,6 +39,8 @@ final class ChaosEpisode {
     private static final int[] WINDOWS = {32 * 1024, 128 * 1024, 512 * 1024, 1024 * 1024};
 
     private final ToxiproxyBackend toxiproxy;
+    /** The run's ledger; the episode books into its own and merges it at the end. */
+    private final FaultLedger runLedger;
     private final FaultLedger ledger;
     private final String name;
     private final long seed;
@@ -60,7 +62,8 @@ final class ChaosEpisode {
     ChaosEpisode(ToxiproxyBackend toxiproxy, FaultLedger ledger, String name, long seed, Duration length,
                  String transport, boolean faults, ExecutorService pool) {
         this.toxiproxy = toxiproxy;
-        this.ledger = ledger;
+        this.runLedger = ledger;
+        this.ledger = new FaultLedger(name);
         this.name = name;
         this.seed = seed;
         this.length = length;
@@ -145,7 +148,11 @@ final class ChaosEpisode {
             for (ChaosTransfer t : transfers.values()) {
                 t.account(ledger, where);
             }
-            pair.close();
+            try {
+                pair.close();
+            } finally {
+                runLedger.merge(ledger, chaos == null ? null : chaos.taint());
+            }
         }
     }
 

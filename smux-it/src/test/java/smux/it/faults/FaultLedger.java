@@ -33,9 +33,14 @@ import smux.api.StreamClosedException;
  * </ul>
  * each with a message that is not blank. Anything else (a plain {@link IOException}, a runtime exception, an
  * error, a blank message) is an anomaly.
+ *
+ * <p>Each episode books into a ledger of its own, {@linkplain #merge merged} into the run's at its end: if
+ * Toxiproxy may have dropped bytes of that episode's connection ({@link ToxicChaos#taint()}), whatever went
+ * wrong in it is booked apart, as <em>tainted</em>, and does not fail the run.
  */
 final class FaultLedger {
     private static final int ANOMALIES_KEPT = 20;
+    private final String scope;
 
     final LongAdder sessions = new LongAdder();
     final LongAdder sessionsFailed = new LongAdder();
@@ -56,13 +61,22 @@ final class FaultLedger {
     private final Map<String, LongAdder> configurations = new ConcurrentHashMap<>();
     private final AtomicInteger anomalyCount = new AtomicInteger();
     private final Queue<String> anomalies = new ConcurrentLinkedQueue<>();
+    final LongAdder taintedEpisodes = new LongAdder();
+    final LongAdder taintedAnomalies = new LongAdder();
+    private final Queue<String> taints = new ConcurrentLinkedQueue<>();
+
+    /** @param scope what the ledger books (an episode's name), or null for the run */
+    FaultLedger(String scope) {
+        this.scope = scope;
+    }
 
     /** Counts a failure an operation ({@code open}, {@code write}...) ended with; an unnamed one is an anomaly. */
     void failure(String operation, Throwable t) {
         String kind = kind(t);
         if (kind == null) {
             anomaly(operation + " failed with an exception outside the allowed set: " + describe(t));
-            kind = "UNEXPECTED " + t.getClass().getName();
+            kind = UNEXPECTED + t.getClass().getName()
+                    + (t.getCause() != null ? "(" + t.getCause().getClass().getSimpleName() + ")" : "");
         }
         failures.computeIfAbsent(kind, k -> new LongAdder()).increment();
     }
@@ -104,7 +118,50 @@ final class FaultLedger {
         if (anomalyCount.incrementAndGet() <= ANOMALIES_KEPT) {
             anomalies.add(description);
         }
-        System.out.println("CHAOS ANOMALY " + description);
+        System.out.println("CHAOS ANOMALY " + (scope == null ? "" : "[" + scope + "] ") + description);
+    }
+
+    /**
+     * Adds an episode's figures to this (the run's) ledger. With a {@code taint} (why Toxiproxy may have dropped
+     * bytes of its connection), the episode's anomalies, lost, duplicated and corrupted bytes and unexpected
+     * failures are booked as tainted instead.
+     */
+    void merge(FaultLedger e, String taint) {
+        for (LongAdder[] pair : new LongAdder[][] {{sessions, e.sessions}, {sessionsFailed, e.sessionsFailed},
+                {terminalFaults, e.terminalFaults}, {streams, e.streams}, {completed, e.completed},
+                {bytesCommitted, e.bytesCommitted}, {bytesDelivered, e.bytesDelivered},
+                {bytesOnCompletedStreams, e.bytesOnCompletedStreams}, {writeTimeouts, e.writeTimeouts},
+                {partialTimeouts, e.partialTimeouts}, {retriedBytes, e.retriedBytes}}) {
+            pair[0].add(pair[1].sum());
+        }
+        e.configurations.forEach((k, v) -> configurations.computeIfAbsent(k, x -> new LongAdder()).add(v.sum()));
+        e.toxics.forEach((k, v) -> toxics.computeIfAbsent(k, x -> new LongAdder()).add(v.sum()));
+        e.failures.forEach((k, v) -> failures.computeIfAbsent(taint != null && k.startsWith(UNEXPECTED)
+                ? "after a Toxiproxy drop: " + k.substring(UNEXPECTED.length()) : k, x -> new LongAdder()).add(v.sum()));
+        if (taint == null) {
+            lost.add(e.lost.sum());
+            duplicated.add(e.duplicated.sum());
+            corrupted.add(e.corrupted.sum());
+            for (String a : e.anomalies) {
+                if (anomalyCount.incrementAndGet() <= ANOMALIES_KEPT) {
+                    anomalies.add("[" + e.scope + "] " + a);
+                }
+            }
+            anomalyCount.addAndGet(Math.max(0, e.anomalies() - e.anomalies.size()));
+        } else {
+            taintedEpisodes.increment();
+            taintedAnomalies.add(e.anomalies());
+            String note = e.scope + ": " + taint + "; " + e.anomalies() + " anomalies, " + e.lost.sum() + " lost, "
+                    + e.duplicated.sum() + " duplicated, " + e.corrupted.sum() + " corrupted booked as tainted";
+            if (taints.size() < ANOMALIES_KEPT) {
+                taints.add(note);
+            }
+            System.out.println("CHAOS TAINTED " + note);
+        }
+    }
+
+    String taints() {
+        return String.join("\n  ", taints);
     }
 
     int anomalies() {
@@ -116,8 +173,10 @@ final class FaultLedger {
     }
 
     long unexpectedFailures() {
-        return failures.entrySet().stream().filter(e -> e.getKey().startsWith("UNEXPECTED")).mapToLong(e -> e.getValue().sum()).sum();
+        return failures.entrySet().stream().filter(e -> e.getKey().startsWith(UNEXPECTED)).mapToLong(e -> e.getValue().sum()).sum();
     }
+
+    private static final String UNEXPECTED = "UNEXPECTED ";
 
     Map<String, Long> failuresByKind() {
         Map<String, Long> m = new TreeMap<>();
@@ -141,11 +200,11 @@ final class FaultLedger {
                 "sessions=%d %s (ended by a fault %d, terminal toxics %d), streams=%d (completed %d), bytes committed=%d,"
                         + " delivered=%d (on completed streams %d), lost=%d, duplicated=%d, corrupted=%d,"
                         + " write timeouts=%d (partial %d, %d bytes retried), failures=%s, unexpected=%d, anomalies=%d,"
-                        + " toxics=%s",
+                        + " episodes tainted by a Toxiproxy drop=%d (their anomalies %d), toxics=%s",
                 sessions.sum(), sorted(configurations), sessionsFailed.sum(), terminalFaults.sum(), streams.sum(), completed.sum(),
                 bytesCommitted.sum(), bytesDelivered.sum(), bytesOnCompletedStreams.sum(), lost.sum(), duplicated.sum(),
                 corrupted.sum(), writeTimeouts.sum(), partialTimeouts.sum(), retriedBytes.sum(), failuresByKind(),
-                unexpectedFailures(), anomalies(), toxicsByType());
+                unexpectedFailures(), anomalies(), taintedEpisodes.sum(), taintedAnomalies.sum(), toxicsByType());
     }
 
     static String describe(Throwable t) {

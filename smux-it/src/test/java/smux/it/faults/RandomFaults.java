@@ -76,10 +76,10 @@ final class RandomFaults {
     Result run() throws Exception {
         ExecutorService pool = Faults.pool("chaos-io", 0);
         ExecutorService lanePool = Faults.pool("chaos-lane", lanes);
-        FaultLedger ledger = new FaultLedger();
+        FaultLedger ledger = new FaultLedger(null);
         List<String> leaks = new ArrayList<>();
         try {
-            FaultLedger warmUp = new FaultLedger();
+            FaultLedger warmUp = new FaultLedger(null);
             for (String t : Faults.TRANSPORTS) {
                 new ChaosEpisode(toxiproxy, warmUp, "chaos-warmup-" + t, seed, Duration.ofSeconds(1), t, false, pool).run();
             }

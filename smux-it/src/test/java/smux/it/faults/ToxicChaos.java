@@ -16,18 +16,22 @@ import smux.it.toxi.ProxyHandle;
  *
  * <p>Benign toxics delay, throttle or fragment the connection and keep every byte, so they may come and go
  * at any moment: {@code latency} (1-200 ms, jitter up to half), {@code bandwidth} (32 KB/s to 16 MB/s, or 0,
- * a stall, which is always removed again within 1.5 s), {@code slicer} (segments of 1-2000 bytes, at most 1 µs
- * apart per byte), {@code slow_close} (up to 2 s). At most four are on the proxy at once.
+ * a stall, which is always removed again within 1.5 s), {@code slicer} (segments of 256-2048 bytes,
+ * up to size/4 µs apart), {@code slow_close} (up to 2 s). At most four are on the proxy at once.
  *
  * <p><b>Toxiproxy can drop bytes when a toxic is removed</b> (v2.12.0, {@code link.go} {@code RemoveToxic}):
  * the removed toxic's buffered chunks are handed to the next toxic of the chain with a 5 s timeout, and a chunk
  * that cannot be handed on in time is dropped ("Could not write last packets after interrupt"); the API call
- * itself gives up after 25 s (HTTP 503). That happens when a slow toxic sits downstream of the removed one: a
- * stall, a slow {@code bandwidth}, a slow {@code slicer}. A hole in the byte stream is not a fault a multiplexer
- * can survive (nor TCP's user), so the chaos keeps the chain flushable: a {@code bandwidth} toxic is added only
- * to a direction that has no toxic yet (so it is always first, with only fast toxics after it), and the
- * {@code slicer} is never slower than 1 MB/s. Tests that need a stall in the middle of a chain must not remove
- * what is upstream of it.
+ * itself gives up after 25 s (HTTP 503). That happens when the removed toxic's output is blocked: a slow toxic
+ * downstream (a stall, a slow {@code bandwidth}, a {@code slicer} of tiny segments, whose microsecond delays
+ * cost far more in practice), or a receiver that stops reading (a version 1 session whose budget is spent). A
+ * hole in the byte stream is not a fault a multiplexer can survive (nor any TCP user without checksums), so the
+ * chaos keeps the chain flushable: a {@code bandwidth} toxic is added only to a direction that has no toxic yet
+ * (so it is always first, with only fast toxics after it), and the {@code slicer} cuts segments of at least 256
+ * bytes. Since a receiver may still hold its reading back, every removal is timed: one that took
+ * {@value #TAINT_MILLIS} ms or more, or failed, may have dropped bytes, and {@link #taint()} says so; the episode
+ * then books what went wrong on its connection apart. Tests that need a stall in the middle of a chain must not
+ * remove what is upstream of it.
  *
  * <p>Terminal toxics end the connection, and are never removed: {@code timeout} (0: a black hole, so the
  * sessions must notice by their keepalive timeout; otherwise the proxy closes the connection after 50-2000 ms)
@@ -37,9 +41,11 @@ import smux.it.toxi.ProxyHandle;
  */
 final class ToxicChaos implements Runnable {
     private static final int MAX_ACTIVE = 4;
+    /** A removal this slow may have hit Toxiproxy's 5 s flush timeout. */
+    static final long TAINT_MILLIS = 4_000;
     private static final long[] RATES_KBPS = {0, 32, 128, 512, 2048, 16_384};
 
-    private record Active(Toxic toxic, ToxicDirection direction, long removeAtNanos) {
+    private record Active(Toxic toxic, String type, ToxicDirection direction, long removeAtNanos) {
     }
 
     private final ProxyHandle proxy;
@@ -48,6 +54,7 @@ final class ToxicChaos implements Runnable {
     private final long terminalAtNanos;
     private final List<Active> active = new ArrayList<>();
     private volatile boolean stopped;
+    private volatile String taint;
     private boolean terminalDone;
     private int names;
     private final Thread thread;
@@ -98,8 +105,29 @@ final class ToxicChaos implements Runnable {
         } else if (active.size() < MAX_ACTIVE && (active.isEmpty() || random.nextInt(10) < 6)) {
             addBenign();
         } else if (!active.isEmpty()) {
-            active.remove(random.nextInt(active.size())).toxic().remove();
+            remove(active.remove(random.nextInt(active.size())));
         }
+    }
+
+    /** Removes a toxic, timing it: a slow or failed removal may have dropped bytes ({@link #taint()}). */
+    private void remove(Active a) {
+        long start = System.nanoTime();
+        String failure = null;
+        try {
+            a.toxic().remove();
+        } catch (IOException e) {
+            failure = e.toString();
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        if ((failure != null || millis >= TAINT_MILLIS) && taint == null) {
+            taint = "removing " + a.type() + " toxic " + a.toxic().getName() + " (" + a.direction() + ") took "
+                    + millis + " ms" + (failure != null ? " and failed: " + failure : "");
+        }
+    }
+
+    /** @return why Toxiproxy may have dropped bytes of this connection (a removal was slow or failed), or null */
+    String taint() {
+        return taint;
     }
 
     private synchronized void removeExpired() {
@@ -111,13 +139,7 @@ final class ToxicChaos implements Runnable {
             Active a = active.get(i);
             if (a.removeAtNanos() != 0 && now >= a.removeAtNanos()) {
                 active.remove(i);
-                try {
-                    a.toxic().remove();
-                } catch (IOException e) {
-                    if (!stopped) {
-                        ledger.anomaly("cannot remove toxic " + a.toxic().getName() + ": " + e);
-                    }
-                }
+                remove(a);
             }
         }
     }
@@ -132,12 +154,13 @@ final class ToxicChaos implements Runnable {
         ToxicDirection direction = direction();
         boolean first = active.stream().noneMatch(a -> a.direction() == direction);
         Toxic t;
+        String type;
         long removeAt = 0;
         switch (random.nextInt(first ? 4 : 3)) {
             case 0 -> {
                 long latency = 1 + random.nextInt(200);
                 t = toxics.latency(name, direction, latency).setJitter(random.nextLong(latency / 2 + 1));
-                ledger.toxic("latency");
+                type = "latency";
             }
             case 3 -> {
                 long rate = RATES_KBPS[random.nextInt(RATES_KBPS.length)];
@@ -145,19 +168,20 @@ final class ToxicChaos implements Runnable {
                 if (rate == 0) {
                     removeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100 + random.nextInt(1400));
                 }
-                ledger.toxic(rate == 0 ? "bandwidth 0" : "bandwidth");
+                type = rate == 0 ? "bandwidth 0" : "bandwidth";
             }
             case 1 -> {
-                long size = 1 + random.nextInt(2000);
-                t = toxics.slicer(name, direction, size, random.nextLong(size + 1)).setSizeVariation(random.nextLong(size / 2 + 1));
-                ledger.toxic("slicer");
+                long size = 256 + random.nextInt(1793);
+                t = toxics.slicer(name, direction, size, random.nextLong(size / 4 + 1)).setSizeVariation(random.nextLong(size / 2 + 1));
+                type = "slicer";
             }
             default -> {
                 t = toxics.slowClose(name, direction, random.nextInt(2000));
-                ledger.toxic("slow_close");
+                type = "slow_close";
             }
         }
-        active.add(new Active(t, direction, removeAt));
+        ledger.toxic(type);
+        active.add(new Active(t, type, direction, removeAt));
     }
 
     private void addTerminal() throws IOException {
@@ -191,11 +215,7 @@ final class ToxicChaos implements Runnable {
                 return;
             }
             for (Active a : active) {
-                try {
-                    a.toxic().remove();
-                } catch (IOException e) {
-                    ledger.anomaly("cannot remove toxic " + a.toxic().getName() + ": " + e);
-                }
+                remove(a);
             }
             active.clear();
         }
