@@ -93,7 +93,7 @@ final class ChaosTransfer {
             String dir = where + " stream " + id + (d == 0 ? " opener->acceptor" : " acceptor->opener");
             if (to != null && to.firstWrong >= 0) {
                 ledger.corrupted.increment();
-                ledger.anomaly(dir + ": byte at offset " + to.firstWrong + " is not the one sent");
+                ledger.integrityAnomaly(dir + ": byte at offset " + to.firstWrong + " is not the one sent");
             }
             boolean eof = to != null && to.endOfStream;
             if (eof && (from == null || !from.writeCompleted)) {
@@ -102,11 +102,11 @@ final class ChaosTransfer {
             }
             if (eof && delivered < committed) {
                 ledger.lost.add(committed - delivered);
-                ledger.anomaly(dir + ": end-of-stream after " + delivered + " of " + committed + " committed bytes");
+                ledger.integrityAnomaly(dir + ": end-of-stream after " + delivered + " of " + committed + " committed bytes");
             }
             if (delivered > committed) {
                 ledger.duplicated.add(delivered - committed);
-                ledger.anomaly(dir + ": " + delivered + " bytes arrived, " + committed + " were committed");
+                ledger.integrityAnomaly(dir + ": " + delivered + " bytes arrived, " + committed + " were committed");
             }
             complete &= eof && from != null && from.writeCompleted && committed == sizes[d];
         }

@@ -35,8 +35,10 @@ import smux.api.StreamClosedException;
  * error, a blank message) is an anomaly.
  *
  * <p>Each episode books into a ledger of its own, {@linkplain #merge merged} into the run's at its end: if
- * Toxiproxy may have dropped bytes of that episode's connection ({@link ToxicChaos#taint()}), whatever went
- * wrong in it is booked apart, as <em>tainted</em>, and does not fail the run.
+ * Toxiproxy may have dropped bytes of that episode's connection ({@link ToxicChaos#taint()}), what a hole in
+ * the byte stream explains (corrupted, lost or duplicated bytes, a protocol error other than a truncated
+ * frame: the <em>integrity</em> anomalies) is booked apart, as <em>tainted</em>, and does not fail the run;
+ * anything else (a hang, a wrong {@code bytesTransferred}, any other unexpected failure) still does.
  */
 final class FaultLedger {
     private static final int ANOMALIES_KEPT = 20;
@@ -61,6 +63,8 @@ final class FaultLedger {
     private final Map<String, LongAdder> configurations = new ConcurrentHashMap<>();
     private final AtomicInteger anomalyCount = new AtomicInteger();
     private final Queue<String> anomalies = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger integrityCount = new AtomicInteger();
+    private final Queue<String> integrity = new ConcurrentLinkedQueue<>();
     final LongAdder taintedEpisodes = new LongAdder();
     final LongAdder taintedAnomalies = new LongAdder();
     private final Queue<String> taints = new ConcurrentLinkedQueue<>();
@@ -74,7 +78,12 @@ final class FaultLedger {
     void failure(String operation, Throwable t) {
         String kind = kind(t);
         if (kind == null) {
-            anomaly(operation + " failed with an exception outside the allowed set: " + describe(t));
+            String description = operation + " failed with an exception outside the allowed set: " + describe(t);
+            if (t.getCause() instanceof ProtocolException) {
+                integrityAnomaly(description); // the bytes that arrived were not what was sent
+            } else {
+                anomaly(description);
+            }
             kind = UNEXPECTED + t.getClass().getName()
                     + (t.getCause() != null ? "(" + t.getCause().getClass().getSimpleName() + ")" : "");
         }
@@ -114,9 +123,22 @@ final class FaultLedger {
         toxics.computeIfAbsent(type, k -> new LongAdder()).increment();
     }
 
+    /** Something that breaks a promise: fails the run. */
     void anomaly(String description) {
-        if (anomalyCount.incrementAndGet() <= ANOMALIES_KEPT) {
-            anomalies.add(description);
+        record(anomalyCount, anomalies, description);
+    }
+
+    /**
+     * Bytes that arrived were not the bytes sent (corrupted, lost, duplicated, undecodable): fails the run,
+     * unless the episode turns out tainted by a Toxiproxy drop.
+     */
+    void integrityAnomaly(String description) {
+        record(integrityCount, integrity, description);
+    }
+
+    private void record(AtomicInteger count, Queue<String> kept, String description) {
+        if (count.incrementAndGet() <= ANOMALIES_KEPT) {
+            kept.add(description);
         }
         System.out.println("CHAOS ANOMALY " + (scope == null ? "" : "[" + scope + "] ") + description);
     }
@@ -136,23 +158,19 @@ final class FaultLedger {
         }
         e.configurations.forEach((k, v) -> configurations.computeIfAbsent(k, x -> new LongAdder()).add(v.sum()));
         e.toxics.forEach((k, v) -> toxics.computeIfAbsent(k, x -> new LongAdder()).add(v.sum()));
-        e.failures.forEach((k, v) -> failures.computeIfAbsent(taint != null && k.startsWith(UNEXPECTED)
+        e.failures.forEach((k, v) -> failures.computeIfAbsent(taint != null && k.startsWith(UNEXPECTED) && k.endsWith("(ProtocolException)")
                 ? "after a Toxiproxy drop: " + k.substring(UNEXPECTED.length()) : k, x -> new LongAdder()).add(v.sum()));
+        take(anomalyCount, anomalies, e.anomalyCount.get(), e.anomalies, e.scope);
         if (taint == null) {
             lost.add(e.lost.sum());
             duplicated.add(e.duplicated.sum());
             corrupted.add(e.corrupted.sum());
-            for (String a : e.anomalies) {
-                if (anomalyCount.incrementAndGet() <= ANOMALIES_KEPT) {
-                    anomalies.add("[" + e.scope + "] " + a);
-                }
-            }
-            anomalyCount.addAndGet(Math.max(0, e.anomalies() - e.anomalies.size()));
+            take(integrityCount, integrity, e.integrityCount.get(), e.integrity, e.scope);
         } else {
             taintedEpisodes.increment();
-            taintedAnomalies.add(e.anomalies());
-            String note = e.scope + ": " + taint + "; " + e.anomalies() + " anomalies, " + e.lost.sum() + " lost, "
-                    + e.duplicated.sum() + " duplicated, " + e.corrupted.sum() + " corrupted booked as tainted";
+            taintedAnomalies.add(e.integrityCount.get());
+            String note = e.scope + ": " + taint + "; " + e.integrityCount.get() + " integrity anomalies, " + e.lost.sum()
+                    + " lost, " + e.duplicated.sum() + " duplicated, " + e.corrupted.sum() + " corrupted booked as tainted";
             if (taints.size() < ANOMALIES_KEPT) {
                 taints.add(note);
             }
@@ -160,16 +178,26 @@ final class FaultLedger {
         }
     }
 
+    private static void take(AtomicInteger count, Queue<String> kept, int n, Queue<String> descriptions, String scope) {
+        for (String a : descriptions) {
+            if (count.incrementAndGet() <= ANOMALIES_KEPT) {
+                kept.add("[" + scope + "] " + a);
+            }
+        }
+        count.addAndGet(Math.max(0, n - descriptions.size()));
+    }
+
     String taints() {
         return String.join("\n  ", taints);
     }
 
+    /** @return anomalies of both kinds (tainted ones not included) */
     int anomalies() {
-        return anomalyCount.get();
+        return anomalyCount.get() + integrityCount.get();
     }
 
     String firstAnomalies() {
-        return String.join("\n  ", anomalies);
+        return String.join("\n  ", integrity) + (integrity.isEmpty() ? "" : "\n  ") + String.join("\n  ", anomalies);
     }
 
     long unexpectedFailures() {
