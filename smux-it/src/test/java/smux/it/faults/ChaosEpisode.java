@@ -26,7 +26,8 @@ import smux.it.toxi.ToxiproxyBackend;
  *   <li>For the episode's length both sides keep opening streams (up to three of their own at a time, at
  *       random moments) and accept the other's; every stream carries data both ways ({@link ChaosTransfer}).
  *       Meanwhile {@link ToxicChaos} adds and removes toxics, and in some episodes ends the connection.</li>
- *   <li>Then no more streams are opened and the benign toxics come off; every stream must finish within
+ *   <li>Then no more streams are opened and the benign toxics come off (after a terminal toxic the connection is
+ *       cut instead, once the keepalive timeout has passed); every stream must finish within
  *       {@value #DRAIN_SECONDS} s (completely, or failing with its session). A stream still running then is an
  *       anomaly: something hangs.</li>
  *   <li>Both sessions are closed, every stream is booked ({@link ChaosTransfer#account}), the proxy is
@@ -35,6 +36,7 @@ import smux.it.toxi.ToxiproxyBackend;
  */
 final class ChaosEpisode {
     static final long DRAIN_SECONDS = 60;
+    private static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(2);
     private static final int OWN_STREAMS_AT_ONCE = 3;
     private static final int[] WINDOWS = {32 * 1024, 128 * 1024, 512 * 1024, 1024 * 1024};
 
@@ -81,7 +83,7 @@ final class ChaosEpisode {
         SmuxConfig config = SmuxConfig.builder().transport(transport).version(version)
                 .streamWindow(WINDOWS[r.nextInt(WINDOWS.length)])
                 .maxFrameSize(r.nextInt(4) == 0 ? 1 + r.nextInt(SmuxConfig.MAX_FRAME_SIZE) : 32_768)
-                .keepAlive(Duration.ofMillis(250), Duration.ofSeconds(2))
+                .keepAlive(Duration.ofMillis(250), KEEPALIVE_TIMEOUT)
                 .build();
         String where = name + " (" + transport + " v" + version + ", seed " + seed + ")";
 
@@ -112,6 +114,9 @@ final class ChaosEpisode {
             opening = false;
             if (chaos != null) {
                 chaos.stopAndClear();
+                if (chaos.terminalDone()) {
+                    cutDoomedConnection(pair);
+                }
             }
             if (!drain(TimeUnit.SECONDS.toMillis(DRAIN_SECONDS))) {
                 StringBuilder sb = new StringBuilder(where + ": streams still running " + DRAIN_SECONDS
@@ -154,6 +159,21 @@ final class ChaosEpisode {
                 runLedger.merge(ledger, chaos == null ? null : chaos.taint());
             }
         }
+    }
+
+    /**
+     * A connection a terminal toxic doomed keeps its other toxics (removing them could block on the terminal
+     * one, see {@link ToxicChaos}), so what is still in flight behind a slow {@code bandwidth} could trickle for
+     * minutes, or a stall could hold it forever. Once the sessions had a keepalive timeout and more to notice
+     * the fault themselves, the proxy is disabled, which closes the connection: the episode ends promptly, and
+     * the streams still running fail with their session.
+     */
+    private void cutDoomedConnection(ProxiedPair pair) throws IOException {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KEEPALIVE_TIMEOUT.toMillis() + 1000);
+        while (!(pair.client.isClosed() && pair.server.isClosed()) && System.nanoTime() < until) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        pair.proxy.proxy().disable();
     }
 
     private static String state(Session s) {

@@ -237,7 +237,7 @@ final class RandomFaults {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "smux threads %d, open files %d, direct buffers %d / %d B, heap after GC %.1f MiB",
+            return String.format(Locale.ROOT, "smux threads %d, open files %d, direct buffers %d / %d B, heap used %.1f MiB",
                     threads, files, directCount, directBytes, heap / 1048576.0);
         }
     }
