@@ -34,6 +34,9 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 		Event: "connected", Addr: conn.RemoteAddr().String(), Local: conn.LocalAddr().String(),
 		Smux: smuxVersion(), HalfClose: feat.HalfClose, Features: feat, Version: o.version, Mode: o.mode,
 	})
+	if o.mode == modePlan {
+		return runPlanClient(st, o, ev, conn, sess)
+	}
 
 	// The accept loop tells us when and why the session ends; a client has
 	// no use for streams the server opens. If the session dies mid-run, close

@@ -53,6 +53,8 @@ type options struct {
 	writeSize int
 	noHash    bool
 	request   bool
+	planPath  string
+	plan      *plan
 
 	timeout        time.Duration
 	connectTimeout time.Duration
@@ -78,7 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.kaTimeout, "keepalive-timeout", def.KeepAliveTimeout, "close the session when nothing arrived for this long")
 	fs.BoolVar(&o.noKeepalive, "no-keepalive", false, "disable keepalive (no NOPs, no timeout)")
 
-	fs.StringVar(&o.mode, "mode", modeEcho, "echo|discard|source|checksum|script: what the server does with each stream; a client in mode M drives a server in mode M")
+	fs.StringVar(&o.planPath, "plan", "", "plan mode: the JSON plan both roles run (written by the Java differential tests)")
+	fs.StringVar(&o.mode, "mode", modeEcho, "echo|discard|source|checksum|script|plan: what the server does with each stream; a client in mode M drives a server in mode M")
 	fs.IntVar(&o.streams, "streams", 1, "client: concurrent streams")
 	fs.Int64Var(&o.bytes, "bytes", 1<<20, "client: payload bytes per stream; server: bytes per stream in source mode")
 	fs.Int64Var(&o.randomMax, "random-max", 0, "client: if > 0, each stream's size is drawn uniformly from [0, N] using -seed")
@@ -118,6 +121,15 @@ func (o *options) validate() error {
 	}
 	switch o.mode {
 	case modeEcho, modeDiscard, modeSource, modeChecksum, modeScript:
+	case modePlan:
+		if o.planPath == "" {
+			return errors.New("-mode plan needs -plan file")
+		}
+		p, err := loadPlan(o.planPath)
+		if err != nil {
+			return err
+		}
+		o.plan = p
 	default:
 		return fmt.Errorf("unknown -mode %q", o.mode)
 	}

@@ -95,6 +95,11 @@ func serveSession(st *stopper, o *options, ev *emitter, id int, conn net.Conn) {
 		}
 	}()
 
+	if o.mode == modePlan {
+		servePlanSession(st, o, ev, id, conn, sess)
+		return
+	}
+
 	var handlers sync.WaitGroup
 	count := 0
 	var acceptErr error

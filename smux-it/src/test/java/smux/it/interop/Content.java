@@ -26,6 +26,15 @@ abstract class Content {
         return new Random(seed * 1_000_003L + stream + 1);
     }
 
+    /**
+     * The same bytes as {@link #random} for a raw seed: byte p is byte (p mod 8), low end first, of
+     * splitmix64(seed + p / 8). The Go peer's plan mode generates exactly these bytes ({@code mixContent}
+     * in {@code interop/plan.go}), so either side can check what the other sends.
+     */
+    static Content mixed(long seed) {
+        return new Random(seed);
+    }
+
     /** Returns the index of the first byte of {@code data[off, off+len)} that differs from the content, or -1. */
     int firstMismatch(long position, byte[] data, int off, int len, byte[] scratch) {
         int done = 0;
@@ -134,6 +143,19 @@ abstract class Content {
             }
             return hex;
         }
+    }
+
+    /** The SHA-256 (lower-case hex) of the first {@code length} bytes of {@code content}. */
+    static String sha256Hex(Content content, long length) {
+        Tally t = new Tally();
+        byte[] buf = new byte[64 * 1024];
+        for (long off = 0; off < length; ) {
+            int n = (int) Math.min(buf.length, length - off);
+            content.fill(off, buf, 0, n);
+            t.add(buf, 0, n);
+            off += n;
+        }
+        return t.hex();
     }
 
     static String sha256Hex(byte[] data, int off, int len) {

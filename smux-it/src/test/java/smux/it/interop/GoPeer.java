@@ -188,6 +188,26 @@ final class GoPeer implements AutoCloseable {
                 "session-closed of session " + session);
     }
 
+    /** Waits until {@code count} events named {@code name} arrived and returns them (all so far). */
+    List<Event> awaitEvents(String name, int count, Duration timeout) {
+        awaitCount(e -> e.name().equals(name), count, timeout, count + " " + name + " events");
+        synchronized (this) {
+            return events.stream().filter(e -> e.name().equals(name)).collect(Collectors.toList());
+        }
+    }
+
+    /**
+     * Closes the peer's stdin. With {@code -exit-on-stdin-eof} that stops it; a plan-mode client instead ends
+     * its session gracefully (its plan is over) and exits.
+     */
+    void endInput() {
+        try {
+            process.getOutputStream().close();
+        } catch (IOException ignored) {
+            // the process is gone already: it has no input to end
+        }
+    }
+
     /** Waits for the client's {@code done} event. */
     Event awaitDone(Duration timeout) {
         return awaitEvent(e -> e.name().equals("done"), timeout, "the done event");
