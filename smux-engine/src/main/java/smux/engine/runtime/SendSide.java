@@ -22,8 +22,8 @@ import smux.engine.Outbound;
  * POSTED to IDLE; both are compare-and-sets on the same word, so a copy either starts before the
  * withdraw (and finishes, and counts) or never starts. A writer that finds a copy running sets
  * WITHDRAW and parks; the copier, ending its copy, sees the flag, ends the write there and unparks
- * it. The committed count is then {@code position - start} of the writer's buffer, which only the
- * copier moves, and only while COPYING; the CAS that ends COPYING publishes it.
+ * it. The committed count is then what the copier counted, which moved the writer's buffer's
+ * position as far, only while COPYING; the CAS that ends COPYING publishes both.
  *
  * <p>No locks: the writer parks with {@link LockSupport} (virtual threads are never pinned), the
  * copier never waits.
@@ -39,7 +39,12 @@ final class SendSide implements Outbound {
     private final AtomicInteger state = new AtomicInteger(IDLE);
     /** The buffer of the write in progress: set before POSTED is published, moved only while COPYING. */
     private ByteBuffer src;
-    private int start;
+    /**
+     * Bytes of the write in progress committed so far: reset before POSTED is published, counted
+     * only while COPYING. Kept apart from {@code src}, which {@link #release} lets go of while a
+     * timed-out writer may still be about to ask it.
+     */
+    private int copied;
     private volatile Thread writer;
     /** A thread other than the writer that waits in {@link #withdraw} for a copy to end (a closing thread). */
     private volatile Thread withdrawer;
@@ -55,7 +60,7 @@ final class SendSide implements Outbound {
      */
     boolean post(ByteBuffer buffer) {
         src = buffer;
-        start = buffer.position();
+        copied = 0;
         writer = Thread.currentThread();
         while (true) {
             int s = state.get();
@@ -79,8 +84,7 @@ final class SendSide implements Outbound {
 
     /** @return bytes of the current (or last) write committed so far; exact once {@link #ended()} */
     int committed() {
-        ByteBuffer b = src;
-        return b == null ? 0 : b.position() - start;
+        return copied;
     }
 
     /**
@@ -193,6 +197,7 @@ final class SendSide implements Outbound {
         dst.put(dst.position(), b, b.position(), n);
         dst.position(dst.position() + n);
         b.position(b.position() + n);
+        copied += n;
         boolean left = b.hasRemaining();
         int next;
         do {
