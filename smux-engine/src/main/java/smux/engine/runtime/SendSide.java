@@ -105,7 +105,13 @@ final class SendSide implements Outbound {
                     break;
                 }
             } else {
-                withdrawer = Thread.currentThread();
+                Thread me = Thread.currentThread();
+                if (me != writer) {
+                    // Only a thread other than the writer says who it is: the copier wakes the writer
+                    // as the writer anyway, and a writer that wrote itself here would hide a closing
+                    // thread already parked in this loop, which would then never wake.
+                    withdrawer = me;
+                }
                 if ((s & WITHDRAW) != 0 || state.compareAndSet(s, s | WITHDRAW)) {
                     LockSupport.park(this); // the copier ends the write and unparks us
                 }
