@@ -22,7 +22,10 @@ import smux.engine.Outbound;
  * POSTED to IDLE; both are compare-and-sets on the same word, so a copy either starts before the
  * withdraw (and finishes, and counts) or never starts. A writer that finds a copy running sets
  * WITHDRAW and parks; the copier, ending its copy, sees the flag, ends the write there and unparks
- * it. The committed count is then what the copier counted, which moved the writer's buffer's
+ * it (the writer's identity was published before POSTED, so the copier always finds it). Another
+ * thread that withdraws (a close) sets WITHDRAW too but yields until the copy ends instead of
+ * parking: nothing would tell the copier about it in time, and a copy is one frame's memcpy.
+ * The committed count is then what the copier counted, which moved the writer's buffer's
  * position as far, only while COPYING; the CAS that ends COPYING publishes both.
  *
  * <p>No locks: the writer parks with {@link LockSupport} (virtual threads are never pinned), the
@@ -46,8 +49,6 @@ final class SendSide implements Outbound {
      */
     private int copied;
     private volatile Thread writer;
-    /** A thread other than the writer that waits in {@link #withdraw} for a copy to end (a closing thread). */
-    private volatile Thread withdrawer;
 
     // ------------------------------------------------------------------ the writing thread
 
@@ -88,8 +89,8 @@ final class SendSide implements Outbound {
     }
 
     /**
-     * Ends the write in progress: bytes not yet copied will never be. Waits (parks) only while a
-     * copy of at most one frame is running.
+     * Ends the write in progress: bytes not yet copied will never be. Waits only while a copy of
+     * at most one frame is running: the writing thread parks, any other thread yields.
      *
      * @return bytes of the write committed, all of them if it had already ended
      */
@@ -104,16 +105,14 @@ final class SendSide implements Outbound {
                 if (state.compareAndSet(s, s & ~(PHASE | WITHDRAW))) {
                     break;
                 }
-            } else {
-                Thread me = Thread.currentThread();
-                if (me != writer) {
-                    // Only a thread other than the writer says who it is: the copier wakes the writer
-                    // as the writer anyway, and a writer that wrote itself here would hide a closing
-                    // thread already parked in this loop, which would then never wake.
-                    withdrawer = me;
-                }
-                if ((s & WITHDRAW) != 0 || state.compareAndSet(s, s | WITHDRAW)) {
-                    LockSupport.park(this); // the copier ends the write and unparks us
+            } else if ((s & WITHDRAW) != 0 || state.compareAndSet(s, s | WITHDRAW)) {
+                if (Thread.currentThread() == writer) {
+                    LockSupport.park(this); // the copier ends the write and unparks the writer
+                } else {
+                    // A closing thread: nothing would make the copier unpark it reliably (a field
+                    // naming it is overwritten by a writer withdrawing at the same time, or written
+                    // just after the copier looked), and the copy is one frame's memcpy.
+                    Thread.yield();
                 }
             }
         }
@@ -167,10 +166,6 @@ final class SendSide implements Outbound {
         Thread t = writer;
         if (t != null) {
             LockSupport.unpark(t);
-        }
-        Thread w = withdrawer;
-        if (w != null && w != t) {
-            LockSupport.unpark(w);
         }
     }
 
