@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The model checker finds again the two lost wake-ups it found in this project's receive and send
  * sides, each kept as a flaw of the flawed copies. Deep searches (the checker needs about 700 and
- * 1,200 schedules, some 25 s together on 2 cores), so they run in the long profile only:
+ * 1,200 schedules, 15 to 25 s together on 2 cores), so they run in the long profile only:
  * {@code mvn -B -ntp -pl smux-api,smux-engine verify -Pmodel-check-long}. The regular build catches
  * shallower lost wake-ups of both sides (SendSideModelCheckTest, ReceiveSideModelCheckTest).
  */
