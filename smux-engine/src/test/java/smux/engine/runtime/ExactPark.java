@@ -3,6 +3,8 @@ package smux.engine.runtime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +30,8 @@ import org.objectweb.asm.commons.SimpleRemapper;
  * keep the JDK's (and the checker's) meaning, since they may end at any time anyway.
  */
 final class ExactPark {
-    private static final java.util.Set<String> REDIRECTED = new java.util.HashSet<>();
+    /** Classes already defined here (another test class of this JVM may ask again). */
+    private static final Set<String> REDIRECTED = new HashSet<>();
 
     private ExactPark() {
     }
