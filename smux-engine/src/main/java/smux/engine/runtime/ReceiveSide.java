@@ -62,8 +62,9 @@ final class ReceiveSide implements Inbound {
                 dropped += n;
                 return;
             }
-            boolean wasEmpty = buffer.size() == 0 && direct == 0;
-            if (waiting != null && buffer.size() == 0 && waiting.hasRemaining()) {
+            boolean bufferWasEmpty = buffer.size() == 0;
+            boolean wasEmpty = bufferWasEmpty && direct == 0;
+            if (waiting != null && bufferWasEmpty && waiting.hasRemaining()) {
                 int k = Math.min(n, waiting.remaining());
                 waiting.put(waiting.position(), src, src.position(), k);
                 waiting.position(waiting.position() + k);
@@ -74,7 +75,10 @@ final class ReceiveSide implements Inbound {
             if (n > 0) {
                 buffer.append(src, n);
             }
-            if (wasEmpty) {
+            // Wake readers when the stream goes from empty to non-empty, and also when the buffer
+            // does while bytes wait in one reader's own buffer: those are that reader's alone, and
+            // another reader, already woken and gone back to waiting, must see the buffered ones.
+            if (wasEmpty || (bufferWasEmpty && buffer.size() > 0)) {
                 readable.signalAll();
             }
         } finally {

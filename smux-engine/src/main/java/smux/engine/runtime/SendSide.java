@@ -22,8 +22,11 @@ import smux.engine.Outbound;
  * POSTED to IDLE; both are compare-and-sets on the same word, so a copy either starts before the
  * withdraw (and finishes, and counts) or never starts. A writer that finds a copy running sets
  * WITHDRAW and parks; the copier, ending its copy, sees the flag, ends the write there and unparks
- * it. The committed count is then {@code position - start} of the writer's buffer, which only the
- * copier moves, and only while COPYING; the CAS that ends COPYING publishes it.
+ * it (the writer's identity was published before POSTED, so the copier always finds it). Another
+ * thread that withdraws (a close) sets WITHDRAW too but yields until the copy ends instead of
+ * parking: nothing would tell the copier about it in time, and a copy is one frame's memcpy.
+ * The committed count is then what the copier counted, which moved the writer's buffer's
+ * position as far, only while COPYING; the CAS that ends COPYING publishes both.
  *
  * <p>No locks: the writer parks with {@link LockSupport} (virtual threads are never pinned), the
  * copier never waits.
@@ -39,10 +42,13 @@ final class SendSide implements Outbound {
     private final AtomicInteger state = new AtomicInteger(IDLE);
     /** The buffer of the write in progress: set before POSTED is published, moved only while COPYING. */
     private ByteBuffer src;
-    private int start;
+    /**
+     * Bytes of the write in progress committed so far: reset before POSTED is published, counted
+     * only while COPYING. Kept apart from {@code src}, which {@link #release} lets go of while a
+     * timed-out writer may still be about to ask it.
+     */
+    private int copied;
     private volatile Thread writer;
-    /** A thread other than the writer that waits in {@link #withdraw} for a copy to end (a closing thread). */
-    private volatile Thread withdrawer;
 
     // ------------------------------------------------------------------ the writing thread
 
@@ -55,7 +61,7 @@ final class SendSide implements Outbound {
      */
     boolean post(ByteBuffer buffer) {
         src = buffer;
-        start = buffer.position();
+        copied = 0;
         writer = Thread.currentThread();
         while (true) {
             int s = state.get();
@@ -79,13 +85,12 @@ final class SendSide implements Outbound {
 
     /** @return bytes of the current (or last) write committed so far; exact once {@link #ended()} */
     int committed() {
-        ByteBuffer b = src;
-        return b == null ? 0 : b.position() - start;
+        return copied;
     }
 
     /**
-     * Ends the write in progress: bytes not yet copied will never be. Waits (parks) only while a
-     * copy of at most one frame is running.
+     * Ends the write in progress: bytes not yet copied will never be. Waits only while a copy of
+     * at most one frame is running: the writing thread parks, any other thread yields.
      *
      * @return bytes of the write committed, all of them if it had already ended
      */
@@ -100,10 +105,14 @@ final class SendSide implements Outbound {
                 if (state.compareAndSet(s, s & ~(PHASE | WITHDRAW))) {
                     break;
                 }
-            } else {
-                withdrawer = Thread.currentThread();
-                if ((s & WITHDRAW) != 0 || state.compareAndSet(s, s | WITHDRAW)) {
-                    LockSupport.park(this); // the copier ends the write and unparks us
+            } else if ((s & WITHDRAW) != 0 || state.compareAndSet(s, s | WITHDRAW)) {
+                if (Thread.currentThread() == writer) {
+                    LockSupport.park(this); // the copier ends the write and unparks the writer
+                } else {
+                    // A closing thread: nothing would make the copier unpark it reliably (a field
+                    // naming it is overwritten by a writer withdrawing at the same time, or written
+                    // just after the copier looked), and the copy is one frame's memcpy.
+                    Thread.yield();
                 }
             }
         }
@@ -158,10 +167,6 @@ final class SendSide implements Outbound {
         if (t != null) {
             LockSupport.unpark(t);
         }
-        Thread w = withdrawer;
-        if (w != null && w != t) {
-            LockSupport.unpark(w);
-        }
     }
 
     // ------------------------------------------------------------------ Outbound: the driver
@@ -193,6 +198,7 @@ final class SendSide implements Outbound {
         dst.put(dst.position(), b, b.position(), n);
         dst.position(dst.position() + n);
         b.position(b.position() + n);
+        copied += n;
         boolean left = b.hasRemaining();
         int next;
         do {

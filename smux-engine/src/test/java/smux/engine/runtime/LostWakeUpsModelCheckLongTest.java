@@ -1,0 +1,35 @@
+package smux.engine.runtime;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The model checker finds again the two lost wake-ups it found in this project's receive and send
+ * sides, each kept as a flaw of the flawed copies. Deep searches (the checker needs about 700 and
+ * 1,200 schedules, 15 to 25 s together on 2 cores), so they run in the long profile only:
+ * {@code mvn -B -ntp -pl smux-api,smux-engine verify -Pmodel-check-long}. The regular build catches
+ * shallower lost wake-ups of both sides (SendSideModelCheckTest, ReceiveSideModelCheckTest).
+ */
+class LostWakeUpsModelCheckLongTest {
+    static {
+        ExactPark.redirect("SendSide", "FlawedSendSide");
+    }
+
+    private static final int CAP = 5000;
+
+    /** A closing thread parked in the one field the copier unparks, overwritten or written too late. */
+    @Test
+    @Timeout(600)
+    void findsACloserThatParksWhereTheCopierMayNotLook() {
+        SendSideModelCheckTest.findsFlaw(CAP, FlawedSendSide.Flaw.CLOSER_PARKS_IN_ONE_SLOT,
+                OutboxScenarios.TwoWithdrawersWaitForOneCopy::new, "All unfinished threads are in deadlock");
+    }
+
+    /** A second reader left waiting by bytes buffered behind the first reader's direct copy. */
+    @Test
+    @Timeout(600)
+    void findsBytesBufferedBehindADirectCopyThatWakeNobody() {
+        ReceiveSideModelCheckTest.findsFlaw(CAP, FlawedReceiveSide.Flaw.BUFFERED_BEHIND_DIRECT_COPY_WAKES_NOBODY,
+                InboxScenarios.TwoReaders::new, "All unfinished threads are in deadlock");
+    }
+}

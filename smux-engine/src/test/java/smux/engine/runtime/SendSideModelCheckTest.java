@@ -1,0 +1,98 @@
+package smux.engine.runtime;
+
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import smux.engine.runtime.FlawedSendSide.Flaw;
+
+/**
+ * Model-checked schedules of {@link SendSide}: write vs copy vs withdraw vs closeWrite vs close
+ * (the scenarios and the promises they check: {@link OutboxScenarios}); then the same scenarios
+ * against {@link FlawedSendSide}, each flaw of which the checker must find. The flaw that takes the
+ * longest to find, the lost wake-up SendSide had, is searched for in {@link LostWakeUpsModelCheckLongTest}.
+ */
+class SendSideModelCheckTest {
+    static {
+        // Parks of the outbox (and of its flawed copy) block exactly under the checker: see ExactPark.
+        ExactPark.redirect("SendSide", "FlawedSendSide");
+    }
+
+    private static final int SCHEDULES = 100;
+    private static final int FLAW_CAP = 1000;
+
+    @Test
+    @Timeout(120)
+    void aWithdrawReportsExactlyWhatWasCopied() {
+        ModelCheck.explore(SCHEDULES, () -> new OutboxScenarios.WriteWithdrawnWhileCopied(Outbox::real));
+    }
+
+    @Test
+    @Timeout(120)
+    void aCloseDuringAWriteWakesTheWriterAndTheFinFollowsTheLastByte() {
+        ModelCheck.explore(SCHEDULES, () -> new OutboxScenarios.WriteWaitsWhileStreamCloses(Outbox::real));
+    }
+
+    @Test
+    @Timeout(120)
+    void aTimeoutAndACloseWithdrawingTogetherBothEndWithTheExactCount() {
+        ModelCheck.explore(SCHEDULES, () -> new OutboxScenarios.TimeoutAndCloseWithdrawTogether(Outbox::real));
+    }
+
+    @Test
+    @Timeout(120)
+    void aCloseAndATimeoutWaitingForOneCopyAreBothWoken() {
+        ModelCheck.explore(SCHEDULES, () -> new OutboxScenarios.TwoWithdrawersWaitForOneCopy(Outbox::real));
+    }
+
+    @Test
+    @Timeout(120)
+    void aPostRacingCloseWriteEitherFailsOrIsCopiedBeforeTheFin() {
+        ModelCheck.explore(SCHEDULES, () -> new OutboxScenarios.PostRacesCloseWrite(Outbox::real));
+    }
+
+    @Test
+    @Timeout(120)
+    void aSecondWriteIsCopiedFromItsOwnBuffer() {
+        ModelCheck.explore(SCHEDULES, () -> new OutboxScenarios.SecondWriteAfterAWithdrawnOne(Outbox::real));
+    }
+
+    // ------------------------------------------------------------------ the checker catches each flaw
+
+    @Test
+    @Timeout(120)
+    void findsAWithdrawThatChecksThenSets() {
+        findsFlaw(Flaw.WITHDRAW_CHECKS_THEN_SETS, OutboxScenarios.WithdrawRacesOneCopy::new,
+                "the withdraw reported what the buffer's position does not say", "the staged bytes are not the first");
+    }
+
+    @Test
+    @Timeout(120)
+    void findsAPostThatChecksThenSets() {
+        findsFlaw(Flaw.POST_CHECKS_THEN_SETS, OutboxScenarios.PostRacesCloseWrite::new,
+                "writing is not closed after closeWrite");
+    }
+
+    @Test
+    @Timeout(120)
+    void findsACopyThatEndsAWriteWithoutWakingTheWriter() {
+        findsFlaw(Flaw.COPY_END_WAKES_NOBODY, OutboxScenarios.PostRacesCloseWrite::new,
+                "All unfinished threads are in deadlock");
+    }
+
+    @Test
+    @Timeout(120)
+    void findsACountReadOffAReleasedBuffer() {
+        findsFlaw(Flaw.COUNT_FROM_RELEASED_BUFFER, OutboxScenarios.TwoWithdrawersWaitForOneCopy::new,
+                "the timed-out write reported a wrong committed count");
+    }
+
+    private static void findsFlaw(Flaw flaw, Function<Supplier<Outbox>, ModelCheck.Scenario> scenario, String... symptoms) {
+        findsFlaw(FLAW_CAP, flaw, scenario, symptoms);
+    }
+
+    static void findsFlaw(int cap, Flaw flaw, Function<Supplier<Outbox>, ModelCheck.Scenario> scenario, String... symptoms) {
+        ModelCheck.findsFlaw(cap, () -> scenario.apply(() -> new FlawedSendSide(flaw)),
+                () -> scenario.apply(Outbox::real), symptoms);
+    }
+}
