@@ -71,12 +71,17 @@ final class NioConnection implements Driver {
     private boolean closed;
     private long timerAt;
     private boolean timerSet;
+    /** After a clean flush the output is shut and input dropped until the peer closes: see {@link #startLinger}. */
+    private boolean lingering;
+    private long lingerUntil;
+    private final long lingerNanos;
 
     NioConnection(SocketChannel channel, SessionLink session, EventLoop loop, SmuxConfig config) {
         this.channel = channel;
         this.session = session;
         this.loop = loop;
         this.stagingSize = config.stagingBufferSize();
+        this.lingerNanos = config.closeTimeout().toNanos();
     }
 
     static Session start(SocketChannel channel, boolean client, SmuxConfig config) throws IOException {
@@ -159,6 +164,10 @@ final class NioConnection implements Driver {
         if (closed) {
             return;
         }
+        if (lingering) {
+            lingerStep();
+            return;
+        }
         if (key == null && !register()) {
             return;
         }
@@ -171,6 +180,10 @@ final class NioConnection implements Driver {
     /** The selector says the channel is ready. */
     void onReady(SelectionKey k) {
         if (closed) {
+            return;
+        }
+        if (lingering) {
+            lingerStep();
             return;
         }
         try {
@@ -193,6 +206,10 @@ final class NioConnection implements Driver {
             return;
         }
         timerSet = false;
+        if (lingering) {
+            lingerStep();
+            return;
+        }
         session.runTimers();
         afterWork();
     }
@@ -276,7 +293,9 @@ final class NioConnection implements Driver {
         }
         int s = stop.get();
         if (s == STOP_NOW || (s == STOP_AFTER_FLUSH && unwritten == null && session.isFlushed())) {
-            closeNow();
+            if (s == STOP_NOW || !startLinger()) {
+                closeNow();
+            }
             return;
         }
         long wait = session.nanosUntilDeadline();
@@ -323,6 +342,64 @@ final class NioConnection implements Driver {
             setInterest(SelectionKey.OP_WRITE, false);
         } catch (IOException e) {
             failed(e);
+        }
+    }
+
+    /**
+     * A clean close: every committed byte is in the kernel's send buffer, but not yet at the peer.
+     * Closing the channel while the peer's bytes still arrive (its window updates, its last frames)
+     * makes the kernel answer with a reset and throw away what it has not sent yet: the tail the
+     * peer was promised. So the output is shut instead (the peer reads our FIN after the last
+     * frame), and input is read and dropped until the peer closes its end; the channel is closed
+     * then, or after {@code closeTimeout}, or when the closing session gives up.
+     *
+     * @return false if the output could not be shut (close at once)
+     */
+    private boolean startLinger() {
+        try {
+            channel.shutdownOutput();
+        } catch (IOException e) {
+            return false;
+        }
+        lingering = true;
+        unread = null;
+        inputPaused.set(false);
+        setInterest(SelectionKey.OP_WRITE, false);
+        setInterest(SelectionKey.OP_READ, true);
+        lingerUntil = System.nanoTime() + lingerNanos;
+        timerAt = lingerUntil;
+        timerSet = true;
+        loop.timer(lingerUntil, this);
+        return true;
+    }
+
+    /** While lingering: drops what arrived; closes at the peer's end-of-stream, the deadline or a forced close. */
+    private void lingerStep() {
+        if (stop.get() == STOP_NOW || System.nanoTime() - lingerUntil >= 0) {
+            closeNow();
+            return;
+        }
+        ByteBuffer buf = loop.readBuffer();
+        try {
+            for (int i = 0; i < READS_PER_TURN; i++) {
+                buf.clear();
+                int n = channel.read(buf);
+                if (n < 0) {
+                    closeNow();
+                    return;
+                }
+                if (n == 0) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            closeNow(); // the peer reset: the linger is over either way
+            return;
+        }
+        if (!timerSet) {
+            timerAt = lingerUntil;
+            timerSet = true;
+            loop.timer(lingerUntil, this);
         }
     }
 

@@ -88,12 +88,18 @@ final class SocketConnection implements Driver {
     /** Set by whoever wakes the writer (reader), cleared by it before it looks at the session. */
     private volatile boolean writerWoken;
     private volatile boolean readerWoken;
+    /** How long a clean close waits for the peer to close its end (see {@link #lingerForPeer}). */
+    private final long lingerNanos;
+    /** Set once the output is shut after a clean flush: from then on input is read and dropped. */
+    private volatile boolean lingering;
+    private volatile long lingerDeadline;
 
     private SocketConnection(Socket socket, SessionLink core, SmuxConfig config) {
         this.socket = socket;
         this.channel = socket.getChannel();
         this.core = core;
         this.stagingSize = config.stagingBufferSize();
+        this.lingerNanos = config.closeTimeout().toNanos();
     }
 
     static Session start(Socket socket, boolean client, SmuxConfig config) throws IOException {
@@ -252,6 +258,7 @@ final class SocketConnection implements Driver {
 
     private void writeLoop(OutputStream out) {
         ByteBuffer buf = channel != null ? staging : ByteBuffer.allocate(stagingSize).limit(0);
+        boolean flushed = false;
         try {
             while (true) {
                 awaitWork();
@@ -260,6 +267,7 @@ final class SocketConnection implements Driver {
                 }
                 try {
                     if (stopping && (!flushOnStop || (!buf.hasRemaining() && core.isFlushed()))) {
+                        flushed = flushOnStop;
                         return;
                     }
                     if (!buf.hasRemaining()) {
@@ -291,7 +299,78 @@ final class SocketConnection implements Driver {
             core.onTransportError(new IOException("the writer failed: " + e, e));
             throw e;
         } finally {
-            threadDone(true);
+            try {
+                if (flushed && !forced) {
+                    lingerForPeer();
+                }
+            } finally {
+                threadDone(true);
+            }
+        }
+    }
+
+    /**
+     * A clean close: every committed byte is in the kernel's send buffer, but not yet at the peer.
+     * Closing the socket while the peer's bytes still arrive (its window updates, its last frames)
+     * makes the kernel answer with a reset and throw away what it has not sent yet: the tail the
+     * peer was promised. So the output is shut instead (the peer reads our FIN after the last
+     * frame), input is read and dropped until the peer closes its end, and only then, or after
+     * {@code closeTimeout}, is the socket closed. The reader drops the input while it runs; if it
+     * has already ended, this thread does.
+     */
+    private void lingerForPeer() {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException | UnsupportedOperationException e) {
+            return; // TLS may not half-close (its close_notify follows the data), or the socket is gone
+        }
+        lingerDeadline = System.nanoTime() + lingerNanos;
+        lingering = true;
+        inputReady();
+        wakeSelectors();
+        while (!socketClosed.get() && running.get() > 1) {
+            long left = lingerDeadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            LockSupport.parkNanos(left); // the reader unparks us when it ends
+        }
+        if (!socketClosed.get()) {
+            try {
+                dropInputUntilEof(channel != null ? ByteBuffer.allocate(8192) : null, new byte[8192]);
+            } catch (IOException ignored) {
+                // the peer reset or the socket closed: either way the linger is over
+            }
+        }
+    }
+
+    /** Reads and drops input until the peer closes its end or the linger deadline passes. */
+    private void dropInputUntilEof(ByteBuffer chanBuf, byte[] buf) throws IOException {
+        while (!socketClosed.get()) {
+            long left = lingerDeadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            if (channel != null) {
+                chanBuf.clear();
+                int n = channel.read(chanBuf);
+                if (n < 0) {
+                    return;
+                }
+                if (n == 0) {
+                    readSelector.select(timeoutMillis(left));
+                    readSelector.selectedKeys().clear();
+                }
+            } else {
+                socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+                try {
+                    if (socket.getInputStream().read(buf) < 0) {
+                        return;
+                    }
+                } catch (SocketTimeoutException e) {
+                    return;
+                }
+            }
         }
     }
 
@@ -384,6 +463,10 @@ final class SocketConnection implements Driver {
                 : ByteBuffer.wrap(buf).limit(0);
         try {
             while (true) {
+                if (lingering) {
+                    dropInputUntilEof(channel != null ? pending.clear() : null, buf);
+                    return;
+                }
                 if (!pending.hasRemaining()) {
                     int n = channel != null ? readChannel(pending) : readWithTimers(in, buf);
                     if (n == STOP) {
@@ -398,7 +481,7 @@ final class SocketConnection implements Driver {
                     }
                 }
                 if (!awaitInputWanted()) {
-                    return;
+                    return; // the session is over (a lingering writer drops the input itself)
                 }
                 core.onInput(pending);
             }
@@ -488,15 +571,19 @@ final class SocketConnection implements Driver {
     }
 
     /**
-     * One thread ended. The writer always closes the socket (after a flush, or on failure), which
-     * also ends a reader blocked on it; a reader leaving quietly during a flush must not. The last
-     * thread out tells the core.
+     * One thread ended. The writer always closes the socket (after a flush and its linger, or on
+     * failure), which also ends a reader blocked on it; a reader leaving quietly during a flush
+     * must not. The last thread out tells the core.
      */
     private void threadDone(boolean writer) {
         if (writer) {
             closeSocket();
         }
-        if (running.decrementAndGet() == 0) {
+        int left = running.decrementAndGet();
+        if (!writer) {
+            unpark(writerThread); // a lingering writer waits for this
+        }
+        if (left == 0) {
             closeSocket();
             closeSelectors();
             core.connectionClosed();
