@@ -155,7 +155,7 @@ final class ReceiveSide implements Inbound {
      * @param op the stream's description, for messages
      * @return bytes read, or -1 at end-of-stream
      */
-    int read(ByteBuffer dst, String op) throws IOException {
+    int read(ByteBuffer dst, Object op) throws IOException {
         long start = System.nanoTime();
         int n;
         boolean due;

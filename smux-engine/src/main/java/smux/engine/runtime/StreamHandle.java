@@ -32,7 +32,6 @@ final class StreamHandle implements SmuxStream {
     static final int CONSUMED = 2;
 
     private final int id;
-    private final String name;
     private final StreamOps ops;
     final ReceiveSide rx;
     final SendSide tx;
@@ -47,7 +46,6 @@ final class StreamHandle implements SmuxStream {
 
     StreamHandle(int id, StreamOps ops, SegmentPool pool) {
         this.id = id;
-        this.name = "stream " + Integer.toUnsignedString(id);
         this.ops = ops;
         this.rx = new ReceiveSide(pool, () -> ops.consumedDue(this));
         this.tx = new SendSide();
@@ -69,7 +67,7 @@ final class StreamHandle implements SmuxStream {
         if (closedLocally) {
             throw closedException("read from");
         }
-        return rx.read(dst, name);
+        return rx.read(dst, this);
     }
 
     @Override
@@ -90,7 +88,7 @@ final class StreamHandle implements SmuxStream {
                 return 0;
             }
             if (!tx.post(src)) {
-                throw new StreamClosedException(name + " is closed for writing (closeWrite or close was called)");
+                throw new StreamClosedException(name() + " is closed for writing (closeWrite or close was called)");
             }
             ops.outboundChanged(this);
             Telemetry.Stall stall = null;
@@ -107,7 +105,7 @@ final class StreamHandle implements SmuxStream {
             }
             if (src.hasRemaining()) {
                 // ended without all of it: a close of the stream withdrew the rest
-                throw new StreamClosedException(name + " was closed during a write; " + tx.committed()
+                throw new StreamClosedException(name() + " was closed during a write; " + tx.committed()
                         + " bytes of that write were committed");
             }
             if (stall != null) {
@@ -131,7 +129,7 @@ final class StreamHandle implements SmuxStream {
             if (!src.hasRemaining()) {
                 return committed;
             }
-            throw new StreamClosedException(name + " was closed during a write; " + committed
+            throw new StreamClosedException(name() + " was closed during a write; " + committed
                     + " bytes of that write were committed");
         }
         SessionClosedException over = ops.sessionError();
@@ -160,12 +158,12 @@ final class StreamHandle implements SmuxStream {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
-            InterruptedIOException e = new InterruptedIOException("interrupted while writing to " + name + "; "
+            InterruptedIOException e = new InterruptedIOException("interrupted while writing to " + name() + "; "
                     + committed + " of its bytes were committed and will be sent, the rest never will");
             e.bytesTransferred = committed;
             throw e;
         }
-        SocketTimeoutException e = new SocketTimeoutException("write on " + name + " timed out after "
+        SocketTimeoutException e = new SocketTimeoutException("write on " + name() + " timed out after "
                 + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms; " + committed
                 + " of its bytes were committed and will be sent, the rest never will");
         e.bytesTransferred = committed;
@@ -178,14 +176,14 @@ final class StreamHandle implements SmuxStream {
             if (timeout == 0) {
                 writeSerial.lockInterruptibly();
             } else if (!writeSerial.tryLock(Math.max(0, start + timeout - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                SocketTimeoutException e = new SocketTimeoutException("write on " + name
+                SocketTimeoutException e = new SocketTimeoutException("write on " + name()
                         + " timed out waiting for another write on the same stream; nothing was committed");
                 e.bytesTransferred = 0;
                 throw e;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for another write on " + name);
+            throw new InterruptedIOException("interrupted while waiting for another write on " + name());
         }
     }
 
@@ -267,7 +265,7 @@ final class StreamHandle implements SmuxStream {
     }
 
     private StreamClosedException closedException(String op) {
-        return new StreamClosedException("cannot " + op + " " + name + ": it was closed");
+        return new StreamClosedException("cannot " + op + " " + name() + ": it was closed");
     }
 
     @Override
@@ -286,9 +284,14 @@ final class StreamHandle implements SmuxStream {
         return out;
     }
 
+    /** For messages only: built when one is needed, so an idle stream does not hold it. */
+    private String name() {
+        return "stream " + Integer.toUnsignedString(id);
+    }
+
     @Override
     public String toString() {
-        return "smux " + name + " of " + ops.session();
+        return "smux " + name() + " of " + ops.session();
     }
 
     /** The InputStream view: each read is one {@link #read(ByteBuffer)}. */
