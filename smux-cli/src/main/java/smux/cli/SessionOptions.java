@@ -14,9 +14,10 @@ final class SessionOptions {
             description = "smux protocol version (default: ${DEFAULT-VALUE}); both ends must use the same.")
     int protocol;
 
-    @Option(names = "--window", paramLabel = "BYTES", defaultValue = "524288",
-            description = "Per-stream receive window, version 2 (default: ${DEFAULT-VALUE}).")
-    int window;
+    @Option(names = "--window", paramLabel = "tuned|BYTES", defaultValue = "tuned",
+            description = "Per-stream receive window, version 2: tuned (the default: each stream's window grows from "
+                    + "256 KiB up to 32 MiB while its reader keeps up) or a fixed size in bytes, e.g. 524288.")
+    String window;
 
     @Option(names = "--frame", paramLabel = "BYTES", defaultValue = "32768",
             description = "Largest data frame this side sends (default: ${DEFAULT-VALUE}).")
@@ -40,13 +41,26 @@ final class SessionOptions {
         if (protocol != 1 && protocol != 2) {
             throw Flags.bad(spec, "--protocol", "must be 1 or 2 (the versions xtaci/smux speaks), got " + protocol);
         }
-        Flags.range(spec, "--window", window, 1024, 1 << 30, " bytes");
+        Integer fixedWindow = null;
+        if (!"tuned".equals(window)) {
+            int w;
+            try {
+                w = Integer.parseInt(window);
+            } catch (NumberFormatException e) {
+                throw Flags.bad(spec, "--window", "must be tuned or a size in bytes, got " + window);
+            }
+            Flags.range(spec, "--window", w, 1024, 1 << 30, " bytes");
+            fixedWindow = w;
+        }
         Flags.range(spec, "--frame", frame, 1, SmuxConfig.MAX_FRAME_SIZE, " bytes");
         Flags.range(spec, "--keepalive", keepalive, 0, 86_400, " seconds (0 disables it)");
         if (transport != null) {
             transport = Flags.transport(spec, "--transport", transport);
         }
-        SmuxConfig.Builder b = SmuxConfig.builder().version(protocol).streamWindow(window).maxFrameSize(frame);
+        SmuxConfig.Builder b = SmuxConfig.builder().version(protocol).maxFrameSize(frame);
+        if (fixedWindow != null) {
+            b.streamWindow(fixedWindow);
+        }
         if (transport != null) {
             b.transport(transport);
         }

@@ -100,7 +100,9 @@ public final class Bench {
         loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         SmuxConfig sample = plan.config();
         say("smux bench: version %d, window %s, frame %d, staging %s, keepalive %s; %s s measured per case after %s s warm-up%n",
-                sample.version(), size(sample.streamWindow()), sample.maxFrameSize(), size(sample.stagingBufferSize()),
+                sample.version(), sample.windowTuned()
+                        ? "tuned " + size(sample.initialStreamWindow()) + " to " + size(sample.streamWindow())
+                        : size(sample.streamWindow()), sample.maxFrameSize(), size(sample.stagingBufferSize()),
                 sample.keepAliveEnabled() ? sample.keepAliveInterval().toSeconds() + " s" : "off",
                 num(plan.seconds()), num(ramp.toMillis() / 1000.0));
         say("machine: %d CPUs, load average %.2f, Java %s, %s, max heap %s%n", Runtime.getRuntime().availableProcessors(),
@@ -555,6 +557,8 @@ public final class Bench {
         Json.Obj config = Json.obj()
                 .put("version", c.version())
                 .put("window", c.streamWindow())
+                .put("window_tuned", c.windowTuned())
+                .put("initial_window", c.initialStreamWindow())
                 .put("frame", c.maxFrameSize())
                 .put("staging", c.stagingBufferSize())
                 .put("stagings_compared", new ArrayList<Object>(plan.stagings()))
@@ -647,9 +651,9 @@ public final class Bench {
         if (room > base.maxStreams()) {
             b.maxStreams(room).acceptBacklog(Math.max(base.acceptBacklog(), room));
         }
-        long reserved = (long) room * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+        long reserved = (long) room * Math.max(base.initialStreamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
         if (base.version() == 2 && reserved > base.maxSessionBuffer()) {
-            // the budget reserves max(window, 256 KiB) per stream; give every stream its share
+            // the budget reserves max(initial window, 256 KiB) per stream; give every stream its share
             b.maxSessionBuffer(reserved).memoryBudget(forBothEnds(reserved));
         }
         return b.build();
