@@ -160,8 +160,13 @@ class ConnectionLossFaultTest {
             assertTrue(pair.client.isClosed() && pair.server.isClosed());
             assertTrue(pair.client.closeCause().isPresent() && pair.server.closeCause().isPresent());
             if (reset) {
+                // Toxiproxy resets the client's connection (linger 0), but which of its goroutines
+                // closes first is a race of its own: now and then both of its connections end with
+                // a plain FIN, and both sessions then see the connection end inside a frame. Either
+                // is the cut named exactly, and anything else (a hang, another violation) is not.
                 String causes = pair.client.closeCause().get() + " / " + pair.server.closeCause().get();
-                assertTrue(causes.toLowerCase(Locale.ROOT).contains("reset"), () -> "not a reset: " + causes);
+                String c = causes.toLowerCase(Locale.ROOT);
+                assertTrue(c.contains("reset") || c.contains("truncated_frame"), () -> "not a reset: " + causes);
             }
 
             // Nothing is left behind: the transports' threads end, and every socket is closed.
