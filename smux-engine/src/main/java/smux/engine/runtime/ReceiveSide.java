@@ -32,6 +32,8 @@ final class ReceiveSide implements Inbound {
     private boolean finished;
     private IOException failure;
     private boolean closed;
+    /** The session ended locally with bytes still buffered: they were dropped, so no clean end-of-stream. */
+    private boolean droppedAtEnd;
     /** A waiting reader's buffer, which the driver fills directly while nothing else is buffered. */
     private ByteBuffer waiting;
     /** Bytes put straight into {@link #waiting}. */
@@ -124,7 +126,7 @@ final class ReceiveSide implements Inbound {
 
     /**
      * The session is over. Reads return what is buffered (unless {@code drop}), then end-of-stream
-     * if the peer had finished, else throw {@code error}.
+     * if the peer had finished and nothing was dropped, else throw {@code error}.
      */
     void fail(IOException error, boolean drop) {
         lock.lock();
@@ -133,7 +135,13 @@ final class ReceiveSide implements Inbound {
                 failure = error;
             }
             if (drop) {
-                dropped += buffer.clear();
+                long n = buffer.clear();
+                dropped += n;
+                // Bytes thrown away must not end in a clean end-of-stream, even if the peer's FIN
+                // had arrived behind them: the reader gets the session's error instead.
+                if (n > 0) {
+                    droppedAtEnd = true;
+                }
             }
             readable.signalAll();
         } finally {
@@ -169,7 +177,7 @@ final class ReceiveSide implements Inbound {
                     n = buffer.read(dst);
                     break;
                 }
-                if (finished) {
+                if (finished && !droppedAtEnd) {
                     return -1;
                 }
                 if (failure != null) {
