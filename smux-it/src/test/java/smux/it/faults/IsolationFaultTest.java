@@ -121,12 +121,13 @@ class IsolationFaultTest {
             SmuxStream other = unread == first ? second : first;
             Pattern.Sender flood = pattern.new Sender(a, -1, false, 3, 64 * 1024);
             pool.execute(flood);
+            Await.until(Duration.ofSeconds(10), () -> unread.available() >= budget - 64 * 1024,
+                    () -> "the unread stream never filled the budget: " + unread.available());
+            // Only now the other stream starts: had it started with the flood, on a busy machine it
+            // could finish its whole transfer before the flood's thread got going.
             Pattern.Sender sender = pattern.new Sender(b, TRANSFER, true, 4, 64 * 1024);
             pool.execute(sender);
             Pattern.Receiver receiver = pattern.new Receiver(other).start();
-
-            Await.until(Duration.ofSeconds(10), () -> unread.available() >= budget - 64 * 1024,
-                    () -> "the unread stream never filled the budget: " + unread.available());
             // The session reads on to the frame that spends the budget, then stops: from then on, nothing moves.
             long stuckAt = -1;
             long until = System.nanoTime() + 10_000_000_000L;
