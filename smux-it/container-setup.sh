@@ -142,7 +142,7 @@ remove_leftovers() {
 
 stop_engine() {
   if [ ! -f "$state/dockerd.pid" ]; then
-    say "engine: not started by this script; left running"
+    if engine_answers; then say "engine: not started by this script; left running"; else say "engine: none running"; fi
     return
   fi
   local pid deadline
