@@ -2,11 +2,10 @@ package smux.it.toxi;
 
 import eu.rekawek.toxiproxy.Proxy;
 import eu.rekawek.toxiproxy.ToxiproxyClient;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.Testcontainers;
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.ToxiproxyContainer;
 import org.testcontainers.containers.output.OutputFrame;
+import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
+import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 import java.io.IOException;
@@ -17,71 +16,158 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Toxiproxy in a container ({@value #IMAGE}) started by Testcontainers, for machines with a Docker engine.
+ * Toxiproxy in a container (the image {@value #IMAGE}) started by Testcontainers, with no tunnel in the data
+ * path: the bytes a test sends cross only Toxiproxy, as with the local binary, so throughput-sensitive tests
+ * measure smux and not a relay. (Testcontainers' {@code withAccessToHost} would carry them through an SSH tunnel
+ * of a few MB/s, which capped every tuned window; see docs/RELIABILITY.md.)
  *
- * <p>Two things differ from the local backend, and {@link #createProxy} handles both:
- * <ul>
- *   <li>Proxies must listen on one of the ports the container publishes ({@code 8666..8697}, as
- *       {@link ToxiproxyContainer} exposes them); tests connect to the Docker host's mapped port for it.</li>
- *   <li>An upstream on this host's loopback is not reachable from inside the container: its port is
- *       published to containers with {@link Testcontainers#exposeHostPorts} and the proxy's upstream becomes
- *       {@value GenericContainer#INTERNAL_HOST_HOSTNAME}. The container is started with access to host
- *       ports so that ports exposed after its start still work.</li>
- * </ul>
- * The container's output goes to {@code target/toxiproxy/toxiproxy-container.log}.
+ * <p>Two ways to reach the test's servers on this host, {@link Network}: the host's own network stack when the
+ * engine shares it (a local Linux engine), else the engine's host gateway with the proxy ports published
+ * (Docker Desktop, a remote engine). {@link BackendChoice} picks one. The container's output goes to
+ * {@code target/toxiproxy/toxiproxy-container.log}; the container is removed by {@link #close()}, which
+ * {@link SharedToxiproxy} runs at JVM exit (Ryuk is disabled: see the smux-it pom).
  */
 public final class ContainerBackend implements ToxiproxyBackend {
 
+    /** The image Testcontainers asks for; {@code smux-it/container-setup.sh} builds it where no registry is reachable. */
     static final String IMAGE = "ghcr.io/shopify/toxiproxy:" + TOXIPROXY_VERSION;
 
-    /** The proxy ports {@link ToxiproxyContainer} publishes. */
-    private static final int FIRST_PROXY_PORT = 8666;
-    private static final int LAST_PROXY_PORT = 8697;
+    /** How the container reaches upstreams on this host, and how tests reach its proxies. */
+    public enum Network {
+        /**
+         * {@code --network host}: Toxiproxy listens on this host's loopback and reaches the test's servers
+         * there directly, like the local binary. Needs an engine that shares this host's network stack.
+         */
+        HOST("host network"),
+        /**
+         * The container's own network: an upstream on this host's loopback is reached as
+         * {@value #HOST_GATEWAY_NAME} (Docker Desktop provides it; on a Linux engine it is mapped to
+         * {@code host-gateway}), and the proxy ports {@code 8666..8697} are published for the tests. A Linux
+         * engine's gateway reaches only servers listening on all interfaces, not on 127.0.0.1 as the tests'
+         * servers do: there, use {@link #HOST}.
+         */
+        GATEWAY("host gateway");
 
-    private final ToxiproxyContainer container;
-    private final ToxiproxyClient client;
-    private final Set<Integer> exposedHostPorts = ConcurrentHashMap.newKeySet();
-    private boolean closed;
+        private final String label;
 
-    private ContainerBackend(ToxiproxyContainer container) {
-        this.container = container;
-        this.client = new ToxiproxyClient(container.getHost(), container.getControlPort());
-    }
+        Network(String label) {
+            this.label = label;
+        }
 
-    /** Whether Testcontainers finds a usable Docker environment; false, not an exception, when it does not. */
-    static boolean dockerAvailable() {
-        try {
-            return DockerClientFactory.instance().isDockerAvailable();
-        } catch (RuntimeException | LinkageError e) {
-            ToxiproxyServerBinary.log("Docker probe failed: " + e);
-            return false;
+        @Override
+        public String toString() {
+            return label;
         }
     }
 
-    /** Pulls (if needed) and starts the container; Testcontainers waits until {@code /version} answers. */
-    public static ContainerBackend start() {
+    static final String HOST_GATEWAY_NAME = "host.docker.internal";
+    private static final int CONTROL_PORT = 8474;
+    /** The proxy ports the {@link Network#GATEWAY} container publishes (as Testcontainers' ToxiproxyContainer does). */
+    private static final int FIRST_PROXY_PORT = 8666;
+    private static final int LAST_PROXY_PORT = 8697;
+    private static final int START_ATTEMPTS = 5;
+
+    private final GenericContainer<?> container;
+    private final String image;
+    private final Network network;
+    private final String apiHost;
+    private final int apiPort;
+    private final ToxiproxyClient client;
+    private boolean closed;
+
+    private ContainerBackend(GenericContainer<?> container, String image, Network network, String apiHost, int apiPort) {
+        this.container = container;
+        this.image = image;
+        this.network = network;
+        this.apiHost = apiHost;
+        this.apiPort = apiPort;
+        this.client = new ToxiproxyClient(apiHost, apiPort);
+    }
+
+    /** Starts a container of {@code image} (already present: see {@link DockerEngine#obtain}) and waits for its API. */
+    static ContainerBackend start(String image, Network network) {
         Path log = ToxiproxyServerBinary.workDirectory().resolve("toxiproxy-container.log");
         try {
             Files.createDirectories(log.getParent());
-            Files.deleteIfExists(log);
+            long started = System.nanoTime();
+            ContainerBackend backend = network == Network.HOST ? startOnHostNetwork(image, log)
+                    : startBehindGateway(image, log);
+            ToxiproxyServerBinary.log(String.format(Locale.ROOT, "%s ready in %.2f s", backend.description(),
+                    (System.nanoTime() - started) / 1e9));
+            return backend;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        @SuppressWarnings("resource") // stopped by close(), which SharedToxiproxy runs at JVM exit
-        ToxiproxyContainer container = new ToxiproxyContainer(DockerImageName.parse(IMAGE))
-                .withAccessToHost(true)
-                .withLogConsumer(frame -> appendFrame(log, frame));
-        long started = System.nanoTime();
-        container.start();
-        ContainerBackend backend = new ContainerBackend(container);
-        ToxiproxyServerBinary.log(String.format(java.util.Locale.ROOT, "%s ready in %.2f s",
-                backend.description(), (System.nanoTime() - started) / 1e9));
-        return backend;
+    }
+
+    private static ContainerBackend startOnHostNetwork(String image, Path log) throws IOException {
+        IllegalStateException last = null;
+        for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+            int port = ApiReadiness.freeLoopbackPort();
+            long logOffset = beginLog(log, image + " -host 127.0.0.1 -port " + port + ", host network");
+            GenericContainer<?> container = newContainer(image, log)
+                    .withNetworkMode("host")
+                    .withCommand("-host", "127.0.0.1", "-port", Integer.toString(port))
+                    // Debug level logs each API request: ApiReadiness relies on that to know the answer came from us.
+                    .withEnv("LOG_LEVEL", "debug")
+                    .waitingFor(new ReadinessCheckedByCaller());
+            try {
+                container.start();
+                ApiReadiness.await("the Toxiproxy container", port, log, logOffset, container::isRunning,
+                        () -> "stopped");
+                return new ContainerBackend(container, image, Network.HOST, "127.0.0.1", port);
+            } catch (ApiReadiness.PortTakenException e) {
+                container.stop();
+                last = e; // someone took the free port between our probe and the server's bind: pick another
+            } catch (RuntimeException | Error e) {
+                container.stop(); // without Ryuk, nothing else would remove a container that failed to start
+                throw e;
+            }
+        }
+        throw last;
+    }
+
+    private static ContainerBackend startBehindGateway(String image, Path log) throws IOException {
+        beginLog(log, image + ", published ports, " + HOST_GATEWAY_NAME + " = host-gateway");
+        GenericContainer<?> container = newContainer(image, log)
+                .withCommand("-host=0.0.0.0")
+                .withExtraHost(HOST_GATEWAY_NAME, "host-gateway")
+                .waitingFor(Wait.forHttp("/version").forPort(CONTROL_PORT));
+        container.addExposedPort(CONTROL_PORT);
+        for (int port = FIRST_PROXY_PORT; port <= LAST_PROXY_PORT; port++) {
+            container.addExposedPort(port);
+        }
+        try {
+            container.start();
+        } catch (RuntimeException | Error e) {
+            container.stop();
+            throw e;
+        }
+        return new ContainerBackend(container, image, Network.GATEWAY, container.getHost(),
+                container.getMappedPort(CONTROL_PORT));
+    }
+
+    @SuppressWarnings("resource") // stopped by close(), or by the caller when it fails to start
+    private static GenericContainer<?> newContainer(String image, Path log) {
+        return new GenericContainer<>(DockerImageName.parse(image))
+                .withLabel(DockerEngine.OWNER_LABEL, DockerEngine.owner())
+                .withLogConsumer(frame -> appendFrame(log, frame))
+                .withStartupTimeout(Duration.ofSeconds(30));
+    }
+
+    /** Starts a new section of the log; returns where it begins. */
+    private static long beginLog(Path log, String what) throws IOException {
+        long offset = Files.exists(log) ? Files.size(log) : 0;
+        Files.writeString(log, System.lineSeparator() + "=== " + Instant.now() + " starting " + what
+                + System.lineSeparator(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return offset;
     }
 
     private static void appendFrame(Path log, OutputFrame frame) {
@@ -92,7 +178,14 @@ public final class ContainerBackend implements ToxiproxyBackend {
         try {
             Files.writeString(log, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException ignored) {
-            // the log is a debugging aid only
+            // the log is a debugging aid, except for ApiReadiness's marker, whose absence fails the start loudly
+        }
+    }
+
+    /** The host network container has no published port to wait on: {@link ApiReadiness} waits after start(). */
+    private static final class ReadinessCheckedByCaller extends AbstractWaitStrategy {
+        @Override
+        protected void waitUntilReady() {
         }
     }
 
@@ -102,22 +195,28 @@ public final class ContainerBackend implements ToxiproxyBackend {
     }
 
     @Override
+    public String kind() {
+        return "container, " + network + " (" + image + ")";
+    }
+
+    @Override
     public String description() {
-        return "container " + IMAGE + " (" + container.getContainerId() + ", API " + container.getHost() + ":"
-                + container.getControlPort() + ")";
+        return "container " + image + ", " + network + " (" + shortId() + ", API " + apiHost + ":" + apiPort + ")";
+    }
+
+    private String shortId() {
+        String id = container.getContainerId();
+        return id == null ? "no id" : id.substring(0, Math.min(12, id.length()));
     }
 
     @Override
     public synchronized ProxyHandle createProxy(String name, String upstreamHost, int upstreamPort) throws IOException {
-        String upstream;
-        if (isThisHost(upstreamHost)) {
-            if (exposedHostPorts.add(upstreamPort)) {
-                Testcontainers.exposeHostPorts(upstreamPort);
-            }
-            upstream = ToxiproxyBackend.hostPort(GenericContainer.INTERNAL_HOST_HOSTNAME, upstreamPort);
-        } else {
-            upstream = ToxiproxyBackend.hostPort(upstreamHost, upstreamPort);
+        if (network == Network.HOST) {
+            Proxy proxy = client.createProxy(name, "127.0.0.1:0", ToxiproxyBackend.hostPort(upstreamHost, upstreamPort));
+            return new ProxyHandle(proxy, ToxiproxyBackend.parseHostPort(proxy.getListen()));
         }
+        String upstream = ToxiproxyBackend.hostPort(isThisHost(upstreamHost) ? HOST_GATEWAY_NAME : upstreamHost,
+                upstreamPort);
         int listenPort = freeProxyPort();
         Proxy proxy = client.createProxy(name, "0.0.0.0:" + listenPort, upstream);
         return new ProxyHandle(proxy, new InetSocketAddress(container.getHost(), container.getMappedPort(listenPort)));

@@ -4,13 +4,8 @@ import eu.rekawek.toxiproxy.Proxy;
 import eu.rekawek.toxiproxy.ToxiproxyClient;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.HttpURLConnection;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +13,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -36,9 +30,6 @@ import java.util.stream.Stream;
 public final class LocalBinaryBackend implements ToxiproxyBackend {
 
     private static final int START_ATTEMPTS = 5;
-    private static final long READY_TIMEOUT_MILLIS = 30_000;
-    /** toxiproxy-server logs this and keeps running when its API port is taken, so we watch for it. */
-    private static final String LISTEN_FAILED = "Server finished with error";
 
     private final Path binary;
     private final Process process;
@@ -71,7 +62,7 @@ public final class LocalBinaryBackend implements ToxiproxyBackend {
                     Files.writeString(pidDir.resolve(Long.toString(backend.process.pid())),
                             Long.toString(ProcessHandle.current().pid()), StandardCharsets.UTF_8);
                     return backend;
-                } catch (PortTakenException e) {
+                } catch (ApiReadiness.PortTakenException e) {
                     last = e; // someone took the free port between our probe and the server's bind: pick another
                 }
             }
@@ -82,7 +73,7 @@ public final class LocalBinaryBackend implements ToxiproxyBackend {
     }
 
     private static LocalBinaryBackend launch(Path binary, Path log) throws IOException {
-        int port = freeLoopbackPort();
+        int port = ApiReadiness.freeLoopbackPort();
         long logOffset = Files.exists(log) ? Files.size(log) : 0;
         Files.writeString(log, System.lineSeparator() + "=== " + Instant.now() + " starting " + binary
                         + " -host 127.0.0.1 -port " + port + System.lineSeparator(), StandardCharsets.UTF_8,
@@ -92,12 +83,13 @@ public final class LocalBinaryBackend implements ToxiproxyBackend {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
-        // Debug level logs each API request: awaitReady relies on that to know the answer came from us.
+        // Debug level logs each API request: ApiReadiness relies on that to know the answer came from us.
         builder.environment().put("LOG_LEVEL", "debug");
         long started = System.nanoTime();
         Process process = builder.start();
         try {
-            awaitReady(process, port, log, logOffset);
+            ApiReadiness.await("toxiproxy-server", port, log, logOffset, process::isAlive,
+                    () -> "exited with " + process.exitValue());
         } catch (RuntimeException | Error e) {
             Processes.destroyTree(process);
             throw e;
@@ -106,77 +98,6 @@ public final class LocalBinaryBackend implements ToxiproxyBackend {
         ToxiproxyServerBinary.log(String.format(java.util.Locale.ROOT, "%s ready in %.2f s",
                 backend.description(), (System.nanoTime() - started) / 1e9));
         return backend;
-    }
-
-    /**
-     * Polls until the API answers {@code GET /version}. The request carries a random marker that the server
-     * writes to its log, which proves the answer came from the process we started and not from whatever
-     * else may have grabbed the port.
-     */
-    private static void awaitReady(Process process, int port, Path log, long logOffset) throws IOException {
-        String marker = "smux-it-ready-" + UUID.randomUUID();
-        URL url = new URL("http://127.0.0.1:" + port + "/version?probe=" + marker);
-        long deadline = System.nanoTime() + READY_TIMEOUT_MILLIS * 1_000_000;
-        boolean answered = false;
-        while (System.nanoTime() < deadline) {
-            String output = readFrom(log, logOffset);
-            if (output.contains(LISTEN_FAILED)) {
-                throw new PortTakenException("toxiproxy-server could not listen on 127.0.0.1:" + port + ":\n" + output);
-            }
-            if (!process.isAlive()) {
-                throw new IllegalStateException("toxiproxy-server exited with " + process.exitValue()
-                        + " before its API answered; its output (" + log + "):\n" + output);
-            }
-            answered = answered || versionAnswers(url);
-            if (answered && readFrom(log, logOffset).contains(marker)) {
-                return;
-            }
-            pause();
-        }
-        throw new IllegalStateException("toxiproxy-server did not answer on 127.0.0.1:" + port + " within "
-                + READY_TIMEOUT_MILLIS + " ms; its output (" + log + "):\n" + readFrom(log, logOffset));
-    }
-
-    private static boolean versionAnswers(URL url) {
-        try {
-            HttpURLConnection connection = (HttpURLConnection) url.openConnection();
-            connection.setConnectTimeout(1_000);
-            connection.setReadTimeout(2_000);
-            try {
-                if (connection.getResponseCode() != 200) {
-                    return false;
-                }
-                try (InputStream in = connection.getInputStream()) {
-                    in.readAllBytes();
-                }
-                return true;
-            } finally {
-                connection.disconnect();
-            }
-        } catch (IOException notYet) {
-            return false;
-        }
-    }
-
-    private static String readFrom(Path log, long offset) throws IOException {
-        byte[] all = Files.readAllBytes(log);
-        return offset >= all.length ? "" : new String(all, (int) offset, all.length - (int) offset,
-                StandardCharsets.UTF_8);
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(20); // bounded poll interval of awaitReady, not synchronisation on an event
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for toxiproxy-server", e);
-        }
-    }
-
-    private static int freeLoopbackPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     /**
@@ -223,6 +144,11 @@ public final class LocalBinaryBackend implements ToxiproxyBackend {
     }
 
     @Override
+    public String kind() {
+        return "local toxiproxy-server v" + TOXIPROXY_VERSION;
+    }
+
+    @Override
     public String description() {
         return "local toxiproxy-server v" + TOXIPROXY_VERSION + " (pid " + process.pid() + ", API 127.0.0.1:"
                 + apiPort + ", binary " + binary + ", log " + log + ")";
@@ -246,15 +172,6 @@ public final class LocalBinaryBackend implements ToxiproxyBackend {
                     .resolve(Long.toString(process.pid())));
         } catch (IOException ignored) {
             // only bookkeeping for orphan detection
-        }
-    }
-
-    /** The API port was taken by another process before toxiproxy-server could bind it. */
-    private static final class PortTakenException extends IllegalStateException {
-        private static final long serialVersionUID = 1L;
-
-        PortTakenException(String message) {
-            super(message);
         }
     }
 }

@@ -9,8 +9,8 @@ import java.net.Socket;
 
 /**
  * A proxy made by {@link ToxiproxyBackend#createProxy}: the toxiproxy-java {@link Proxy} to put toxics on,
- * and the address a test connects to in order to go through it (which, for a container, is a mapped port on
- * the Docker host, not the port Toxiproxy listens on inside the container).
+ * and the address a test connects to in order to go through it (which, for a container behind the host
+ * gateway, is a mapped port on the Docker host, not the port Toxiproxy listens on inside the container).
  *
  * @param proxy the toxiproxy-java handle (toxics, enable/disable, delete)
  * @param address where a client in this JVM connects to reach the upstream through the proxy

@@ -6,9 +6,11 @@ import eu.rekawek.toxiproxy.ToxiproxyClient;
  * The one Toxiproxy server of this test JVM: started on first use, shared by every test class, stopped by a
  * shutdown hook when the JVM exits (the end of a Surefire run).
  *
- * <p>Starting is expensive the first time on a machine without Docker (toxiproxy-server is built with Go),
- * so it happens once; if it fails, the failure is kept and every later caller gets it at once instead of
- * retrying the build per test class.
+ * <p>Starting can be expensive (the first local backend builds toxiproxy-server with Go), so it happens once;
+ * if it fails, the failure is kept and every later caller gets it at once instead of retrying per test class.
+ * The shutdown hook is what removes the container: Ryuk, Testcontainers' own reaper, is disabled (see the
+ * smux-it pom), and a JVM killed before its hook ran leaves a container that the next run removes
+ * ({@link DockerEngine#removeOrphans()}).
  */
 public final class SharedToxiproxy {
 

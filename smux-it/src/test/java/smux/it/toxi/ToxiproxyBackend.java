@@ -15,7 +15,8 @@ import java.net.InetSocketAddress;
  * {@link ToxiproxyExtension} or {@link SharedToxiproxy#backend()}. Two implementations exist, chosen by
  * {@link #start()}:
  * <ul>
- *   <li>{@link ContainerBackend}: Toxiproxy in a Testcontainers container, when Docker is available;</li>
+ *   <li>{@link ContainerBackend}: Toxiproxy in a Testcontainers container, when a Docker engine answers and the
+ *       image is there (on the project's machines, {@code smux-it/container-setup.sh} builds it);</li>
  *   <li>{@link LocalBinaryBackend}: a toxiproxy-server process built from its Go module with the local
  *       Go toolchain (once, then cached under {@code smux-it/target/toxiproxy/}).</li>
  * </ul>
@@ -34,6 +35,9 @@ public interface ToxiproxyBackend extends AutoCloseable {
 
     /** A client for this server's HTTP API: toxics, proxy enable/disable, listing. */
     ToxiproxyClient client();
+
+    /** Which backend, in a few words for the per-class log line: "container, host network (image)", "local toxiproxy-server v2.12.0". */
+    String kind();
 
     /** One line for logs and failure messages: which backend, which version, where. */
     String description();
@@ -68,46 +72,13 @@ public interface ToxiproxyBackend extends AutoCloseable {
     void close();
 
     /**
-     * Starts a backend: the one forced by {@value #BACKEND_PROPERTY}; else ({@code auto}) a container when
-     * Testcontainers finds a Docker environment, and the local binary when it does not or when the
-     * container fails to start. A forced backend that cannot run fails; so does {@code auto} when neither
-     * can. Never skips.
+     * Starts a backend: the one forced by {@value #BACKEND_PROPERTY}; else ({@code auto}) a container when a
+     * Docker engine answers and the image is there or can be pulled within seconds, and the local binary
+     * otherwise, saying why. A forced backend that cannot run fails; so does {@code auto} when neither can, or
+     * when the environment requires Docker. Never skips. See {@link BackendChoice}.
      */
     static ToxiproxyBackend start() {
-        String forced = System.getProperty(BACKEND_PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
-        switch (forced) {
-            case "container":
-                if (!ContainerBackend.dockerAvailable()) {
-                    throw new IllegalStateException("-D" + BACKEND_PROPERTY + "=container, but Testcontainers found no"
-                            + " Docker environment (see target/smux-it-tests.log for what it tried)");
-                }
-                return ContainerBackend.start();
-            case "local":
-                return LocalBinaryBackend.start();
-            case "auto":
-            case "":
-                if (!ContainerBackend.dockerAvailable()) {
-                    return LocalBinaryBackend.start();
-                }
-                try {
-                    return ContainerBackend.start();
-                } catch (RuntimeException containerFailure) {
-                    // Docker is there but the container did not come up (typically: the image cannot be
-                    // pulled from a machine that reaches only package registries). The local server is
-                    // the same Toxiproxy release, so use it rather than fail the run.
-                    ToxiproxyServerBinary.log("container backend failed (" + containerFailure
-                            + "); falling back to a local toxiproxy-server");
-                    try {
-                        return LocalBinaryBackend.start();
-                    } catch (RuntimeException localFailure) {
-                        localFailure.addSuppressed(containerFailure);
-                        throw localFailure;
-                    }
-                }
-            default:
-                throw new IllegalArgumentException("-D" + BACKEND_PROPERTY + "=" + forced
-                        + ": expected container, local or auto");
-        }
+        return BackendChoice.fromEnvironment();
     }
 
     /** {@code host:port}, with brackets around an IPv6 literal, as Toxiproxy's listen/upstream fields want. */

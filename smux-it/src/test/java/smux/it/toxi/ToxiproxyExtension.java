@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * <ul>
  *   <li>before all tests of a class: starts the server if this JVM has none yet (so a missing Docker/Go
- *       fails the class with the reason rather than each test);</li>
+ *       fails the class with the reason rather than each test), and logs which backend runs the class;</li>
  *   <li>before and after each test: deletes every proxy, so each test starts from an empty server and
  *       leaves no listener, toxic or connection behind;</li>
  *   <li>resolves test and lifecycle method parameters of type {@link ToxiproxyBackend} and
@@ -40,7 +40,9 @@ public final class ToxiproxyExtension implements BeforeAllCallback, BeforeEachCa
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        SharedToxiproxy.backend();
+        ToxiproxyBackend backend = SharedToxiproxy.backend();
+        // one line per test class, so the build log shows which backend ran each class
+        ToxiproxyServerBinary.log(context.getRequiredTestClass().getSimpleName() + " runs on " + backend.kind());
     }
 
     @Override

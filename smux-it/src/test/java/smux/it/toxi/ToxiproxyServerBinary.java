@@ -22,9 +22,10 @@ import java.util.stream.Stream;
 
 /**
  * Finds the toxiproxy-server executable for {@link LocalBinaryBackend}, building it from source the first
- * time: there is no Docker engine on the project's machines and nothing outside the package registries can
- * be downloaded, but the Go module proxy serves Toxiproxy's source, so {@code go install} of the pinned
- * module tag gives the real server.
+ * time: the local binary is the backend wherever the container cannot run (no Docker engine, or no way to get
+ * the image: nothing outside the package registries can be downloaded on the project's machines), and the Go
+ * module proxy serves Toxiproxy's source, so {@code go install} of the pinned module tag gives the real server.
+ * ({@code smux-it/container-setup.sh} builds the container image from the same module, the same way.)
  *
  * <p>Where the executable comes from, first match wins:
  * <ol>
@@ -108,12 +109,12 @@ final class ToxiproxyServerBinary {
     static String missingToolsMessage() {
         boolean forcedLocal = "local".equalsIgnoreCase(System.getProperty(ToxiproxyBackend.BACKEND_PROPERTY, "").trim());
         String docker = forcedLocal ? "-D" + ToxiproxyBackend.BACKEND_PROPERTY + "=local (Docker not tried)"
-                : "no Docker engine (Testcontainers found no Docker environment)";
+                : "the container backend cannot run (no Docker engine, or no Toxiproxy image)";
         return "Toxiproxy cannot run: " + docker + ", no `go` on PATH, and no cached " + cachedBinary()
                 + ". Install Go 1.23+ (toxiproxy v"
                 + ToxiproxyBackend.TOXIPROXY_VERSION + "'s go.mod needs go 1.23; an older Go 1.21+ with the default"
                 + " GOTOOLCHAIN=auto fetches it) and make sure the Go module proxy is reachable, so the tests can build"
-                + " toxiproxy-server themselves; or start a Docker engine; or pass -D" + SERVER_PROPERTY
+                + " toxiproxy-server themselves; or run smux-it/container-setup.sh (Docker and the image); or pass -D" + SERVER_PROPERTY
                 + "=/path/to/toxiproxy-server (v" + ToxiproxyBackend.TOXIPROXY_VERSION + ").";
     }
 
