@@ -32,11 +32,6 @@ final class ServiceOptions {
         return Workers.create(name, maxThreads, !platformThreads);
     }
 
-    /** Runs {@code stop} on SIGTERM or Ctrl-C (a JVM shutdown hook). */
-    static void onSignal(Runnable stop) {
-        Runtime.getRuntime().addShutdownHook(new Thread(stop, "smux-cli-stop"));
-    }
-
     static Duration idle(CommandSpec spec, String flag, int seconds) {
         Flags.range(spec, flag, seconds, 0, 86_400, " seconds (0: no limit)");
         return Duration.ofSeconds(seconds);
