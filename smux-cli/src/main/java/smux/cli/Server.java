@@ -54,6 +54,10 @@ final class Server {
      * shut the workers down under the streams that are draining.
      */
     void run(Listener l, Handler handler) throws InterruptedException {
+        listener = l;
+        if (stopping) {
+            l.close(); // the stop came first: nothing to accept
+        }
         accept(l, handler);
         if (stopping) {
             stopped.await();
