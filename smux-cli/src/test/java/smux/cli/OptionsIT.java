@@ -50,7 +50,10 @@ class OptionsIT {
                     Case.of("--protocol", "--version", "serve", "--listen", "127.0.0.1:0", "--version", "1"),
                     Case.of("--tls", "--tls-key", "tunnel", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9", "--tls"),
                     Case.of("--tls", "nio", "tunnel", "client", "--listen", "127.0.0.1:0", "--server", "127.0.0.1:9", "--tls",
-                            "--transport", "nio"));
+                            "--transport", "nio"),
+                    Case.of("unknown command 'servr'", "the commands are demo, bench, tunnel, serve, probe, help (did you mean 'serve'?)",
+                            "servr"),
+                    Case.of("unknown command 'clinet'", "the commands are server, client (did you mean 'client'?)", "tunnel", "clinet"));
 
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
