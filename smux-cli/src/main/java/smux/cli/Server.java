@@ -111,6 +111,10 @@ final class Server {
     }
 
     private void serveOne(Socket connection, Handler handler, String peer) {
+        if (stopping) {
+            close(connection); // accepted as the stop began: no session that the drain would cut at once
+            return;
+        }
         try {
             handler.serve(connection, peer);
         } catch (Throwable t) {

@@ -96,7 +96,8 @@ final class ServerCheck {
                     + "Go xtaci/smux server, which " + (result == ProbeResult.CLOSED ? "closes on" : "ignores") + " the probe; probing again");
         }
         unverifiedWhy = "unverified: it " + what + (lastUnverified ? " again" : " " + unansweredRounds + " times in a row")
-                + ", as Go xtaci/smux servers do; a Go smux server is likely";
+                + (result == ProbeResult.CLOSED ? ", as Go xtaci/smux servers do; a Go smux server is likely"
+                : ": not this library; a Go xtaci/smux server that ignores the probe, or not smux at all");
         unansweredRounds = 0;
         lastUnverified = true;
         return Smux.client(dial(to), config);

@@ -12,7 +12,8 @@ final class ServiceOptions {
     int maxThreads;
 
     @Option(names = "--drain", paramLabel = "SECONDS", defaultValue = "10",
-            description = "On SIGTERM or Ctrl-C: how long the streams in flight may take to finish before the sessions close (default: ${DEFAULT-VALUE}).")
+            description = "On SIGTERM or Ctrl-C: how long the streams in flight may take to finish before the sessions close "
+                    + "(default: ${DEFAULT-VALUE}); a second signal cuts them at once.")
     int drainSeconds;
 
     @Option(names = "--platform-threads", hidden = true,

@@ -80,10 +80,6 @@ final class TunnelServerCommand implements Callable<Integer> {
 
     private void serveSession(Server server, Forward forward, Socket accepted, String peer, SmuxConfig config, int perSession)
             throws IOException {
-        if (server.stopping()) {
-            Server.close(accepted); // no session a drain would cut at once: the client retries elsewhere or later
-            return;
-        }
         Socket connection;
         try {
             connection = tls.accept(accepted);
