@@ -34,7 +34,12 @@ public class ProtocolException extends IOException {
         /** The peer opened streams or sent probes faster than it let this side answer them. */
         CONTROL_BACKLOG,
         /** The connection ended in the middle of a frame. */
-        TRUNCATED_FRAME
+        TRUNCATED_FRAME,
+        /**
+         * The first bytes were a TLS record (a ClientHello, or an alert), not an smux frame: the
+         * peer speaks TLS over this connection and this end does not.
+         */
+        TLS_RECORD
     }
 
     /** The rule the peer broke. */

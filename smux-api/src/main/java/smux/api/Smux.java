@@ -39,7 +39,8 @@ import smux.api.spi.TransportProvider;
  * read and write without blocking from its selector thread, and an {@code SSLSocket} has none
  * (the JDK offers TLS for channels only as {@link javax.net.ssl.SSLEngine}, which the transports do
  * not drive); given an {@code SSLSocket} it throws {@link IllegalArgumentException}.
- * {@link #isSmux(Socket, SmuxConfig)} works over an {@code SSLSocket} too.
+ * {@link #isSmux(Socket, SmuxConfig)} and {@link #probe(Socket, SmuxConfig)} work over an
+ * {@code SSLSocket} too.
  */
 public final class Smux {
     /** The system property that forces a transport by name. */
@@ -150,18 +151,40 @@ public final class Smux {
      * Asks whether the peer on a connected socket speaks this library's protocol (the seed's
      * {@code IsSmux}): sends one probe frame and waits up to {@link SmuxConfig#probeTimeout()}
      * for the right answer. Never throws because of what the peer does: a plain xtaci/smux peer,
-     * another protocol, silence, or a closed connection all give false.
+     * another protocol, silence, or a closed connection all give false. {@link #probe(Socket,
+     * SmuxConfig)} says which of these it was.
      *
      * <p>When the answer is true, start a client session on the same socket (the server already
-     * runs one); its pings will work. When it is false the connection is spent: an xtaci/smux
-     * peer stops reading a connection that sent it an unknown frame. Close it.
+     * runs one). When it is false the connection is spent: an xtaci/smux peer stops reading a
+     * connection that sent it an unknown frame. Close it.
      *
      * @param socket a connected socket that carries nothing yet
      * @param config the version the probe frame carries and the timeout
      * @return true if the peer answered the probe
      * @throws IllegalStateException if no transport is available
+     * @throws IllegalArgumentException if the socket is not connected
      */
     public static boolean isSmux(Socket socket, SmuxConfig config) {
+        return probe(socket, config).isSmux();
+    }
+
+    /**
+     * Probes the peer on a connected socket, as {@link #isSmux(Socket, SmuxConfig)} does, and says
+     * what the peer did: answered ({@link ProbeResult#SMUX}), closed the connection without a word
+     * as a Go xtaci/smux peer does ({@link ProbeResult#CLOSED}), sent a TLS record
+     * ({@link ProbeResult#TLS}), stayed silent ({@link ProbeResult#NO_ANSWER}) or sent something
+     * else ({@link ProbeResult#NOT_SMUX}). Never throws because of what the peer does.
+     *
+     * <p>After {@link ProbeResult#SMUX}, start a client session on the same socket; after anything
+     * else the connection is spent: close it.
+     *
+     * @param socket a connected socket that carries nothing yet
+     * @param config the version the probe frame carries and the timeout
+     * @return what the peer did
+     * @throws IllegalStateException if no transport is available
+     * @throws IllegalArgumentException if the socket is not connected
+     */
+    public static ProbeResult probe(Socket socket, SmuxConfig config) {
         requireConnected(socket);
         return Transports.choose(requireConfig(config)).probe(socket, config);
     }
@@ -176,6 +199,21 @@ public final class Smux {
      * @throws IllegalStateException if no transport is available
      */
     public static boolean isSmux(SocketAddress address, SmuxConfig config) throws IOException {
+        return probe(address, config).isSmux();
+    }
+
+    /**
+     * Dials {@code address}, probes it as {@link #probe(Socket, SmuxConfig)} does and closes the
+     * connection.
+     *
+     * @param address where to connect
+     * @param config the probe's version and timeout
+     * @return what the peer did
+     * @throws IOException if the connection cannot be made (whatever the peer does once connected
+     *     is a result, not an exception)
+     * @throws IllegalStateException if no transport is available
+     */
+    public static ProbeResult probe(SocketAddress address, SmuxConfig config) throws IOException {
         requireResolved(address);
         TransportProvider provider = Transports.choose(requireConfig(config));
         try (SocketChannel channel = dial(address)) {

@@ -63,7 +63,7 @@ class ExceptionsTest {
         // PROTOCOL.md lists these rules; a rename would break callers that switch on them
         for (String name : new String[] {"WRONG_VERSION", "UNKNOWN_COMMAND", "BAD_LENGTH", "UPDATE_IN_VERSION_1",
                 "BAD_STREAM_ID", "BAD_SESSION_FRAME", "WINDOW_OVERRUN", "NEGATIVE_INFLIGHT", "CONTROL_BACKLOG",
-                "TRUNCATED_FRAME"}) {
+                "TRUNCATED_FRAME", "TLS_RECORD"}) {
             assertTrue(Violation.valueOf(name) != null, name);
         }
     }

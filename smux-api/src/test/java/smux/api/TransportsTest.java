@@ -248,7 +248,7 @@ class TransportsTest {
         }
 
         @Override
-        public boolean probe(Socket socket, SmuxConfig config) {
+        public ProbeResult probe(Socket socket, SmuxConfig config) {
             throw new UnsupportedOperationException();
         }
     }

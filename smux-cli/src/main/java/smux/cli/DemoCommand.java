@@ -114,10 +114,16 @@ final class DemoCommand implements Callable<Integer> {
             long total = 64L * MIB;
             long moved = moveB(s, total, "stream B (v1)", Duration.ofSeconds(3));
             long budget = p.client.config().maxSessionBuffer();
-            verdicts.add(new String[] {"  the same in v1, as xtaci does it", moved == total ? "moved" : "stalled",
+            // Not a failure: v1 has no per-stream windows (neither has xtaci's v1), so the unread stream
+            // spends the session's receive budget and the reader stops for both. Where B stops depends on
+            // how many of B's frames the sender interleaved with A's before the budget ran out, which the
+            // threads' timing decides: anything from nothing to a few budgets' worth.
+            verdicts.add(new String[] {"  the same in v1, as xtaci does it", moved == total ? "moved" : "expected",
                     moved == total ? "B moved " + moved / MIB + " MiB"
-                            : "B stalled after " + size(moved) + ": unread A filled the session's " + size(budget)
-                            + " budget (only v2 isolates streams)"});
+                            : "B stalled after " + size(moved) + ": v1 has no per-stream windows (as in xtaci), so unread A "
+                            + "filled the session's " + size(budget) + " receive budget and reading stopped for both; "
+                            + "where B stops varies run to run with how the two streams' frames interleaved before "
+                            + "the budget ran out. Only v2 isolates streams"});
         }
     }
 

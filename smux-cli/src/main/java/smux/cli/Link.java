@@ -1,13 +1,9 @@
 package smux.cli;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import smux.api.Session;
 import smux.api.SessionClosedException;
-import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
@@ -15,40 +11,31 @@ import smux.api.SmuxStream;
  * The tunnel client's session to its server, kept up like a service keeps a connection: it
  * connects when the client starts, waits and retries with backoff (0.25 s doubling to 5 s) while
  * the server is not up, saying so, and at once when a local connection waits for a session; it
- * reconnects when the session drops, and logs each drop and reconnect.
- *
- * <p>Before each session it probes the server on the same connection ({@link Smux#isSmux}). If
- * the server does not answer, a second probe with the other protocol version, on a fresh
- * connection, tells a version mismatch (reported as that) from a server that does not know the
- * probe, such as a Go xtaci/smux server; with the latter the link carries streams unverified
- * and stops probing it.
+ * reconnects when the session drops, and logs each drop and reconnect. It says "connected" only
+ * once a session works: {@link ServerCheck} probes the server before every session and proves the
+ * session with a second probe through it (or labels it unverified, for a server that never
+ * answers, such as a Go xtaci/smux server).
  */
 final class Link {
-    private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
-    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
     private static final long FIRST_RETRY_MILLIS = 250;
     private static final long MAX_RETRY_MILLIS = 5_000;
     private static final long MISMATCH_RETRY_MILLIS = 30_000;
 
     private final Log log;
-    private final String host;
-    private final int port;
     private final String name;
-    private final SmuxConfig config;
-    private final TlsOptions tls;
+    private final boolean overTls;
+    private final ServerCheck check;
     private Session current;
     private boolean stopped;
-    private boolean unverifiable;
     private boolean wanted;
+    private boolean cut;
     private Thread thread;
 
     Link(Log log, String host, int port, String name, SmuxConfig config, TlsOptions tls) {
         this.log = log;
-        this.host = host;
-        this.port = port;
         this.name = name;
-        this.config = config;
-        this.tls = tls;
+        this.overTls = tls.enabled();
+        this.check = new ServerCheck(host, port, name, config, tls);
     }
 
     void start() {
@@ -92,6 +79,22 @@ final class Link {
         return s == null || s.drain(drain);
     }
 
+    /** Ends {@link #stop}'s drain at once (the second signal): the session closes, its streams are cut. */
+    void cut() {
+        Session s;
+        synchronized (this) {
+            cut = true;
+            s = current;
+        }
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    synchronized boolean wasCut() {
+        return cut;
+    }
+
     private synchronized boolean isStopped() {
         return stopped;
     }
@@ -112,12 +115,13 @@ final class Link {
         while (!isStopped()) {
             Session s;
             try {
-                s = connect();
+                s = check.open();
             } catch (IOException e) {
-                // a version mismatch is a configuration error: it will not go away by itself soon
-                long wait = e instanceof Mismatch ? MISMATCH_RETRY_MILLIS : Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(failures, 10));
+                // a configuration error (versions, TLS on one end) will not go away by itself soon
+                boolean misconfigured = e instanceof ServerCheck.Misconfigured;
+                long wait = misconfigured ? MISMATCH_RETRY_MILLIS : Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(failures, 10));
                 failures++;
-                String what = e instanceof Mismatch ? e.getMessage()
+                String what = e instanceof ServerCheck.Unready ? e.getMessage()
                         : (everConnected ? "cannot reach the server at " : "waiting for the server at ") + name + ": " + Main.describe(e);
                 log.info(what + "; retrying in " + seconds(wait));
                 if (!sleep(wait)) {
@@ -129,8 +133,9 @@ final class Link {
             if (!publish(s)) {
                 return;
             }
-            log.info((everConnected ? "reconnected to " : "connected to ") + name + (tls.enabled() ? " over TLS" : "")
-                    + (unverifiable ? " (unverified: it does not answer the smux probe; a Go xtaci/smux server?)" : ""));
+            String unverified = check.unverifiedWhy();
+            log.info((everConnected ? "reconnected to " : "connected to ") + name + (overTls ? " over TLS" : "")
+                    + (unverified != null ? " (" + unverified + ")" : ""));
             everConnected = true;
             String why = awaitEnd(s);
             if (isStopped()) {
@@ -141,39 +146,6 @@ final class Link {
         }
     }
 
-    private Session connect() throws IOException {
-        InetSocketAddress to = new InetSocketAddress(host, port); // resolved again: addresses may change
-        if (to.isUnresolved()) {
-            throw new UnknownHostException("'" + host + "'");
-        }
-        if (!unverifiable) {
-            Socket socket = tls.dial(to, host, CONNECT_TIMEOUT_MILLIS);
-            boolean smux;
-            try {
-                smux = Smux.isSmux(socket, config.toBuilder().probeTimeout(PROBE_TIMEOUT).build());
-            } catch (RuntimeException e) {
-                Server.close(socket);
-                throw e;
-            }
-            if (smux) {
-                return Smux.client(socket, config); // the probe left the connection ready for the session
-            }
-            Server.close(socket); // spent: a peer that did not answer may have stopped reading it
-            int other = 3 - config.version();
-            Socket second = tls.dial(to, host, CONNECT_TIMEOUT_MILLIS);
-            try {
-                if (Smux.isSmux(second, config.toBuilder().version(other).probeTimeout(PROBE_TIMEOUT).build())) {
-                    throw new Mismatch("the server at " + name + " speaks smux protocol version " + other + ", this client "
-                            + config.version() + ": start both ends with the same --protocol");
-                }
-            } finally {
-                Server.close(second);
-            }
-            unverifiable = true;
-        }
-        return Smux.client(tls.dial(to, host, CONNECT_TIMEOUT_MILLIS), config);
-    }
-
     /** Blocks until the session ends. A tunnel server opens no streams: any it opens is refused. */
     private static String awaitEnd(Session s) {
         while (true) {
@@ -181,7 +153,7 @@ final class Link {
                 SmuxStream unexpected = s.acceptStream();
                 unexpected.close();
             } catch (SessionClosedException e) {
-                return ServeCommand.describeEnd(s, e);
+                return ServeCommand.describeEnd(s, e, "start this end with --tls");
             } catch (IOException e) {
                 return Main.describe(e);
             }
@@ -208,14 +180,5 @@ final class Link {
 
     private static String seconds(long millis) {
         return millis % 1000 == 0 ? millis / 1000 + " s" : String.format(java.util.Locale.ROOT, "%.2f s", millis / 1000.0);
-    }
-
-    /** The server speaks the other protocol version. */
-    private static final class Mismatch extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        Mismatch(String message) {
-            super(message);
-        }
     }
 }

@@ -1,11 +1,18 @@
 package smux.cli;
 
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+
 /**
  * The one-line log of a long-running command ({@code serve}, {@code tunnel}): every line starts
- * with the command's name ({@code smux tunnel client: ...}) and goes to standard error, where
- * service managers collect it.
+ * with the local time to the millisecond and the command's name
+ * ({@code 2025-06-01 12:00:00.123 smux tunnel client: ...}) and goes to standard error, where
+ * service managers collect it. The time is there because a drop and a reconnect 2 ms apart read
+ * very differently from the same two lines a minute apart.
  */
 final class Log {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
+
     private final String prefix;
 
     Log(String command) {
@@ -13,8 +20,14 @@ final class Log {
     }
 
     void info(String message) {
+        line(prefix + message);
+    }
+
+    /** Writes one line to standard error, with the time in front. */
+    static void line(String text) {
+        String stamped = TIME.format(LocalDateTime.now()) + " " + text;
         synchronized (System.err) {
-            System.err.println(prefix + message);
+            System.err.println(stamped);
             System.err.flush();
         }
     }

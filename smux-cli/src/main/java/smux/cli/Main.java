@@ -3,6 +3,7 @@ package smux.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -77,7 +78,7 @@ public final class Main implements Runnable {
             if (e instanceof OutOfMemoryError) {
                 Server.onOutOfMemory(); // before anything that allocates
             }
-            System.err.println("smux: thread " + t.getName() + " ended: " + Log.reason(e));
+            Log.line("smux: thread " + t.getName() + " ended: " + Log.reason(e));
             if (System.getenv("SMUX_DEBUG") != null) {
                 e.printStackTrace();
             }
@@ -89,7 +90,8 @@ public final class Main implements Runnable {
     /** A bad command line: one line naming the flag, exit 2. An unknown option is named before a missing one. */
     private static int badUsage(ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        String message = e instanceof CommandLine.MissingParameterException ? unknownOption(cmd.getCommandSpec(), args) : null;
+        String message = e instanceof CommandLine.MissingParameterException ? unknownOption(cmd.getCommandSpec(), args)
+                : e instanceof CommandLine.UnmatchedArgumentException u ? unknownCommand(cmd, u) : null;
         if (message == null) {
             message = e.getMessage().lines().findFirst().orElse("bad command line");
         }
@@ -119,6 +121,52 @@ public final class Main implements Runnable {
             value = !a.contains("=") && o.arity().min() > 0;
         }
         return null;
+    }
+
+    /**
+     * A word where a command belongs ({@code smux servr}): named, with the commands there are and
+     * the closest one if it is close.
+     *
+     * @return the message, or null if the unmatched argument is not in a command's place
+     */
+    private static String unknownCommand(CommandLine cmd, CommandLine.UnmatchedArgumentException e) {
+        List<String> unmatched = e.getUnmatched();
+        Map<String, CommandLine> commands = cmd.getSubcommands();
+        if (commands.isEmpty() || unmatched.isEmpty() || unmatched.get(0).startsWith("-")) {
+            return null;
+        }
+        String word = unmatched.get(0);
+        String closest = null;
+        int best = Integer.MAX_VALUE;
+        for (String name : commands.keySet()) {
+            int d = editDistance(word, name);
+            if (d < best) {
+                best = d;
+                closest = name;
+            }
+        }
+        return "unknown command '" + word + "'; the commands are " + String.join(", ", commands.keySet())
+                + (best <= Math.max(1, word.length() / 3) ? " (did you mean '" + closest + "'?)" : "");
+    }
+
+    /** Levenshtein distance: the fewest one-letter edits that turn {@code a} into {@code b}. */
+    static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitute = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(substitute, Math.min(prev[j], cur[j - 1]) + 1);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /**
@@ -157,12 +205,38 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** Prints the version from the jar's manifest, if any. */
+    /**
+     * The version line: the project's version and the commit it was built from, both written into
+     * the jar by the build ({@code smux/cli/version.properties}, {@code build.properties}); a
+     * build without git leaves the commit out, and classes run outside a build say so.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"smux " + (v == null ? "(development build)" : v)};
+            return new String[] {line()};
+        }
+
+        static String line() {
+            String version = property("version.properties", "version");
+            if (version == null || version.startsWith("${")) {
+                return "smux (built outside Maven: no version recorded)";
+            }
+            String commit = property("build.properties", "commit");
+            return "smux " + version + (commit == null || commit.isBlank() ? "" : " (commit " + commit.strip() + ")")
+                    + ", Java " + System.getProperty("java.version");
+        }
+
+        private static String property(String resource, String key) {
+            try (java.io.InputStream in = Main.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    return null;
+                }
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                return p.getProperty(key);
+            } catch (IOException e) {
+                return null;
+            }
         }
     }
 }

@@ -9,24 +9,34 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import smux.api.ProbeResult;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 
 /**
  * {@code smux probe HOST:PORT}: does the peer speak this library's protocol, and in which version?
+ * And if not, what did it do instead ({@link ProbeResult})?
  *
  * <p>A probe frame carries the protocol version, and a server of the other version answers it by
- * closing the connection, as it would for any frame of the wrong version. So when the first probe
- * is refused promptly (before its timeout), a second probe with the other version, on a fresh
- * connection, tells "the versions differ" from "not smux". A peer that stays silent until the
- * timeout (a Go xtaci/smux server stops reading, whatever the version) gets no second probe.
+ * closing the connection, as it would for any frame of the wrong version, and as a Go xtaci/smux
+ * server does for the probe's command, which it does not know. So when the first probe is closed
+ * without an answer, a second probe with the other version, on a fresh connection, tells "the
+ * versions differ" from "closed on the probe frame, as Go xtaci/smux does". A peer that stays
+ * silent until the timeout gets no second probe.
  */
 @Command(name = "probe", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
-        description = {"Asks a peer whether it speaks this library's smux protocol (one probe frame), and in which version.",
-                "Exit 0: it does. 1: it does not (e.g. a plain xtaci/smux server, a web server). 2: no connection.",
-                "3: it speaks smux, but the other protocol version (use --protocol)."})
+        description = {"Asks a peer whether it speaks this library's smux protocol, and in which version.",
+                "The probe frame is this library's extension: Go xtaci/smux closes the connection on it.",
+                "Exit codes:",
+                "  0  this library answered",
+                "  1  not smux: another protocol, TLS, or no answer",
+                "  2  no connection",
+                "  3  this library, but the other protocol version (use --protocol)",
+                "  4  the peer closed the connection on the probe frame, as Go xtaci/smux servers do:",
+                "     a Go smux server is likely; the probe cannot tell more"})
 final class ProbeCommand implements Callable<Integer> {
     static final int OTHER_VERSION = 3;
+    static final int CLOSED_ON_PROBE = 4;
 
     @Spec
     CommandSpec spec;
@@ -58,28 +68,42 @@ final class ProbeCommand implements Callable<Integer> {
         InetSocketAddress address = Flags.address(spec, "HOST:PORT", target);
         try {
             long t0 = System.nanoTime();
-            boolean smux = Smux.isSmux(address, b.version(protocol).build());
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            if (smux) {
-                System.out.println(target + " speaks smux protocol version " + protocol + " (answered the probe in " + ms + " ms)");
-                return 0;
+            ProbeResult result = Smux.probe(address, b.version(protocol).build());
+            String in = " in " + (System.nanoTime() - t0) / 1_000_000 + " ms";
+            switch (result) {
+                case SMUX:
+                    say("speaks smux protocol version " + protocol + " (this library: it answered the probe" + in + ")");
+                    return 0;
+                case CLOSED:
+                    int other = 3 - protocol;
+                    if (Smux.probe(address, b.version(other).build()) == ProbeResult.SMUX) {
+                        say("speaks smux protocol version " + other + ", not " + protocol + ": the versions differ (use --protocol "
+                                + other + "; both probes answered in " + (System.nanoTime() - t0) / 1_000_000 + " ms)");
+                        return OTHER_VERSION;
+                    }
+                    say("closed the connection on the probe frame without answering" + in + ", as Go xtaci/smux servers do "
+                            + "(the probe is this library's extension, which xtaci/smux takes as a protocol error): "
+                            + "a Go smux server is likely, of either protocol version; the probe cannot tell more");
+                    return CLOSED_ON_PROBE;
+                case TLS:
+                    say("speaks TLS, not plain smux: it answered the probe with a TLS record" + in
+                            + " (an smux server behind TLS, such as 'smux tunnel server --tls'?)");
+                    return Main.FAILED;
+                case NO_ANSWER:
+                    say("does not answer the smux probe (no answer within " + timeoutMillis + " ms, the connection left open): "
+                            + "not smux, or a Go xtaci/smux server that stopped reading without closing");
+                    return Main.FAILED;
+                default:
+                    say("does not speak smux (it answered something else" + in + ")");
+                    return Main.FAILED;
             }
-            if (ms < timeoutMillis * 9 / 10) {
-                int other = 3 - protocol;
-                if (Smux.isSmux(address, b.version(other).build())) {
-                    System.out.println(target + " speaks smux protocol version " + other + ", not " + protocol
-                            + ": the versions differ (use --protocol " + other + "; both probes answered in "
-                            + (System.nanoTime() - t0) / 1_000_000 + " ms)");
-                    return OTHER_VERSION;
-                }
-                System.out.println(target + " does not speak smux (it closed the connection or answered something else, in " + ms + " ms)");
-                return Main.FAILED;
-            }
-            System.out.println(target + " does not answer the smux probe (no answer within " + timeoutMillis + " ms)");
-            return Main.FAILED;
         } catch (IOException e) {
             System.err.println("smux probe: cannot connect to " + target + ": " + Main.describe(e));
             return Main.CONNECTION_ERROR;
         }
+    }
+
+    private void say(String what) {
+        System.out.println(target + " " + what);
     }
 }

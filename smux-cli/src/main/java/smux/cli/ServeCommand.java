@@ -12,6 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import smux.api.ProtocolException;
 import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.Smux;
@@ -68,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
             Server server = new Server(log, workers, "session");
             log.info("listening on " + Flags.show(listener.address()) + " (mode " + mode + ", protocol " + config.version()
                     + ", transport " + config.transport().orElseThrow() + "; streams run on " + workers.describe() + ", at most " + perSession + " per session)");
-            ServiceOptions.onSignal(() -> server.stop(service.drain()));
+            Signals.onStop(log, () -> server.stop(service.drain()), server::cutDrain);
             server.run(listener, (connection, peer) -> serveSession(server, workers, connection, peer, config, perSession, idle));
         }
         return 0;
@@ -106,7 +107,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (SessionClosedException e) {
             draining = server.stopping() && !s.isClosed();
             if (!draining) {
-                log.info("session from " + peer + " ended: " + describeEnd(s, e) + slots.summary());
+                log.info("session from " + peer + " ended: " + describeEnd(s, e, "smux serve speaks plain smux only") + slots.summary());
             }
         } catch (IOException e) {
             log.info("session from " + peer + " ended: " + Main.describe(e) + slots.summary());
@@ -118,10 +119,18 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    static String describeEnd(Session s, SessionClosedException e) {
+    /**
+     * How a session ended, in words that say what to do about a misconfiguration.
+     *
+     * @param plainOnly what to say when the peer spoke TLS to this plain end
+     */
+    static String describeEnd(Session s, SessionClosedException e, String plainOnly) {
         return s.closeCause().map(c -> {
-            if (c.getCause() instanceof smux.api.ProtocolException p && p.violation() == smux.api.ProtocolException.Violation.WRONG_VERSION) {
+            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.WRONG_VERSION) {
                 return "the peer speaks another protocol version (" + p.getMessage() + "); start both ends with the same --protocol";
+            }
+            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.TLS_RECORD) {
+                return "the peer speaks TLS (its first bytes were a TLS record, not an smux frame); " + plainOnly;
             }
             return c.getMessage();
         }).orElse(e.getMessage());

@@ -36,6 +36,8 @@ final class Server {
     private final String unit;
     private final Map<Session, String> sessions = new ConcurrentHashMap<>();
     private volatile boolean stopping;
+    private volatile boolean drainCut;
+    private volatile ExecutorService drainers;
     private volatile Listener listener;
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
 
@@ -52,6 +54,10 @@ final class Server {
      * shut the workers down under the streams that are draining.
      */
     void run(Listener l, Handler handler) throws InterruptedException {
+        listener = l;
+        if (stopping) {
+            l.close(); // the stop came first: nothing to accept
+        }
         accept(l, handler);
         if (stopping) {
             stopped.await();
@@ -105,6 +111,10 @@ final class Server {
     }
 
     private void serveOne(Socket connection, Handler handler, String peer) {
+        if (stopping) {
+            close(connection); // accepted as the stop began: no session that the drain would cut at once
+            return;
+        }
         try {
             handler.serve(connection, peer);
         } catch (Throwable t) {
@@ -226,11 +236,20 @@ final class Server {
         int cut = 0;
         if (!all.isEmpty()) {
             ExecutorService drainers = Executors.newFixedThreadPool(Math.min(all.size(), 32), Daemons.named("drain"));
+            this.drainers = drainers;
+            if (drainCut) {
+                drainers.shutdownNow(); // the second signal came before the drain began
+            }
             try {
                 long deadline = System.nanoTime() + drain.toNanos();
                 List<Future<Boolean>> results = new ArrayList<>();
                 for (Session s : all) {
-                    results.add(drainers.submit(() -> s.drain(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))));
+                    try {
+                        results.add(drainers.submit(() -> s.drain(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))));
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        s.close(); // cut before its drain started
+                        cut++;
+                    }
                 }
                 for (Future<Boolean> f : results) {
                     try {
@@ -243,7 +262,20 @@ final class Server {
                 drainers.shutdownNow();
             }
         }
-        log.info(cut == 0 ? "stopped: every stream finished" : "stopped: " + cut + " session(s) had streams cut at the deadline");
+        log.info(cut == 0 ? "stopped: every stream finished"
+                : "stopped: " + cut + " session(s) had streams cut " + (drainCut ? "by the second signal" : "at the deadline"));
+    }
+
+    /**
+     * Ends a drain at once (the second signal): each session's drain is interrupted, which closes
+     * the session and cuts its streams; {@link #stop} then reports them.
+     */
+    void cutDrain() {
+        drainCut = true;
+        ExecutorService d = drainers;
+        if (d != null) {
+            d.shutdownNow();
+        }
     }
 
     /**

@@ -12,7 +12,8 @@ final class ServiceOptions {
     int maxThreads;
 
     @Option(names = "--drain", paramLabel = "SECONDS", defaultValue = "10",
-            description = "On SIGTERM or Ctrl-C: how long the streams in flight may take to finish before the sessions close (default: ${DEFAULT-VALUE}).")
+            description = "On SIGTERM or Ctrl-C: how long the streams in flight may take to finish before the sessions close "
+                    + "(default: ${DEFAULT-VALUE}); a second signal cuts them at once.")
     int drainSeconds;
 
     @Option(names = "--platform-threads", hidden = true,
@@ -30,11 +31,6 @@ final class ServiceOptions {
 
     Workers workers(String name) {
         return Workers.create(name, maxThreads, !platformThreads);
-    }
-
-    /** Runs {@code stop} on SIGTERM or Ctrl-C (a JVM shutdown hook). */
-    static void onSignal(Runnable stop) {
-        Runtime.getRuntime().addShutdownHook(new Thread(stop, "smux-cli-stop"));
     }
 
     static Duration idle(CommandSpec spec, String flag, int seconds) {

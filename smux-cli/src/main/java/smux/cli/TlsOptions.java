@@ -20,7 +20,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ServerSocketFactory;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -97,21 +96,48 @@ final class TlsOptions {
         return context != null;
     }
 
-    ServerSocketFactory serverSockets() {
-        return context == null ? ServerSocketFactory.getDefault() : context.getServerSocketFactory();
-    }
-
-    /** Server side: completes the handshake of an accepted socket (a no-op without TLS). */
-    void handshake(Socket accepted) throws IOException {
-        if (accepted instanceof SSLSocket s) {
-            s.setNeedClientAuth(trust != null);
-            s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-            s.startHandshake();
-            s.setSoTimeout(0);
+    /**
+     * Server side: with TLS, layers TLS over an accepted plain socket and completes the handshake;
+     * without, returns the socket as it is. The listener is plain so that the first bytes can be
+     * looked at: a peer that sends an smux frame where a ClientHello belongs is named as a plain
+     * client ({@link PlainPeer}). The bytes still go to the TLS layer, whose alert tells the client
+     * it met TLS.
+     *
+     * @return the socket a session runs over
+     * @throws PlainPeer if the peer sent plain smux
+     * @throws IOException if the handshake failed otherwise
+     */
+    Socket accept(Socket accepted) throws IOException {
+        if (context == null) {
+            return accepted;
         }
+        accepted.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+        byte[] first = accepted.getInputStream().readNBytes(2);
+        SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(accepted, new ByteArrayInputStream(first), true);
+        s.setNeedClientAuth(trust != null);
+        try {
+            s.startHandshake();
+        } catch (IOException e) {
+            if (first.length == 2 && opensSmuxFrame(first[0], first[1])) {
+                throw new PlainPeer("the peer sent plain smux to this TLS port: start it with --tls, or this end without --tls", e);
+            }
+            throw e;
+        }
+        s.setSoTimeout(0);
+        return s;
     }
 
-    /** Client side: connects, and with TLS, handshakes and verifies the server's name. */
+    /** VER 1 or 2 and a command xtaci/smux or this library sends (SYN, FIN, PSH, NOP, UPD, VRM). */
+    private static boolean opensSmuxFrame(byte ver, byte cmd) {
+        return (ver == 1 || ver == 2) && (cmd >= 0 && cmd <= 4 || cmd == 0x7F);
+    }
+
+    /**
+     * Client side: connects, and with TLS, handshakes and verifies the server's name.
+     *
+     * @throws HandshakeCut if the server ended the handshake without a TLS word (it may be a plain server)
+     * @throws IOException if the connection or the handshake failed otherwise
+     */
     Socket dial(InetSocketAddress to, String host, int connectTimeoutMillis) throws IOException {
         Socket raw = new Socket();
         try {
@@ -127,13 +153,42 @@ final class TlsOptions {
             try {
                 s.startHandshake();
             } catch (IOException e) {
-                throw new IOException("TLS handshake failed: " + Main.describe(e), e);
+                String m = "TLS handshake failed: " + Main.describe(e);
+                throw cutShort(e) ? new HandshakeCut(m, e) : new IOException(m, e);
             }
             s.setSoTimeout(0);
             return s;
         } catch (IOException | RuntimeException e) {
             raw.close();
             throw e;
+        }
+    }
+
+    /** The server hung up (end of stream, reset) instead of answering with TLS, as a plain smux server does. */
+    private static boolean cutShort(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.EOFException || t instanceof java.net.SocketException) {
+                return true;
+            }
+        }
+        return String.valueOf(e.getMessage()).contains("Remote host terminated the handshake");
+    }
+
+    /** Client side: the server ended the TLS handshake without a TLS word, as a plain server does. */
+    static final class HandshakeCut extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        HandshakeCut(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Server side: the peer sent a plain smux frame where a TLS ClientHello belongs. */
+    static final class PlainPeer extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PlainPeer(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -164,8 +219,9 @@ final class TlsOptions {
             try (InputStream in = new ByteArrayInputStream(bytes)) {
                 ks.load(in, password());
             } catch (IOException e) {
-                throw Flags.bad(spec, flag, "cannot open " + file + " as PKCS12 (" + Main.describe(e) + "); is "
-                        + PASSWORD_VARIABLE + " its password?");
+                throw Flags.bad(spec, flag, "cannot open " + file + " as PKCS12 (" + Main.describe(e) + "); "
+                        + (System.getenv(PASSWORD_VARIABLE) == null ? PASSWORD_VARIABLE + " is not set: set it to the file's password"
+                        : "is " + PASSWORD_VARIABLE + " its password?"));
             }
         }
         if (needKey && !hasKey(ks)) {

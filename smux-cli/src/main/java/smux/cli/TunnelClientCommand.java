@@ -67,15 +67,16 @@ final class TunnelClientCommand implements Callable<Integer> {
             Server acceptor = new Server(log, workers, "connection");
             log.info("listening on " + Flags.show(listener.address()) + ", forwarding to " + server + " (protocol "
                     + config.version() + (tls.enabled() ? ", TLS" : "") + ")");
-            ServiceOptions.onSignal(() -> {
+            Signals.onStop(log, () -> {
                 try {
                     acceptor.stopAccepting();
                     log.info("stopping: no new connections; open ones have up to " + service.drainSeconds + " s (--drain) to finish");
-                    log.info(link.stop(service.drain()) ? "stopped: every stream finished" : "stopped: streams were cut at the deadline");
+                    log.info(link.stop(service.drain()) ? "stopped: every stream finished"
+                            : "stopped: streams were cut " + (link.wasCut() ? "by the second signal" : "at the deadline"));
                 } finally {
                     acceptor.stopped();
                 }
-            });
+            }, link::cut);
             link.start();
             acceptor.run(listener, (local, peer) -> forward(link, workers, local, peer, idle));
         }

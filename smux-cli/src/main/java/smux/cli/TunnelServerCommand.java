@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import javax.net.ServerSocketFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,7 +63,7 @@ final class TunnelServerCommand implements Callable<Integer> {
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
         try (Workers workers = service.workers("tunnel-server");
              Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), session.nio(),
-                     tls.serverSockets())) {
+                     ServerSocketFactory.getDefault())) {
             if (workers.sessionThreads() != null) {
                 b.threadFactory(workers.sessionThreads());
             }
@@ -70,19 +71,24 @@ final class TunnelServerCommand implements Callable<Integer> {
             Server server = new Server(log, workers, "session");
             log.info("listening on " + Flags.show(listener.address()) + ", forwarding to " + target + " (protocol "
                     + config.version() + (tls.enabled() ? ", TLS" : "") + "; streams run on " + workers.describe() + ", at most " + perSession + " per session)");
-            ServiceOptions.onSignal(() -> server.stop(service.drain()));
+            Signals.onStop(log, () -> server.stop(service.drain()), server::cutDrain);
             Forward forward = new Forward(to.getHostString(), to.getPort(), workers, idle);
             server.run(listener, (connection, peer) -> serveSession(server, forward, connection, peer, config, perSession));
         }
         return 0;
     }
 
-    private void serveSession(Server server, Forward forward, Socket connection, String peer, SmuxConfig config, int perSession)
+    private void serveSession(Server server, Forward forward, Socket accepted, String peer, SmuxConfig config, int perSession)
             throws IOException {
+        Socket connection;
         try {
-            tls.handshake(connection);
+            connection = tls.accept(accepted);
+        } catch (TlsOptions.PlainPeer e) {
+            Server.close(accepted);
+            log.info("connection from " + peer + " refused: " + e.getMessage());
+            return;
         } catch (IOException e) {
-            Server.close(connection);
+            Server.close(accepted);
             log.info("TLS handshake with " + peer + " failed: " + Main.describe(e));
             return;
         }
@@ -117,7 +123,7 @@ final class TunnelServerCommand implements Callable<Integer> {
         } catch (SessionClosedException e) {
             draining = server.stopping() && !s.isClosed();
             if (!draining) {
-                log.info("session from " + peer + " ended: " + ServeCommand.describeEnd(s, e) + slots.summary());
+                log.info("session from " + peer + " ended: " + ServeCommand.describeEnd(s, e, "start this end with --tls") + slots.summary());
             }
         } catch (IOException e) {
             log.info("session from " + peer + " ended: " + Main.describe(e) + slots.summary());

@@ -92,6 +92,7 @@ final class Cli implements AutoCloseable {
         Path log = Files.createTempFile("smux-cli-", ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().remove("SMUX_DEBUG");
+        pb.environment().remove("SMUX_TLS_PASSWORD"); // a test that wants it passes it in env
         pb.environment().putAll(env);
         return new Cli(pb.start(), log);
     }

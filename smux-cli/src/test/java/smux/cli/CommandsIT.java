@@ -54,6 +54,35 @@ class CommandsIT {
 
     @Test
     @Timeout(60)
+    void versionNamesTheBuildsVersionAndCommit() throws Exception {
+        String head = gitHead();
+        try (Cli version = Cli.quick("--version")) {
+            assertEquals(0, version.exitCode(30), version.output());
+            String line = version.output().strip();
+            assertTrue(line.matches("smux \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?( \\(commit [^)]+\\))?, Java .+"), line);
+            if (head != null) {
+                // built from a git checkout (as a clone is): the commit it was built from
+                assertTrue(line.contains("(commit ") && line.contains(head.substring(0, 7)), "commit " + head + ": " + line);
+            } else {
+                assertFalse(line.contains("(commit"), "no git here, so no commit: " + line);
+            }
+        }
+    }
+
+    /** @return the commit of the sources under test, or null outside a git checkout */
+    private static String gitHead() throws Exception {
+        java.nio.file.Path root = java.nio.file.Path.of(System.getProperty("smux.cli.readme")).getParent();
+        try {
+            Process p = new ProcessBuilder("git", "-C", root.toString(), "rev-parse", "HEAD").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : null;
+        } catch (IOException e) {
+            return null; // no git on this machine: the build wrote no commit either
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void serveSurvivesAHostilePeerAndSaysHowEachSessionEnded() throws Exception {
         Cli server = keep(Cli.start("serve", "--listen", "127.0.0.1:0", "--mode", "echo"));
         int port = Cli.port(server.awaitLine("listening on", 30));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every bad option is refused before anything starts: exit 2 and one line that names the flag
@@ -50,7 +52,10 @@ class OptionsIT {
                     Case.of("--protocol", "--version", "serve", "--listen", "127.0.0.1:0", "--version", "1"),
                     Case.of("--tls", "--tls-key", "tunnel", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9", "--tls"),
                     Case.of("--tls", "nio", "tunnel", "client", "--listen", "127.0.0.1:0", "--server", "127.0.0.1:9", "--tls",
-                            "--transport", "nio"));
+                            "--transport", "nio"),
+                    Case.of("unknown command 'servr'", "the commands are demo, bench, tunnel, serve, probe, help (did you mean 'serve'?)",
+                            "servr"),
+                    Case.of("unknown command 'clinet'", "the commands are server, client (did you mean 'client'?)", "tunnel", "clinet"));
 
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
@@ -89,6 +94,24 @@ class OptionsIT {
                 return "expected the line to name " + c.flag + " and say '" + c.detail + "': " + what;
             }
             return null;
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void aPkcs12KeyWithoutThePasswordVariableSaysTheVariableIsNotSet(@TempDir Path dir) throws Exception {
+        Keys keys = Keys.make(dir, "nopassword");
+        try (Cli server = Cli.quick("tunnel", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9", "--tls",
+                "--tls-key", keys.p12.toString())) {
+            assertEquals(2, server.exitCode(30), server.output());
+            String line = server.output().strip();
+            assertEquals(1, line.lines().count(), line);
+            assertTrue(line.contains("--tls-key") && line.contains("SMUX_TLS_PASSWORD is not set: set it to the file's password"), line);
+        }
+        try (Cli server = Cli.start(Cli.QUICK, java.util.Map.of("SMUX_TLS_PASSWORD", "wrong"), "tunnel", "server", "--listen",
+                "127.0.0.1:0", "--target", "127.0.0.1:9", "--tls", "--tls-key", keys.p12.toString())) {
+            assertEquals(2, server.exitCode(30), server.output());
+            assertTrue(server.output().contains("is SMUX_TLS_PASSWORD its password?"), server.output());
         }
     }
 

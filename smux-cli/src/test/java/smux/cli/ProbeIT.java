@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -15,8 +18,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
-/** {@code smux probe} answers what is true, and promptly. */
+/**
+ * {@code smux probe} answers what is true, and promptly: this library, the other version, a peer
+ * that closes on the probe frame as Go xtaci/smux does (a real Go server among them), TLS, other.
+ */
 class ProbeIT {
     private static final Pattern MILLIS = Pattern.compile("in (\\d+) ms");
     private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -59,9 +66,10 @@ class ProbeIT {
             });
             long t0 = System.nanoTime();
             try (Cli no = Cli.quick("probe", "--timeout", "5000", "127.0.0.1:" + closing.getLocalPort())) {
-                assertEquals(1, no.exitCode(30), no.output());
+                assertEquals(ProbeCommand.CLOSED_ON_PROBE, no.exitCode(30), no.output());
                 String out = no.output();
-                assertTrue(out.contains("does not speak smux") && answeredWithin(out, 1000), out);
+                assertTrue(out.contains("closed the connection on the probe frame without answering")
+                        && out.contains("cannot tell more") && answeredWithin(out, 1000), out);
             }
             assertTrue((System.nanoTime() - t0) / 1_000_000_000 < 5 + 5, "the process did not wait out the timeout");
         }
@@ -81,6 +89,7 @@ class ProbeIT {
             });
             try (Cli no = Cli.quick("probe", "127.0.0.1:" + plain.getLocalPort())) {
                 assertEquals(1, no.exitCode(30), no.output());
+                assertTrue(no.output().contains("does not speak smux (it answered something else"), no.output());
             }
         }
         int closed;
@@ -89,6 +98,33 @@ class ProbeIT {
         }
         try (Cli refused = Cli.quick("probe", "127.0.0.1:" + closed)) {
             assertEquals(2, refused.exitCode(30), refused.output());
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aGoXtaciSmuxServerIsNamedAsLikelyGoNotAsNotSmux() throws Exception {
+        try (GoServer go = GoServer.echo(); Cli probe = Cli.quick("probe", "--timeout", "5000", go.address)) {
+            assertEquals(ProbeCommand.CLOSED_ON_PROBE, probe.exitCode(60), probe.output());
+            String out = probe.output();
+            assertTrue(out.contains("as Go xtaci/smux servers do") && out.contains("a Go smux server is likely")
+                    && out.contains("the probe cannot tell more"), out);
+            assertTrue(answeredWithin(out, 2000), "the Go server closes at once, no wait for the timeout: " + out);
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void aTlsPortIsNamedAsTls(@TempDir Path dir) throws Exception {
+        Keys keys = Keys.make(dir, "probed");
+        try (Cli server = Cli.start(List.of(), Map.of("SMUX_TLS_PASSWORD", Keys.PASSWORD), "tunnel", "server", "--listen",
+                "127.0.0.1:0", "--target", "127.0.0.1:9", "--tls", "--tls-key", keys.p12.toString())) {
+            int port = Cli.port(server.awaitLine("listening on", 30));
+            try (Cli probe = Cli.quick("probe", "127.0.0.1:" + port)) {
+                assertEquals(1, probe.exitCode(30), probe.output());
+                assertTrue(probe.output().contains("speaks TLS, not plain smux"), probe.output());
+            }
+            server.awaitLine("sent plain smux to this TLS port", 10);
         }
     }
 

@@ -35,6 +35,20 @@ public final class FrameCodec {
     }
 
     /**
+     * Tells whether two bytes open a TLS record rather than an smux frame: a TLS record starts
+     * with its content type (20 to 24: change_cipher_spec, alert, handshake, application_data,
+     * heartbeat) and the major version 3; an smux frame starts with VER 1 or 2, so the two never
+     * meet. A ClientHello starts {@code 0x16 0x03}, an alert {@code 0x15 0x03}.
+     *
+     * @param first the first byte received
+     * @param second the second byte received
+     * @return true if they look like the start of a TLS record
+     */
+    public static boolean opensTlsRecord(byte first, byte second) {
+        return first >= 0x14 && first <= 0x18 && second == 0x03;
+    }
+
+    /**
      * Writes a frame header at the buffer's position and advances it by 8.
      *
      * @param dst where to write; needs 8 bytes remaining

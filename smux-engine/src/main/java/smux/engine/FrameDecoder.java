@@ -108,6 +108,22 @@ public final class FrameDecoder {
         return phase == Phase.HEADER && filled == 0;
     }
 
+    /**
+     * Tells whether the connection ended inside its first header and what came of it opens a TLS
+     * record (a TLS alert is 7 bytes, shorter than a header).
+     *
+     * @return the {@link Violation#TLS_RECORD} to report instead of a truncated frame, or null
+     */
+    public ProtocolException partialTlsRecord() {
+        boolean partialFirstHeader = phase == Phase.HEADER && framesDecoded == 0 && filled >= 2;
+        return partialFirstHeader && FrameCodec.opensTlsRecord(scratch[0], scratch[1]) ? tlsRecord() : null;
+    }
+
+    private ProtocolException tlsRecord() {
+        return new ProtocolException(Violation.TLS_RECORD, String.format("the first bytes are 0x%02x 0x%02x, a TLS record, "
+                + "not an smux frame: the peer speaks TLS and this end does not", scratch[0], scratch[1]));
+    }
+
     /** @return how many whole frames were decoded */
     public long framesDecoded() {
         return framesDecoded;
@@ -132,6 +148,9 @@ public final class FrameDecoder {
         int length = (scratch[2] & 0xFF) | (scratch[3] & 0xFF) << 8;
         streamId = FrameCodec.getIntLE(scratch, 4);
         filled = 0;
+        if (ver != version && framesDecoded == 0 && FrameCodec.opensTlsRecord(scratch[0], scratch[1])) {
+            throw tlsRecord();
+        }
         if (ver != version) {
             throw new ProtocolException(Violation.WRONG_VERSION, "frame version " + ver + " on a version " + version
                     + " session (" + Command.name(cmd) + " stream " + Integer.toUnsignedString(streamId) + ")");

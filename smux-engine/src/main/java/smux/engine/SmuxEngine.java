@@ -196,8 +196,11 @@ public final class SmuxEngine {
             return;
         }
         if (!decoder.atFrameBoundary()) {
-            ProtocolException e = new ProtocolException(Violation.TRUNCATED_FRAME, "the connection ended in the middle "
-                    + "of a frame (" + decoder.bytesNeeded() + " more bytes of its current piece were due)");
+            ProtocolException e = decoder.partialTlsRecord(); // a TLS alert is shorter than a header
+            if (e == null) {
+                e = new ProtocolException(Violation.TRUNCATED_FRAME, "the connection ended in the middle "
+                        + "of a frame (" + decoder.bytesNeeded() + " more bytes of its current piece were due)");
+            }
             fail(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e);
             return;
         }

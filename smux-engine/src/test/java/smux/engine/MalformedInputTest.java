@@ -271,4 +271,27 @@ class MalformedInputTest {
         assertEquals(CloseReason.PEER_CLOSED, e.closeReason());
         assertNull(e.closeError().getCause());
     }
+
+    @Test
+    void aTlsClientHelloWhereTheFirstFrameBelongsIsNamedAsTls() {
+        // the start of a real ClientHello record: handshake (0x16), TLS 1.0 record version, length, ClientHello
+        byte[] hello = {0x16, 0x03, 0x01, 0x00, (byte) 0xF4, 0x01, 0x00, 0x00, (byte) 0xF0, 0x03, 0x03};
+        SmuxEngine e = feedBothWays(false, V2, hello, Violation.TLS_RECORD);
+        assertTrue(e.closeError().getCause().getMessage().contains("speaks TLS"), e.closeError().getMessage());
+    }
+
+    @Test
+    void aTlsAlertShorterThanAHeaderIsNamedAsTlsAtTheEnd() {
+        SmuxEngine e = new SmuxEngine(true, V2, T);
+        Wire.feed(e, new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0A}, T); // a fatal alert, then the server hangs up
+        e.handleEof(T);
+        assertViolation(e, Violation.TLS_RECORD);
+    }
+
+    @Test
+    void tlsLikeBytesAfterTheFirstFrameAreAWrongVersionAsBefore() {
+        // only the connection's first bytes can be a TLS handshake; later, 0x16 is just a wrong VER
+        feedBothWays(false, V2, FrameFactory.concat(FrameFactory.syn(2, 3), new byte[] {0x16, 0x03, 0, 0, 0, 0, 0, 0}),
+                Violation.WRONG_VERSION);
+    }
 }

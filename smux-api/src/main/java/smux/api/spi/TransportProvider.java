@@ -3,6 +3,7 @@ package smux.api.spi;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
+import smux.api.ProbeResult;
 import smux.api.Session;
 import smux.api.SmuxConfig;
 
@@ -59,8 +60,9 @@ public interface TransportProvider {
      *
      * @param socket a connected socket that carries nothing else yet
      * @param config its {@link SmuxConfig#version()} is the version the probe frame carries
-     * @return true if the peer answered as this library does; false for anything else, including
-     *     a connection that fails during the probe
+     * @return {@link ProbeResult#SMUX} if the peer answered as this library does; otherwise what
+     *     it did instead (a connection that fails during the probe is {@link ProbeResult#CLOSED}
+     *     if nothing had arrived); never throws for what the peer does
      */
-    boolean probe(Socket socket, SmuxConfig config);
+    ProbeResult probe(Socket socket, SmuxConfig config);
 }

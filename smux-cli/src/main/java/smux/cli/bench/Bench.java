@@ -79,6 +79,12 @@ public final class Bench {
     private boolean failed;
     private boolean notMet;
     private double loadAtStart;
+    /** The CPUs other processes used during each measured case ({@link OtherLoad}). */
+    private final List<Busy> otherLoad = new ArrayList<>();
+
+    /** How busy other processes kept the machine during one case. */
+    private record Busy(String label, double cpus) {
+    }
 
     /**
      * @param plan what to run
@@ -105,8 +111,8 @@ public final class Bench {
                         : size(sample.streamWindow()), sample.maxFrameSize(), size(sample.stagingBufferSize()),
                 sample.keepAliveEnabled() ? sample.keepAliveInterval().toSeconds() + " s" : "off",
                 num(plan.seconds()), num(ramp.toMillis() / 1000.0));
-        say("machine: %d CPUs, load average %.2f, Java %s, %s, max heap %s%n", Runtime.getRuntime().availableProcessors(),
-                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), System.getProperty("java.version"),
+        say("machine: %d CPUs, load average %.2f before the bench, Java %s, %s, max heap %s%n", Runtime.getRuntime().availableProcessors(),
+                loadAtStart, System.getProperty("java.version"),
                 gcNames(), size(Runtime.getRuntime().maxMemory()));
         if (plan.peer() != null) {
             remoteThroughput();
@@ -256,6 +262,7 @@ public final class Bench {
                     loads[i].setActive(false);
                 }
             }
+            OtherLoad.Sample before = OtherLoad.sample();
             for (int r = 0; r < rounds(); r++) {
                 for (int j = 0; j < k; j++) {
                     int i = (j + r) % k;
@@ -279,6 +286,7 @@ public final class Bench {
                     perRound[i][r] = (b1 - b0) * 1e3 / (t1 - t0);
                 }
             }
+            otherLoad.add(new Busy(n + (n == 1 ? " stream" : " streams"), OtherLoad.since(before)));
         } finally {
             for (int i = k - 1; i >= 0; i--) {
                 if (loads[i] != null) {
@@ -318,6 +326,17 @@ public final class Bench {
                     Double.isNaN(cpuRatio) || t.equals("raw") ? "" : String.format(Locale.ROOT, "%.2f", cpuRatio),
                     row.error() == null ? "" : "  FAILED: " + row.error());
         }
+        sayOtherLoad();
+    }
+
+    /** After a case: how much CPU other processes took while it was measured. */
+    private void sayOtherLoad() {
+        if (otherLoad.isEmpty()) {
+            return;
+        }
+        double cpus = otherLoad.get(otherLoad.size() - 1).cpus();
+        say("  %s%n", Double.isNaN(cpus) ? "(the CPU time of other processes cannot be read here: no /proc/stat)"
+                : String.format(Locale.ROOT, "other processes used %.2f of %d CPUs meanwhile", cpus, Runtime.getRuntime().availableProcessors()));
     }
 
     private void record(Row row) {
@@ -348,6 +367,7 @@ public final class Bench {
                     errors[i] = e.toString();
                 }
             }
+            OtherLoad.Sample before = OtherLoad.sample();
             for (int r = 0; r < rounds(); r++) {
                 for (int j = 0; j < k; j++) {
                     RoundTrip c = conns[(j + r) % k];
@@ -356,6 +376,7 @@ public final class Bench {
                     }
                 }
             }
+            otherLoad.add(new Busy("round trip", OtherLoad.since(before)));
         } finally {
             for (RoundTrip c : conns) {
                 if (c != null) {
@@ -378,6 +399,7 @@ public final class Bench {
             say("  %-9s %10.1f %10.1f %s%s%n", r.transport().equals("raw") ? "raw TCP" : r.transport(), r.p50Micros(),
                     r.p99Micros(), ratios, r.error() == null ? "" : "  FAILED: " + r.error());
         }
+        sayOtherLoad();
     }
 
     private void idleStreams() {
@@ -491,15 +513,41 @@ public final class Bench {
                 say("  %-34s %-9s %,d/%,d  %s%n", "one NIO loop holds 1,000 sessions", "nio", nio.worked(), nio.pairs(), verdict(sessions));
             }
             if (notMet) {
-                say("%nA NOT MET on a busy machine may be the machine, not smux: the load average is %.2f on %d CPUs "
-                        + "(%.2f at the start). Each ratio compares smux with raw TCP in the same run, but work from other "
-                        + "processes still lands unevenly on the two; rerun on an idle machine before drawing conclusions.%n",
-                        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), Runtime.getRuntime().availableProcessors(),
-                        loadAtStart);
+                say("%n%s%n", notMetNote());
             }
         }
         return t;
     }
+
+    /**
+     * Whether a NOT MET may be the machine's doing: what other processes took during the measured
+     * cases. Not the load average, which counts this bench's own threads.
+     */
+    private String notMetNote() {
+        double most = Double.NaN;
+        String where = null;
+        for (Busy b : otherLoad) {
+            if (!Double.isNaN(b.cpus()) && (Double.isNaN(most) || b.cpus() > most)) {
+                most = b.cpus();
+                where = b.label();
+            }
+        }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        if (Double.isNaN(most)) {
+            return "A NOT MET on a busy machine may be the machine, not smux; this machine cannot say how busy other processes "
+                    + "kept it (no /proc/stat). Rerun on an idle machine before drawing conclusions.";
+        }
+        if (most < QUIET_OTHER_CPUS) {
+            return String.format(Locale.ROOT, "Other processes were quiet during every measured case (at most %.2f of %d CPUs): "
+                    + "a NOT MET here is smux's, not the machine's.", most, cpus);
+        }
+        return String.format(Locale.ROOT, "A NOT MET may be the machine, not smux: other processes used up to %.2f of %d CPUs "
+                + "during a measured case (%s). Each ratio compares smux with raw TCP in the same run, but work from other "
+                + "processes still lands unevenly on the two; rerun on an idle machine before drawing conclusions.", most, cpus, where);
+    }
+
+    /** Other processes' CPUs below which a case counts as measured on a quiet machine. */
+    private static final double QUIET_OTHER_CPUS = 0.1;
 
     /** @return the p50 and p99 round-trip ratios smux / raw TCP of a transport, NaN if not measured */
     private double[] rttRatios(String transport) {
@@ -578,7 +626,8 @@ public final class Bench {
                 .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"))
                 .put("gc", gcNames())
                 .put("max_heap", Runtime.getRuntime().maxMemory())
-                .put("load_average", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
+                .put("load_average_before", loadAtStart)
+                .put("other_processes_cpus", otherLoadJson())
                 .put("fd_limit", Heap.maxFileDescriptors());
         List<Object> tp = Json.list();
         for (Row r : throughput) {
@@ -631,6 +680,14 @@ public final class Bench {
                 .put("ok", !failed && leaks.isEmpty())
                 .put("elapsed_s", elapsed)
                 .toString();
+    }
+
+    private List<Object> otherLoadJson() {
+        List<Object> list = Json.list();
+        for (Busy b : otherLoad) {
+            list.add(Json.obj().put("case", b.label()).put("cpus", Double.isNaN(b.cpus()) ? null : b.cpus()));
+        }
+        return list;
     }
 
     // ------------------------------------------------------------------ helpers

@@ -7,15 +7,22 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ThreadLocalRandom;
+import smux.api.ProbeResult;
 import smux.api.SmuxConfig;
 import smux.engine.EngineEvent;
+import smux.engine.FrameCodec;
 import smux.engine.SmuxEngine;
 
 /**
- * The probe ({@code Smux.isSmux}) over a blocking socket: one engine sends the probe frame and
- * judges what comes back, reading exactly as many bytes as the frame being decoded needs
- * ({@link SmuxEngine#inputHint()}), so nothing past the answer is consumed and a session can
+ * The probe ({@code Smux.probe}, {@code Smux.isSmux}) over a blocking socket: one engine sends the
+ * probe frame and judges what comes back, reading exactly as many bytes as the frame being decoded
+ * needs ({@link SmuxEngine#inputHint()}), so nothing past the answer is consumed and a session can
  * start on the same socket afterwards.
+ *
+ * <p>The engine only says yes or no; what the peer did instead is read from the wire here: a
+ * connection that ends (or is reset) before a single byte came back is {@link ProbeResult#CLOSED},
+ * as a Go xtaci/smux peer ends it; a first byte pair that opens a TLS record is
+ * {@link ProbeResult#TLS}; silence until the timeout is {@link ProbeResult#NO_ANSWER}.
  */
 public final class BlockingProbe {
     private BlockingProbe() {
@@ -26,14 +33,15 @@ public final class BlockingProbe {
      *
      * @param socket a connected socket that carries nothing yet
      * @param config the version and the timeout
-     * @return true if the peer answered the probe correctly
+     * @return what the peer did: {@link ProbeResult#SMUX} if it answered the probe correctly
      */
-    public static boolean probe(Socket socket, SmuxConfig config) {
+    public static ProbeResult probe(Socket socket, SmuxConfig config) {
         long start = System.nanoTime();
         long deadline = start + config.probeTimeout().toNanos();
         SmuxEngine engine = new SmuxEngine(true, config.toBuilder().keepAliveDisabled().build(), start);
         ThreadLocalRandom r = ThreadLocalRandom.current();
         engine.startProbe(r.nextInt(), r.nextInt(), start);
+        Received received = new Received();
         int previousTimeout = -1;
         try {
             previousTimeout = socket.getSoTimeout();
@@ -47,11 +55,11 @@ public final class BlockingProbe {
             while (true) {
                 Boolean answer = answer(engine);
                 if (answer != null) {
-                    return answer;
+                    return answer ? ProbeResult.SMUX : received.judge(ProbeResult.NOT_SMUX);
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    return false;
+                    return received.judge(ProbeResult.NO_ANSWER);
                 }
                 socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, left / 1_000_000)));
                 int want = Math.min(buf.length, engine.inputHint());
@@ -59,17 +67,17 @@ public final class BlockingProbe {
                 try {
                     n = in.read(buf, 0, want);
                 } catch (SocketTimeoutException e) {
-                    return false;
+                    return received.judge(ProbeResult.NO_ANSWER);
                 }
                 long now = System.nanoTime();
                 if (n < 0) {
-                    engine.handleEof(now);
-                } else {
-                    engine.handleInput(ByteBuffer.wrap(buf, 0, n), now);
+                    return received.judge(ProbeResult.CLOSED);
                 }
+                received.add(buf, n);
+                engine.handleInput(ByteBuffer.wrap(buf, 0, n), now);
             }
         } catch (IOException e) {
-            return false;
+            return received.judge(ProbeResult.CLOSED); // a reset, or the peer closed before the probe was written
         } finally {
             if (previousTimeout >= 0 && !socket.isClosed()) {
                 try {
@@ -82,6 +90,30 @@ public final class BlockingProbe {
     }
 
     private static final int FRAME_READ_LIMIT = 65_536;
+
+    /** The first two bytes the peer sent, which tell a TLS record, and how many came. */
+    private static final class Received {
+        private final byte[] first = new byte[2];
+        private long count;
+
+        void add(byte[] buf, int n) {
+            for (int i = 0; i < n && count + i < first.length; i++) {
+                first[(int) count + i] = buf[i];
+            }
+            count += n;
+        }
+
+        /**
+         * @param ifPlain the outcome when nothing came, or what came is not TLS ({@link ProbeResult#CLOSED}
+         *     and {@link ProbeResult#NO_ANSWER} hold only for a peer that sent nothing)
+         */
+        ProbeResult judge(ProbeResult ifPlain) {
+            if (count >= 2 && FrameCodec.opensTlsRecord(first[0], first[1])) {
+                return ProbeResult.TLS;
+            }
+            return count == 0 ? ifPlain : ProbeResult.NOT_SMUX;
+        }
+    }
 
     private static Boolean answer(SmuxEngine engine) {
         EngineEvent e;

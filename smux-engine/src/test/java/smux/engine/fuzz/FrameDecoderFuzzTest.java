@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Timeout;
 import smux.api.ProtocolException;
 import smux.engine.Command;
+import smux.engine.FrameCodec;
 
 /**
  * Fuzz target: the frame decoder ({@code FrameDecoder}, {@code FrameCodec}) fed arbitrary bytes,
@@ -204,7 +205,9 @@ class FrameDecoderFuzzTest {
                 int cmd = in[p + 1] & 0xFF;
                 int len = (in[p + 2] & 0xFF) | (in[p + 3] & 0xFF) << 8;
                 int id = le32(in, p + 4);
-                ProtocolException.Violation broken = ver != version ? ProtocolException.Violation.WRONG_VERSION
+                ProtocolException.Violation broken = ver != version
+                        ? p == 0 && FrameCodec.opensTlsRecord(in[0], in[1]) ? ProtocolException.Violation.TLS_RECORD
+                        : ProtocolException.Violation.WRONG_VERSION
                         : ruleBroken(version, cmd, len);
                 if (broken != null) {
                     t.error = new ProtocolException(broken, "reference");

@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import smux.api.MemoryBudget;
+import smux.api.ProbeResult;
 import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
@@ -218,9 +219,9 @@ class InteropMatrixTest {
     }
 
     /**
-     * The probe ({@code Smux.isSmux}) against a Go server answers false at once (xtaci takes the unknown
-     * command as a protocol error; the Go peer then closes the connection) instead of waiting for its
-     * timeout, and the Go server, having lost only that connection, serves a new session.
+     * The probe ({@code Smux.probe}) against a Go server answers {@link ProbeResult#CLOSED} at once (xtaci
+     * takes the unknown command as a protocol error; the Go peer then closes the connection) instead of
+     * waiting for its timeout, and the Go server, having lost only that connection, serves a new session.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("javaClients")
@@ -229,12 +230,12 @@ class InteropMatrixTest {
         try (GoPeer server = GoPeer.server(c.release(), "-version", Integer.toString(c.protocol()), "-mode", "echo")) {
             SmuxConfig probeConfig = c.javaConfig().probeTimeout(Duration.ofSeconds(10)).build();
             long started = System.nanoTime();
-            boolean smux;
+            ProbeResult result;
             try (Socket socket = new Socket(server.address().getAddress(), server.address().getPort())) {
-                smux = Smux.isSmux(socket, probeConfig);
+                result = Smux.probe(socket, probeConfig);
             }
             Duration took = Duration.ofNanos(System.nanoTime() - started);
-            assertFalse(smux, c + ": a plain xtaci/smux peer is not this library");
+            assertEquals(ProbeResult.CLOSED, result, c + ": a plain xtaci/smux peer closes the connection on the probe frame");
             assertTrue(took.compareTo(Duration.ofSeconds(2)) < 0, c + ": the probe took " + took.toMillis()
                     + " ms; it should not wait for its 10 s timeout");
             String kind = server.awaitSessionClosed(1, Duration.ofSeconds(10)).str("kind");

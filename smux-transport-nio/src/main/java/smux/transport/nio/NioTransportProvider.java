@@ -3,6 +3,7 @@ package smux.transport.nio;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
+import smux.api.ProbeResult;
 import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.api.spi.TransportProvider;
@@ -53,7 +54,7 @@ public final class NioTransportProvider implements TransportProvider {
     }
 
     @Override
-    public boolean probe(Socket socket, SmuxConfig config) {
+    public ProbeResult probe(Socket socket, SmuxConfig config) {
         return BlockingProbe.probe(socket, config);
     }
 }

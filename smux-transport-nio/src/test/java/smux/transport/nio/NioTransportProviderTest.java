@@ -118,7 +118,7 @@ class NioTransportProviderTest {
                 }
             });
 
-            assertTrue(provider.probe(plain, SmuxConfig.builder().probeTimeout(Duration.ofSeconds(5)).build()),
+            assertEquals(smux.api.ProbeResult.SMUX, provider.probe(plain, SmuxConfig.builder().probeTimeout(Duration.ofSeconds(5)).build()),
                     "the probe needs no channel");
             answered.get(5, TimeUnit.SECONDS);
         }

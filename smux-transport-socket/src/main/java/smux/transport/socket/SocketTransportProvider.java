@@ -3,6 +3,7 @@ package smux.transport.socket;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
+import smux.api.ProbeResult;
 import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.api.spi.TransportProvider;
@@ -48,7 +49,7 @@ public final class SocketTransportProvider implements TransportProvider {
     }
 
     @Override
-    public boolean probe(Socket socket, SmuxConfig config) {
+    public ProbeResult probe(Socket socket, SmuxConfig config) {
         return BlockingProbe.probe(socket, config);
     }
 }

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import smux.api.ProbeResult;
 import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
@@ -83,7 +84,7 @@ class BlockingProbeTest {
     void rightAnswerIsSmux() throws Exception {
         connect(rightAnswer());
 
-        assertTrue(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, PATIENT));
 
         byte[] probe = probeSeen.get(5, TimeUnit.SECONDS);
         assertArrayEquals(new byte[] {2, (byte) VRM, 8, 0, 0, 0, 0, 0}, Arrays.copyOf(probe, 8),
@@ -99,14 +100,14 @@ class BlockingProbeTest {
             }
         });
 
-        assertTrue(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, PATIENT));
     }
 
     @Test
     void nopBeforeTheAnswerIsIgnored() throws Exception {
         connect((probe, out, peer) -> out.write(concat(frame(2, NOP, 0), frame(2, NOP, 0), answerTo(probe))));
 
-        assertTrue(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, PATIENT));
     }
 
     @Test
@@ -114,7 +115,7 @@ class BlockingProbeTest {
         byte[] after = concat(frame(2, SYN, 2), "and then some".getBytes(US_ASCII));
         connect((probe, out, peer) -> out.write(concat(answerTo(probe), after))); // one segment: all of it arrives at once
 
-        assertTrue(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, PATIENT));
 
         client.setSoTimeout(5000);
         assertArrayEquals(after, client.getInputStream().readNBytes(after.length),
@@ -125,7 +126,7 @@ class BlockingProbeTest {
     void version1ProbeCarriesVersion1AndTakesAVersion1Answer() throws Exception {
         connect((probe, out, peer) -> out.write(answerTo(probe))); // answerTo echoes the probe's version
 
-        assertTrue(BlockingProbe.probe(client, PATIENT.toBuilder().version(1).build()));
+        assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, PATIENT.toBuilder().version(1).build()));
         assertEquals(1, probeSeen.get(5, TimeUnit.SECONDS)[0]);
     }
 
@@ -134,7 +135,7 @@ class BlockingProbeTest {
         // 30 days is a valid probeTimeout; in milliseconds it does not fit an int (SO_TIMEOUT)
         connect(rightAnswer());
 
-        assertTrue(BlockingProbe.probe(client, SmuxConfig.builder().probeTimeout(Duration.ofDays(30)).build()));
+        assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, SmuxConfig.builder().probeTimeout(Duration.ofDays(30)).build()));
     }
 
     @Test
@@ -142,7 +143,7 @@ class BlockingProbeTest {
         connect(rightAnswer());
         client.setSoTimeout(1234);
 
-        assertTrue(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, PATIENT));
 
         assertEquals(1234, client.getSoTimeout());
     }
@@ -150,7 +151,7 @@ class BlockingProbeTest {
     @Test
     void providerAndEntryPointProbeThroughTheSameCode() throws Exception {
         connect(rightAnswer());
-        assertTrue(new SocketTransportProvider().probe(client, PATIENT));
+        assertEquals(ProbeResult.SMUX, new SocketTransportProvider().probe(client, PATIENT));
 
         Socket second = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
         try (second) {
@@ -168,7 +169,7 @@ class BlockingProbeTest {
         peers.add(accepted);
         SocketTransportProvider provider = new SocketTransportProvider();
         try (Session server = provider.open(accepted, false, SmuxConfig.defaults())) {
-            assertTrue(BlockingProbe.probe(client, PATIENT));
+            assertEquals(ProbeResult.SMUX, BlockingProbe.probe(client, PATIENT));
 
             try (Session session = provider.open(client, true, SmuxConfig.defaults());
                  SmuxStream stream = session.openStream()) {
@@ -203,7 +204,7 @@ class BlockingProbeTest {
             out.write(frame(2, VRM, 0, payload));
         });
 
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.NOT_SMUX, BlockingProbe.probe(client, PATIENT));
     }
 
     @ParameterizedTest(name = "answered with {0}")
@@ -222,7 +223,7 @@ class BlockingProbeTest {
         }));
 
         long start = System.nanoTime();
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.NOT_SMUX, BlockingProbe.probe(client, PATIENT));
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "the first frame decides, no wait for the timeout");
     }
 
@@ -234,7 +235,7 @@ class BlockingProbeTest {
             out.write(a);
         });
 
-        assertFalse(BlockingProbe.probe(client, PATIENT.toBuilder().version(1).build()));
+        assertEquals(ProbeResult.NOT_SMUX, BlockingProbe.probe(client, PATIENT.toBuilder().version(1).build()));
     }
 
     @Test
@@ -242,7 +243,7 @@ class BlockingProbeTest {
         connect((probe, out, peer) -> out.write(("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 .getBytes(US_ASCII)));
 
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.NOT_SMUX, BlockingProbe.probe(client, PATIENT));
     }
 
     @Test
@@ -250,7 +251,7 @@ class BlockingProbeTest {
         connect((probe, out, peer) -> peer.close());
 
         long start = System.nanoTime();
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.CLOSED, BlockingProbe.probe(client, PATIENT));
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "end-of-stream decides, no wait for the timeout");
     }
 
@@ -259,7 +260,7 @@ class BlockingProbeTest {
         client = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
         listener.accept().close();
 
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.CLOSED, BlockingProbe.probe(client, PATIENT));
     }
 
     @Test
@@ -269,7 +270,7 @@ class BlockingProbeTest {
             peer.close();
         });
 
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.CLOSED, BlockingProbe.probe(client, PATIENT));
     }
 
     @Test
@@ -280,7 +281,7 @@ class BlockingProbeTest {
             peer.close();
         });
 
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.NOT_SMUX, BlockingProbe.probe(client, PATIENT));
     }
 
     @Test
@@ -288,7 +289,7 @@ class BlockingProbeTest {
         connect((probe, out, peer) -> { }); // reads the probe, says nothing, keeps the connection open (as xtaci/smux does)
 
         long start = System.nanoTime();
-        assertFalse(BlockingProbe.probe(client, FAST));
+        assertEquals(ProbeResult.NO_ANSWER, BlockingProbe.probe(client, FAST));
         long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
         assertTrue(took >= 250, "waited for probeTimeout (300 ms), took " + took + " ms");
@@ -299,7 +300,7 @@ class BlockingProbeTest {
     void peerThatStopsHalfwayIsNotSmuxAfterTheTimeout() throws Exception {
         connect((probe, out, peer) -> out.write(Arrays.copyOf(answerTo(probe), 8))); // a header, no payload
 
-        assertFalse(BlockingProbe.probe(client, FAST));
+        assertEquals(ProbeResult.NOT_SMUX, BlockingProbe.probe(client, FAST));
     }
 
     @Test
@@ -307,7 +308,7 @@ class BlockingProbeTest {
         connect(rightAnswer());
         client.close();
 
-        assertFalse(BlockingProbe.probe(client, PATIENT));
+        assertEquals(ProbeResult.CLOSED, BlockingProbe.probe(client, PATIENT));
     }
 
     @Test
@@ -316,9 +317,28 @@ class BlockingProbeTest {
         connect((probe, out, peer) -> out.write("nope\n".getBytes(US_ASCII)));
         client.setSoTimeout(4321);
 
-        assertFalse(BlockingProbe.probe(client, FAST));
+        assertEquals(ProbeResult.NOT_SMUX, BlockingProbe.probe(client, FAST));
 
         assertEquals(4321, client.getSoTimeout());
+    }
+
+    @Test
+    void tlsServerThatAlertsIsTls() throws Exception {
+        // what a JSSE server sends to a client that is not TLS: a fatal alert record (7 bytes), then it closes
+        connect((probe, out, peer) -> {
+            out.write(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0A});
+            out.flush();
+            peer.close();
+        });
+
+        assertEquals(ProbeResult.TLS, BlockingProbe.probe(client, PATIENT));
+    }
+
+    @Test
+    void tlsRecordLongerThanAHeaderIsTls() throws Exception {
+        connect((probe, out, peer) -> out.write(new byte[] {0x16, 0x03, 0x03, 0x00, 0x40, 0x02, 0x00, 0x00, 0x3C, 0x03, 0x03}));
+
+        assertEquals(ProbeResult.TLS, BlockingProbe.probe(client, PATIENT));
     }
 
     // ------------------------------------------------------------------ the scripted peer
