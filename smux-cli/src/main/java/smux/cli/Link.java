@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import smux.api.AbandonedBytesException;
 import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.Smux;
@@ -89,7 +90,24 @@ final class Link {
         if (thread != null) {
             thread.interrupt(); // ends a backoff sleep; a session wait ends with the drain
         }
-        return s == null || s.drain(drain);
+        if (s == null) {
+            return true;
+        }
+        try {
+            return s.drain(drain);
+        } catch (AbandonedBytesException e) {
+            log.info(e.getMessage());
+            return false;
+        }
+    }
+
+    /** Closes a session; a close that had to drop committed bytes says so in the log. */
+    private void close(Session s) {
+        try {
+            s.close();
+        } catch (AbandonedBytesException e) {
+            log.info(e.getMessage());
+        }
     }
 
     private synchronized boolean isStopped() {
@@ -98,7 +116,7 @@ final class Link {
 
     private synchronized boolean publish(Session s) {
         if (stopped) {
-            s.close();
+            close(s);
             return false;
         }
         current = s;
@@ -136,7 +154,7 @@ final class Link {
             if (isStopped()) {
                 return;
             }
-            s.close();
+            close(s);
             log.info("session to " + name + " dropped: " + why + "; reconnecting");
         }
     }

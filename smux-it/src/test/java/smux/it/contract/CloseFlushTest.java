@@ -50,7 +50,7 @@ class CloseFlushTest {
             long committed = h.writeUntilTimeoutThenClose(() -> h.peer.readSlowly());
             long got = h.peerDone().get(40, TimeUnit.SECONDS);
             assertEquals(committed, got, "payload bytes the peer read vs bytes the write committed");
-            assertEquals(0, h.session.stats().committedBytesUnsent());
+            assertEquals(0, h.session.stats().committedBytesAbandoned());
             assertTrue(h.session.closeCause().isEmpty(), "a close that sent everything is clean");
             assertTrue(h.closeMillis > CLOSE_TIMEOUT.toMillis(),
                     "the flush outlasted closeTimeout, as it must for this test to mean anything: " + h.closeMillis + " ms");
@@ -66,7 +66,7 @@ class CloseFlushTest {
             long committed = h.writeUntilTimeoutThenClose(null);
             assertTrue(h.closeMillis < CLOSE_TIMEOUT.toMillis() + 2_000, "close took " + h.closeMillis + " ms");
             SessionStats stats = h.session.stats();
-            long unsent = stats.committedBytesUnsent();
+            long unsent = stats.committedBytesAbandoned();
             assertTrue(unsent > 0, "the peer read nothing, so something committed was given up (committed "
                     + committed + ")");
             String cause = h.session.closeCause().map(Throwable::getMessage).orElse("");
