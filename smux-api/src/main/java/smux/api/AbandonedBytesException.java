@@ -11,10 +11,13 @@ import java.io.IOException;
  * {@link java.io.InterruptedIOException#bytesTransferred} of a timed-out write). A close gives
  * them up only when the connection stops moving for a whole {@link SmuxConfig#closeTimeout()}
  * (the peer does not read) or fails while the close flushes. The count is of stream payload bytes,
- * exact: every committed data frame the kernel did not accept whole, including the one a
- * socket write cut part-way (the peer discards an incomplete frame). docs/PROTOCOL.md, "Closing",
- * says what counts as sent. The session is closed all the same; {@link SessionStats#committedBytesAbandoned()}
- * and {@link Session#closeCause()} report the same number.
+ * exact: every committed data frame the kernel did not accept whole, including the one a socket
+ * write cut part-way (the peer discards an incomplete frame). When the connection failed under
+ * the flush ({@link #getCause()}), what the kernel had accepted but not yet delivered is lost with
+ * the connection too and is not in the count, as for any connection failure. docs/PROTOCOL.md,
+ * "Closing", says what counts as sent. The session is closed all the same;
+ * {@link SessionStats#committedBytesAbandoned()} and {@link Session#closeCause()} report the same
+ * number.
  */
 public class AbandonedBytesException extends IOException {
     private static final long serialVersionUID = 1L;
