@@ -51,6 +51,7 @@ type options struct {
 	openClose int
 	halfClose bool
 	writeSize int
+	readDelay time.Duration
 	noHash    bool
 	request   bool
 	planPath  string
@@ -91,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.openClose, "open-close", 0, "client: each of -streams workers opens, runs and closes a stream N times in a row")
 	fs.BoolVar(&o.halfClose, "half-close", false, "client: end writing with Stream.CloseWrite and read the peer's FIN, when the smux release has it")
 	fs.IntVar(&o.writeSize, "write-size", 64*1024, "bytes per Stream.Write call")
+	fs.DurationVar(&o.readDelay, "read-delay", 0, "server, discard mode: wait this long after accepting a stream before reading it (a reader that pauses)")
 	fs.BoolVar(&o.request, "source-request", false, "source mode, both sides: the client first sends the byte count it wants (8-byte big-endian) and the server sends that many instead of -bytes; needed with v1.5.16 clients, which drop data a server writes right after accepting")
 	fs.BoolVar(&o.noHash, "no-hash", false, "count bytes but skip SHA-256 (sha256In/sha256Out are \"\"; checksum mode still hashes): for throughput runs")
 
@@ -147,6 +149,9 @@ func (o *options) validate() error {
 	}
 	if o.duration > 0 && o.mode != modeEcho && o.mode != modeDiscard {
 		return errors.New("-duration works with -mode echo or discard only")
+	}
+	if o.readDelay < 0 || (o.readDelay > 0 && (o.role != "server" || o.mode != modeDiscard)) {
+		return errors.New("-read-delay works with -role server -mode discard only, and must not be negative")
 	}
 	return smux.VerifyConfig(o.smuxConfig())
 }

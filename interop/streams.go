@@ -90,6 +90,9 @@ func serveStream(o *options, st muxStream, r *streamResult) error {
 	case modeEcho:
 		return serveEcho(st, buf, r)
 	case modeDiscard:
+		// A reader that pauses (-read-delay): meanwhile the session buffers what its
+		// receive budget allows (v1) or the window (v2), and the writer's socket fills.
+		time.Sleep(o.readDelay)
 		return readToEOF(st, buf, r.in, nil)
 	case modeSource:
 		n := o.bytes

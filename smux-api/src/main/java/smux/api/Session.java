@@ -80,7 +80,7 @@ public interface Session extends Closeable {
      * <li>When every such stream has finished, or {@code timeout} has passed, or the calling
      *     thread is interrupted, or the session ends otherwise (the peer, keepalive, a failure),
      *     the session is closed as by {@link #close()}: streams still open are cut (their
-     *     committed bytes are still flushed within {@link SmuxConfig#closeTimeout()}).</li>
+     *     committed bytes are still flushed, or reported as {@link #close()} does).</li>
      * </ol>
      * The session stays open ({@link #isClosed()} false) while it drains. The peer is not told:
      * xtaci/smux has no frame for it (no GOAWAY), so a peer learns of the drain only from the
@@ -93,18 +93,35 @@ public interface Session extends Closeable {
      *     {@link #close()} does, after refusing new streams
      * @return true if every stream had finished before the session closed, false if some were
      *     cut (the timeout passed, the thread was interrupted, or the session ended otherwise)
+     * @throws AbandonedBytesException if the final close gave up committed bytes, as {@link #close()}
+     *     reports it (the session is closed all the same)
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
-    boolean drain(Duration timeout);
+    boolean drain(Duration timeout) throws AbandonedBytesException;
 
     /**
-     * Closes every stream (each sends FIN after its committed data), then the connection.
-     * Blocked calls on the session and its streams fail with {@link SessionClosedException}.
-     * Returns within about {@link SmuxConfig#closeTimeout()} even if the connection is stuck.
-     * Calling it again does nothing.
+     * Closes every stream (each sends FIN after its committed data), flushes, then closes the
+     * connection. Blocked calls on the session and its streams fail with
+     * {@link SessionClosedException}.
+     *
+     * <p><b>Committed bytes are kept or reported.</b> The flush goes on as long as the connection
+     * moves: a peer that reads, however slowly, gets every byte writes reported as transferred.
+     * Only when the connection accepts nothing for a whole {@link SmuxConfig#closeTimeout()}
+     * (default 10 s: the peer does not read), or fails during the flush, does the close give up;
+     * it then closes the connection all the same and throws {@link AbandonedBytesException} with
+     * the exact number of committed payload bytes the peer will not receive. A close that keeps
+     * every byte returns normally. So {@code close} returns within about {@code closeTimeout}
+     * after the connection last moved, even if it is stuck.
+     *
+     * <p>Only the first call reports; calling it again does nothing (the count stays in
+     * {@link #stats()} and {@link #closeCause()}). A session that had already failed (the peer
+     * closed, keepalive, an error) closes silently: its failure is in {@link #closeCause()}.
+     * The thread's interrupt flag does not cut the flush short; it is set again on return.
+     *
+     * @throws AbandonedBytesException if committed bytes could not be sent (the session is closed)
      */
     @Override
-    void close();
+    void close() throws AbandonedBytesException;
 
     /** @return whether the session is closed, by either side or by a failure */
     boolean isClosed();
@@ -112,7 +129,8 @@ public interface Session extends Closeable {
     /**
      * Returns why the session closed: empty while open or after a clean local close; otherwise
      * the exception callers get (a keepalive timeout, the peer closing, an I/O error, or a
-     * {@link ProtocolException} as its cause).
+     * {@link ProtocolException} as its cause). After a local close that gave up committed bytes,
+     * an exception whose cause is the {@link AbandonedBytesException} {@link #close()} threw.
      *
      * @return the failure that ended the session, if any
      */

@@ -22,8 +22,9 @@ package smux.api;
  * @param memoryBudgetUsed bytes reserved now by every session sharing this session's
  *     {@link MemoryBudget}
  * @param memoryBudgetCapacity that budget's capacity
- * @param committedBytesUnsent committed payload bytes that a local close could not send because
- *     the connection made no progress for {@link SmuxConfig#closeTimeout()} (0 unless it gave up)
+ * @param committedBytesAbandoned committed payload bytes the peer will not receive because a local
+ *     close gave up (the connection made no progress for {@link SmuxConfig#closeTimeout()}, or
+ *     failed during the flush): 0 unless it did; the number {@link AbandonedBytesException} carries
  */
 public record SessionStats(
         int openStreams,
@@ -41,5 +42,5 @@ public record SessionStats(
         int maxStreams,
         long memoryBudgetUsed,
         long memoryBudgetCapacity,
-        long committedBytesUnsent) {
+        long committedBytesAbandoned) {
 }

@@ -55,6 +55,14 @@ public final class SmuxConfig {
     public static final int DEFAULT_MAX_WINDOW = 32 << 20;
     /** The default {@link #maxSessionBuffer()} of a version 1 session: xtaci's MaxReceiveBuffer, 4 MiB. */
     public static final long DEFAULT_SESSION_BUFFER_V1 = 4L << 20;
+    /**
+     * The default {@link #closeTimeout()}: 10 s without progress. A peer that pauses for a few
+     * seconds (a GC pause, a slow disk) and then reads must not make a close drop committed bytes;
+     * ten seconds is five times the two-second pause that lost bytes with the old 1 s default,
+     * and a third of the default keepalive timeout, so a close still gives up on a peer that has
+     * stopped reading long before the session would call it dead (docs/PROTOCOL.md, "Closing").
+     */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
     private static final SmuxConfig DEFAULTS = builder().build();
 
@@ -229,7 +237,14 @@ public final class SmuxConfig {
     /** @return how long the probe ({@code isSmux}) and a ping wait for their answer (default 5 s) */
     public Duration probeTimeout() { return probeTimeout; }
 
-    /** @return how long closing a session may spend sending its last frames (default 1 s) */
+    /**
+     * Returns how long a closing session waits for the connection to move before it gives up on
+     * its committed bytes (default {@link #DEFAULT_CLOSE_TIMEOUT}, 10 s). It counts from the last
+     * byte the connection accepted, not from the start of the close; it also bounds how long a
+     * clean close waits for the peer to close its end. See {@link Session#close()}.
+     *
+     * @return the close timeout
+     */
     public Duration closeTimeout() { return closeTimeout; }
 
     /** @return whether a client session probes its peer before it starts (default false) */
@@ -270,7 +285,7 @@ public final class SmuxConfig {
         private int maxStreams = 1024;
         private long maxSessionBuffer; // 0: derived in build()
         private Duration probeTimeout = Duration.ofSeconds(5);
-        private Duration closeTimeout = Duration.ofSeconds(1);
+        private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
         private boolean probePeer;
         private ThreadFactory threadFactory;
         private String transport;
@@ -475,8 +490,11 @@ public final class SmuxConfig {
         }
 
         /**
-         * Sets how long closing a session may spend flushing its last frames (the FINs of its
-         * streams and committed data) before the connection is closed regardless.
+         * Sets how long a closing session waits for the connection to move (accept another byte
+         * of its last frames: committed data and the FINs of its streams) before it closes the
+         * connection regardless and reports the committed bytes it gave up
+         * ({@link AbandonedBytesException}). Counted from the last progress; default
+         * {@link #DEFAULT_CLOSE_TIMEOUT}.
          *
          * @param timeout zero or positive
          * @return this builder

@@ -109,7 +109,9 @@ public interface SmuxStream extends ByteChannel {
     /**
      * Closes the stream: a write in progress on another thread is withdrawn (it fails with
      * {@link StreamClosedException}), FIN is sent after the committed data if it was not sent,
-     * unread data is dropped. Calling it again does nothing.
+     * unread data is dropped. Calling it again does nothing. It returns at once and never gives
+     * committed bytes up: they leave with the session's connection, and only the session's
+     * {@link Session#close()} can give them up, which then says so ({@link AbandonedBytesException}).
      */
     @Override
     void close();

@@ -39,6 +39,21 @@ class ExceptionsTest {
         assertInstanceOf(IOException.class, new SessionClosedException("x"));
         assertInstanceOf(IOException.class, new StreamClosedException("x"));
         assertInstanceOf(IOException.class, new LimitExceededException("x"));
+        assertInstanceOf(IOException.class, new AbandonedBytesException("x", 1, null));
+    }
+
+    @Test
+    void abandonedBytesExceptionCarriesTheCountAndTheConnectionFailure() {
+        IOException reset = new IOException("Connection reset");
+        AbandonedBytesException e = new AbandonedBytesException("98304 committed bytes will not reach the peer", 98_304, reset);
+
+        assertEquals(98_304, e.abandonedBytes());
+        assertSame(reset, e.getCause());
+        assertEquals("98304 committed bytes will not reach the peer", e.getMessage());
+        assertNull(new AbandonedBytesException("timed out", 5_000_000_000L, null).getCause(), "a close that timed out has no cause");
+        assertEquals(5_000_000_000L, new AbandonedBytesException("x", 5_000_000_000L, null).abandonedBytes(), "a long count");
+        assertThrows(IllegalArgumentException.class, () -> new AbandonedBytesException("x", 0, null),
+                "a close that kept every byte throws nothing");
     }
 
     @Test

@@ -38,7 +38,7 @@ class SmuxConfigTest {
                 () -> assertTrue(c.stagingBufferSize() >= SmuxConfig.MIN_STAGING_BUFFER,
                         "the staging buffer is at least the seed's 64 KiB"),
                 () -> assertEquals(Duration.ofSeconds(5), c.probeTimeout()),
-                () -> assertEquals(Duration.ofSeconds(1), c.closeTimeout()),
+                () -> assertEquals(Duration.ofSeconds(10), c.closeTimeout()),
                 () -> assertFalse(c.probePeer()),
                 () -> assertTrue(c.threadFactory().isEmpty()),
                 () -> assertTrue(c.transport().isEmpty()));

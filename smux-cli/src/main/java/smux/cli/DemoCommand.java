@@ -347,9 +347,12 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         @Override
-        public void close() {
-            client.close();
-            server.close();
+        public void close() throws IOException {
+            try {
+                client.close();
+            } finally {
+                server.close();
+            }
         }
     }
 }

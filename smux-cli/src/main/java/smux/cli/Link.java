@@ -2,6 +2,7 @@ package smux.cli;
 
 import java.io.IOException;
 import java.time.Duration;
+import smux.api.AbandonedBytesException;
 import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.SmuxConfig;
@@ -76,7 +77,24 @@ final class Link {
         if (thread != null) {
             thread.interrupt(); // ends a backoff sleep; a session wait ends with the drain
         }
-        return s == null || s.drain(drain);
+        if (s == null) {
+            return true;
+        }
+        try {
+            return s.drain(drain);
+        } catch (AbandonedBytesException e) {
+            log.info(e.getMessage());
+            return false;
+        }
+    }
+
+    /** Closes a session; a close that had to drop committed bytes says so in the log. */
+    private void close(Session s) {
+        try {
+            s.close();
+        } catch (AbandonedBytesException e) {
+            log.info(e.getMessage());
+        }
     }
 
     /** Ends {@link #stop}'s drain at once (the second signal): the session closes, its streams are cut. */
@@ -101,7 +119,7 @@ final class Link {
 
     private synchronized boolean publish(Session s) {
         if (stopped) {
-            s.close();
+            close(s);
             return false;
         }
         current = s;
@@ -141,7 +159,7 @@ final class Link {
             if (isStopped()) {
                 return;
             }
-            s.close();
+            close(s);
             log.info("session to " + name + " dropped: " + why + "; reconnecting");
         }
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import smux.api.AbandonedBytesException;
 import smux.api.Session;
 
 /**
@@ -168,7 +169,11 @@ final class Server {
             if (peer != null) {
                 log.info("session from " + peer + " closed: out of memory, and it buffered the most of any session ("
                         + (most >> 20) + " MiB unread)");
-                worst.close();
+                try {
+                    worst.close();
+                } catch (AbandonedBytesException e) {
+                    log.info(e.getMessage());
+                }
             }
         });
     }

@@ -101,34 +101,63 @@ public final class FrameCodec {
     }
 
     /**
-     * Counts the stream payload (PSH data) that lies at or after {@code written} in a buffer of
-     * whole frames: what a connection that must stop after writing {@code written} bytes of it
-     * leaves unsent. Frames start at index 0 and end at the buffer's limit.
+     * Counts the stream payload that a connection which accepted only the first {@code written}
+     * bytes of {@code frames} does not deliver: the whole payload of every PSH frame that does not
+     * lie entirely within those bytes. A frame cut part-way counts whole, because the peer
+     * discards a frame the connection ends inside. Frames start at index 0 and end at the
+     * buffer's limit.
      *
      * @param frames whole frames from index 0 to its limit (a staging buffer as pulled)
-     * @param written how many of its bytes reached the connection
-     * @return PSH payload bytes at or after {@code written}
+     * @param written how many of its bytes the connection accepted
+     * @return PSH payload bytes of the frames that end after {@code written}
      */
-    public static long payloadAfter(ByteBuffer frames, int written) {
-        long unsent = 0;
+    public static long payloadNotDelivered(ByteBuffer frames, int written) {
+        long lost = 0;
         int p = 0;
         int end = frames.limit();
         while (p + HEADER_SIZE <= end) {
-            int cmd = frames.get(p + 1) & 0xFF;
-            int length = (frames.get(p + 2) & 0xFF) | (frames.get(p + 3) & 0xFF) << 8;
-            int payloadStart = p + HEADER_SIZE;
-            int next = payloadStart + length;
-            if (cmd == Command.PSH && next > written) {
-                unsent += next - Math.max(written, payloadStart);
+            int length = lengthAt(frames, p);
+            int next = p + HEADER_SIZE + length;
+            if ((frames.get(p + 1) & 0xFF) == Command.PSH && next > written) {
+                lost += length;
             }
             p = next;
         }
-        return unsent;
+        return lost;
+    }
+
+    /**
+     * Finds where a socket write that starts at the frame boundary {@code from} should end so that
+     * it carries at most one data frame, last: the end of the first PSH frame with payload at or
+     * after {@code from} (with the control frames before it), or the limit if none is left. A
+     * blocking write that fails tells nothing of how much it handed over, so a write shaped this
+     * way can have cut only its own data frame, and a close that gives up counts exactly.
+     *
+     * @param frames whole frames from index 0 to its limit
+     * @param from a frame boundary
+     * @return the index the write should end at, after {@code from}, at most the limit
+     */
+    public static int endOfNextDataFrame(ByteBuffer frames, int from) {
+        int p = from;
+        int end = frames.limit();
+        while (p + HEADER_SIZE <= end) {
+            int length = lengthAt(frames, p);
+            int next = p + HEADER_SIZE + length;
+            if ((frames.get(p + 1) & 0xFF) == Command.PSH && length > 0) {
+                return Math.min(next, end);
+            }
+            p = next;
+        }
+        return end;
+    }
+
+    private static int lengthAt(ByteBuffer frames, int p) {
+        return (frames.get(p + 2) & 0xFF) | (frames.get(p + 3) & 0xFF) << 8;
     }
 
     /**
      * Finds where the frame that holds byte {@code index} starts, in a buffer of whole frames from
-     * index 0 (so a transport can keep a partly written frame whole, for {@link #payloadAfter}).
+     * index 0 (so a transport can keep a partly written frame whole, for {@link #payloadNotDelivered}).
      *
      * @param frames whole frames from index 0 to its limit
      * @param index a byte index below the limit

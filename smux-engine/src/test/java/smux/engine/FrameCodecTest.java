@@ -222,7 +222,7 @@ class FrameCodecTest {
     }
 
     @Test
-    void payloadAfterCountsOnlyUnsentStreamData() {
+    void payloadNotDeliveredCountsEveryDataFrameNotWrittenWhole() {
         ByteBuffer b = ByteBuffer.allocate(200);
         FrameCodec.putHeader(b, 2, Command.SYN, 0, 3);              // [0, 8)
         FrameCodec.putHeader(b, 2, Command.PSH, 10, 3);             // header [8, 16), data [16, 26)
@@ -232,14 +232,15 @@ class FrameCodecTest {
         b.position(b.position() + 5);
         FrameCodec.putHeader(b, 2, Command.FIN, 0, 3);              // [55, 63)
         b.flip();
-        assertEquals(15, FrameCodec.payloadAfter(b, 0));
-        assertEquals(15, FrameCodec.payloadAfter(b, 16), "a header written leaves its data unsent");
-        assertEquals(11, FrameCodec.payloadAfter(b, 20));
-        assertEquals(5, FrameCodec.payloadAfter(b, 26));
-        assertEquals(5, FrameCodec.payloadAfter(b, 45));
-        assertEquals(2, FrameCodec.payloadAfter(b, 53));
-        assertEquals(0, FrameCodec.payloadAfter(b, 55));
-        assertEquals(0, FrameCodec.payloadAfter(b, 63));
+        assertEquals(15, FrameCodec.payloadNotDelivered(b, 0));
+        assertEquals(15, FrameCodec.payloadNotDelivered(b, 16), "a header written leaves its data unsent");
+        assertEquals(15, FrameCodec.payloadNotDelivered(b, 20), "a frame cut part-way is lost whole: the peer drops it");
+        assertEquals(15, FrameCodec.payloadNotDelivered(b, 25));
+        assertEquals(5, FrameCodec.payloadNotDelivered(b, 26));
+        assertEquals(5, FrameCodec.payloadNotDelivered(b, 45));
+        assertEquals(5, FrameCodec.payloadNotDelivered(b, 54));
+        assertEquals(0, FrameCodec.payloadNotDelivered(b, 55));
+        assertEquals(0, FrameCodec.payloadNotDelivered(b, 63));
         assertEquals(0, FrameCodec.frameStart(b, 0));
         assertEquals(0, FrameCodec.frameStart(b, 7));
         assertEquals(8, FrameCodec.frameStart(b, 8));
@@ -247,5 +248,23 @@ class FrameCodecTest {
         assertEquals(26, FrameCodec.frameStart(b, 26));
         assertEquals(42, FrameCodec.frameStart(b, 54));
         assertEquals(55, FrameCodec.frameStart(b, 62));
+    }
+
+    @Test
+    void aWriteEndsAtItsFirstDataFrame() {
+        ByteBuffer b = ByteBuffer.allocate(200);
+        FrameCodec.putHeader(b, 2, Command.SYN, 0, 3);              // [0, 8)
+        FrameCodec.putHeader(b, 2, Command.PSH, 0, 3);              // [8, 16): empty, carries nothing
+        FrameCodec.putHeader(b, 2, Command.PSH, 10, 3);             // [16, 34)
+        b.position(b.position() + 10);
+        FrameCodec.putPairFrame(b, 2, Command.UPD, 3, 1, 2);        // [34, 50)
+        FrameCodec.putHeader(b, 2, Command.PSH, 5, 5);              // [50, 63)
+        b.position(b.position() + 5);
+        FrameCodec.putHeader(b, 2, Command.FIN, 0, 3);              // [63, 71)
+        b.flip();
+        assertEquals(34, FrameCodec.endOfNextDataFrame(b, 0), "control frames ride along, the data frame ends the write");
+        assertEquals(34, FrameCodec.endOfNextDataFrame(b, 16));
+        assertEquals(63, FrameCodec.endOfNextDataFrame(b, 34));
+        assertEquals(71, FrameCodec.endOfNextDataFrame(b, 63), "no data frame left: the rest in one write");
     }
 }

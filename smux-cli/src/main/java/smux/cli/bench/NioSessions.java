@@ -1,5 +1,6 @@
 package smux.cli.bench;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -127,12 +128,34 @@ final class NioSessions {
             return new Result(asked, pairs, worked.get(), smuxThreads, before, opened, after,
                     (after - before) / (2.0 * pairs), (opened - before) / (2.0 * pairs), Heap.maxFileDescriptors(), error);
         } finally {
-            clients.forEach(Session::close);
-            synchronized (servers) {
-                servers.forEach(Session::close);
+            try {
+                closeAll(clients);
+                synchronized (servers) {
+                    closeAll(servers);
+                }
+            } finally {
+                pool.shutdownNow();
+                pool.awaitTermination(10, TimeUnit.SECONDS);
             }
-            pool.shutdownNow();
-            pool.awaitTermination(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Closes every session; a close that dropped committed bytes is reported after all are closed. */
+    private static void closeAll(List<Session> sessions) throws IOException {
+        IOException first = null;
+        for (Session s : sessions) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 

@@ -188,8 +188,8 @@ abstract class RoundTrip implements AutoCloseable {
         @Override
         protected void closeConnections() {
             if (pair != null) {
-                pair[0].close();
-                pair[1].close();
+                Load.closeQuietly(pair[0]);
+                Load.closeQuietly(pair[1]);
             }
         }
     }

@@ -37,7 +37,9 @@ public interface Driver {
     /**
      * Close the connection now, even if a write is stuck (the close timeout passed with no
      * progress). A transport that drops committed bytes this way reports how many with
-     * {@link SessionLink#committedBytesUnsent} before {@link SessionLink#connectionClosed}.
+     * {@link SessionLink#committedBytesAbandoned} before {@link SessionLink#connectionClosed}.
+     * It shuts the output first and drops the input that is waiting, so that closing does not
+     * make the kernel reset the connection and discard the bytes it had already accepted.
      */
     void forceClose();
 

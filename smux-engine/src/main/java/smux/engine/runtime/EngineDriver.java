@@ -323,8 +323,8 @@ final class EngineDriver implements SessionLink, StreamOps {
     }
 
     @Override
-    public void committedBytesUnsent(long payloadBytes) {
-        session.committedBytesUnsent(payloadBytes);
+    public void committedBytesAbandoned(long payloadBytes, IOException failure) {
+        session.committedBytesAbandoned(payloadBytes, failure);
     }
 
     @Override

@@ -69,13 +69,16 @@ public interface SessionLink {
     boolean isFlushed();
 
     /**
-     * The transport gave up on a flush (the close timeout passed without progress) and closed the
-     * connection with committed stream bytes still unsent. Call before {@link #connectionClosed}.
+     * A local close's flush ended before every committed data frame was accepted whole by the
+     * connection: the session gave up ({@link Driver#forceClose}) or the connection failed while
+     * flushing. Call once, before {@link #connectionClosed}, with what was dropped.
      *
-     * @param payloadBytes committed stream payload that will never be sent (see
-     *     {@link smux.engine.FrameCodec#payloadAfter})
+     * @param payloadBytes committed stream payload the peer will not receive: the whole payload
+     *     of every data frame not accepted whole, including one cut part-way (see
+     *     {@link smux.engine.FrameCodec#payloadNotDelivered})
+     * @param failure the connection's failure if it failed by itself, null if the session forced the close
      */
-    void committedBytesUnsent(long payloadBytes);
+    void committedBytesAbandoned(long payloadBytes, IOException failure);
 
     /** The transport closed the connection; a waiting close returns. Calling it again does nothing. */
     void connectionClosed();

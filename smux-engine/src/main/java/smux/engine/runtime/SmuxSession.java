@@ -12,7 +12,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
+import smux.api.AbandonedBytesException;
 import smux.api.LimitExceededException;
 import smux.api.MemoryBudget;
 import smux.api.Session;
@@ -51,7 +53,12 @@ public final class SmuxSession implements Session {
     private boolean pingInFlight;
     private long pongNanos;
     private boolean pongArrived;
-    private volatile long committedBytesUnsent;
+    /** Committed payload a local close gave up (reported by the transport before the connection closed). */
+    private volatile long committedBytesAbandoned;
+    /** The connection's failure during the close's flush, or null when the session forced the close. */
+    private volatile IOException abandonFailure;
+    /** Set by the one close call that reports the abandoned bytes (log, JFR, exception). */
+    private final AtomicBoolean abandonReported = new AtomicBoolean();
     private boolean draining;
     private int refusedWhileDraining;
 
@@ -190,12 +197,14 @@ public final class SmuxSession implements Session {
         terminated.signalAll();
     }
 
-    void committedBytesUnsent(long payloadBytes) {
+    void committedBytesAbandoned(long payloadBytes, IOException failure) {
         if (payloadBytes <= 0) {
             return;
         }
-        committedBytesUnsent += payloadBytes;
-        Telemetry.closeAbandoned(remoteName, payloadBytes, config.closeTimeout());
+        if (failure != null && abandonFailure == null) {
+            abandonFailure = failure;
+        }
+        committedBytesAbandoned += payloadBytes; // one transport thread reports, once
     }
 
     /** @return the exception for calls on a session that is over, or null while it runs */
@@ -313,7 +322,7 @@ public final class SmuxSession implements Session {
     // ------------------------------------------------------------------ drain (see Session.drain)
 
     @Override
-    public boolean drain(Duration timeout) {
+    public boolean drain(Duration timeout) throws AbandonedBytesException {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("drain timeout must not be negative, got " + timeout);
         }
@@ -340,9 +349,12 @@ public final class SmuxSession implements Session {
         } finally {
             driver.lock.unlock();
         }
-        close();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        try {
+            close();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         return finished;
     }
@@ -374,7 +386,7 @@ public final class SmuxSession implements Session {
     }
 
     @Override
-    public void close() {
+    public void close() throws AbandonedBytesException {
         boolean interrupted = Thread.interrupted(); // close must finish; the flag is restored below
         try {
             interrupted |= closeBounded();
@@ -383,6 +395,22 @@ public final class SmuxSession implements Session {
                 Thread.currentThread().interrupt();
             }
         }
+        long abandoned = committedBytesAbandoned;
+        if (abandoned > 0 && abandonReported.compareAndSet(false, true)) {
+            Telemetry.closeAbandoned(remoteName, abandoned, config.closeTimeout(), abandonFailure);
+            throw abandoned(abandoned);
+        }
+    }
+
+    /** The one account of a close that gave up committed bytes: the exception, the cause and the log say the same. */
+    private AbandonedBytesException abandoned(long bytes) {
+        IOException failure = abandonFailure;
+        String why = failure == null
+                ? "the connection accepted nothing for closeTimeout = " + config.closeTimeout().toMillis()
+                        + " ms (the peer did not read)"
+                : "the connection failed while the close flushed: " + failure.getMessage();
+        return new AbandonedBytesException("the session with " + remoteName + " was closed, but " + bytes
+                + " committed bytes will not reach the peer: " + why, bytes, failure);
     }
 
     /**
@@ -425,10 +453,12 @@ public final class SmuxSession implements Session {
             driver.lock.unlock();
         }
         // The flush stood still for a whole timeout (the peer does not read): close regardless.
+        // The transport counts what it drops before it reports the connection closed: wait for
+        // that (closing the socket ends any blocked write at once), so the count is complete.
         d.forceClose();
         driver.lock.lock();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            long deadline = System.nanoTime() + Math.max(TimeUnit.SECONDS.toNanos(1), config.closeTimeout().toNanos());
             while (!driver.isConnectionClosed()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -455,10 +485,12 @@ public final class SmuxSession implements Session {
                 return Optional.empty();
             }
             if (engine.closeReason() == CloseReason.LOCAL) {
-                long unsent = committedBytesUnsent;
-                return unsent == 0 ? Optional.empty() : Optional.of(new SessionClosedException("the session was closed, but "
-                        + unsent + " committed bytes could not be sent: the connection made no progress for closeTimeout = "
-                        + config.closeTimeout().toMillis() + " ms (the peer did not read)"));
+                long abandoned = committedBytesAbandoned;
+                if (abandoned == 0) {
+                    return Optional.empty();
+                }
+                AbandonedBytesException e = abandoned(abandoned);
+                return Optional.of(new SessionClosedException(e.getMessage(), e));
             }
             return Optional.of(engine.closeError());
         } finally {
@@ -500,7 +532,7 @@ public final class SmuxSession implements Session {
                     engine.streamsRefused(), engine.bytesSent(), engine.bytesReceived(), engine.bytesDropped() + dropped,
                     engine.framesSent(), engine.framesReceived(), engine.bufferedBytes(), engine.reservedBytes(),
                     config.maxSessionBuffer(), config.maxStreams(), budget.used(), budget.capacity(),
-                    committedBytesUnsent);
+                    committedBytesAbandoned);
         } finally {
             driver.lock.unlock();
         }

@@ -67,23 +67,33 @@ final class Telemetry {
 
     @Name("smux.CloseAbandoned")
     @Label("smux Close Abandoned")
-    @Description("A local close gave up flushing: the connection made no progress for the close timeout")
+    @Description("A local close gave up committed bytes: the connection made no progress for the close timeout, "
+            + "or failed during the flush")
     @Category("smux")
     static final class CloseAbandoned extends Event {
         @Label("Remote") String remote;
-        @Label("Committed Bytes Unsent") long committedBytesUnsent;
+        @Label("Committed Bytes Abandoned") long committedBytesAbandoned;
         @Label("Close Timeout (ms)") long closeTimeoutMillis;
+        @Label("Failure") String failure;
     }
 
-    static void closeAbandoned(String remote, long unsent, java.time.Duration timeout) {
-        LOG.log(Level.WARNING, () -> "smux session with " + remote + ": close gave up after the connection made no "
-                + "progress for closeTimeout = " + timeout.toMillis() + " ms; " + unsent
-                + " committed bytes were not sent (the peer did not read)");
+    /**
+     * A close gave up {@code abandoned} committed payload bytes: the same number the caller's
+     * exception and the stats carry.
+     *
+     * @param failure the connection's failure during the flush, or null if the close timed out
+     */
+    static void closeAbandoned(String remote, long abandoned, java.time.Duration timeout, Exception failure) {
+        LOG.log(Level.WARNING, () -> "smux session with " + remote + ": close gave up " + abandoned
+                + " committed bytes, which will not reach the peer: " + (failure == null
+                        ? "the connection accepted nothing for closeTimeout = " + timeout.toMillis() + " ms (the peer did not read)"
+                        : "the connection failed during the flush: " + failure));
         CloseAbandoned e = new CloseAbandoned();
         if (e.isEnabled()) {
             e.remote = remote;
-            e.committedBytesUnsent = unsent;
+            e.committedBytesAbandoned = abandoned;
             e.closeTimeoutMillis = timeout.toMillis();
+            e.failure = failure == null ? "" : failure.toString();
             e.commit();
         }
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import smux.api.AbandonedBytesException;
 import smux.api.LimitExceededException;
 import smux.api.ProtocolException;
 import smux.api.SessionClosedException;
@@ -107,7 +108,8 @@ final class FaultLedger {
             }
             return cause instanceof IOException ? "SessionClosedException(" + cause.getClass().getSimpleName() + ")" : null;
         }
-        if (t instanceof SocketTimeoutException || t instanceof StreamClosedException || t instanceof LimitExceededException) {
+        if (t instanceof SocketTimeoutException || t instanceof StreamClosedException || t instanceof LimitExceededException
+                || t instanceof AbandonedBytesException) {
             return t.getClass().getSimpleName();
         }
         return null;

@@ -167,14 +167,22 @@ final class JavaServer implements AutoCloseable {
         } catch (IOException ignored) {
             // closing anyway
         }
+        AssertionError lost = null;
         for (Session s : sessions()) {
-            s.close();
+            try {
+                s.close();
+            } catch (IOException e) {
+                lost = lost == null ? new AssertionError("a server session's close dropped committed bytes", e) : lost;
+            }
         }
         pool.shutdownNow();
         try {
             pool.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (lost != null) {
+            throw lost;
         }
     }
 }

@@ -11,6 +11,7 @@ import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.Driver;
+import smux.engine.runtime.ForcedClose;
 import smux.engine.runtime.SmuxSession;
 import smux.engine.runtime.SessionLink;
 
@@ -55,7 +56,9 @@ final class NioConnection implements Driver {
     private final AtomicBoolean inputPaused = new AtomicBoolean();
     /** RUNNING, then STOP_AFTER_FLUSH (a local close) or STOP_NOW; it only ever rises. */
     private final AtomicInteger stop = new AtomicInteger(RUNNING);
-    /** A closing session gave up on the flush: what is left unwritten is reported as dropped. */
+    /** A local close asked for a flush ({@code shutdown(true)}): if the flush ends early, what is left unwritten is reported as dropped. */
+    private volatile boolean flushOnStop;
+    /** A closing session gave up on the flush (rather than the connection failing by itself). */
     private volatile boolean forced;
 
     /** Bytes the channel accepted so far: written by the loop only, read by a closing thread. */
@@ -131,6 +134,7 @@ final class NioConnection implements Driver {
 
     @Override
     public void shutdown(boolean flush) {
+        flushOnStop |= flush;
         raiseStop(flush ? STOP_AFTER_FLUSH : STOP_NOW);
         schedule();
     }
@@ -144,6 +148,7 @@ final class NioConnection implements Driver {
     public void forceClose() {
         forced = true;
         raiseStop(STOP_NOW);
+        ForcedClose.shutOutputAndDropInput(channel);
         try {
             channel.close(); // also ends a write the loop is doing
         } catch (IOException ignored) {
@@ -330,11 +335,14 @@ final class NioConnection implements Driver {
                 if (!staging.hasRemaining()) {
                     break;
                 }
-                written += channel.write(staging);
-                if (staging.hasRemaining()) {
-                    int cut = FrameCodec.frameStart(staging, staging.position());
-                    unwritten = ByteBuffer.allocate(staging.limit() - cut)
-                            .put(staging.duplicate().position(cut)).flip().position(staging.position() - cut);
+                try {
+                    written += channel.write(staging);
+                } finally {
+                    if (staging.hasRemaining()) {
+                        keepUnwritten(staging); // also when the write failed: a close counts what it drops
+                    }
+                }
+                if (unwritten != null) {
                     setInterest(SelectionKey.OP_WRITE, true);
                     return;
                 }
@@ -343,6 +351,17 @@ final class NioConnection implements Driver {
         } catch (IOException e) {
             failed(e);
         }
+    }
+
+    /**
+     * Keeps what the loop's shared staging buffer still holds, from the start of the frame the
+     * write cut (position: the first byte not written), so the frame is written on whole, or, if
+     * a close gives up, counted whole.
+     */
+    private void keepUnwritten(ByteBuffer staging) {
+        int cut = FrameCodec.frameStart(staging, staging.position());
+        unwritten = ByteBuffer.allocate(staging.limit() - cut)
+                .put(staging.duplicate().position(cut)).flip().position(staging.position() - cut);
     }
 
     /**
@@ -370,6 +389,7 @@ final class NioConnection implements Driver {
         timerAt = lingerUntil;
         timerSet = true;
         loop.timer(lingerUntil, this);
+        lingerStep(); // the peer may have closed its end already
         return true;
     }
 
@@ -407,7 +427,7 @@ final class NioConnection implements Driver {
         if (stop.get() == RUNNING) {
             session.onTransportError(e);
         }
-        closeNow();
+        closeNow(e);
     }
 
     private void setInterest(int op, boolean on) {
@@ -422,12 +442,19 @@ final class NioConnection implements Driver {
     }
 
     private void closeNow() {
+        closeNow(null);
+    }
+
+    /** @param failure why the connection failed, or null (a close, a forced close, the peer's end) */
+    private void closeNow(IOException failure) {
         if (closed) {
             return;
         }
         closed = true;
-        if (forced && unwritten != null && unwritten.hasRemaining()) {
-            session.committedBytesUnsent(FrameCodec.payloadAfter(unwritten, unwritten.position()));
+        if (flushOnStop && unwritten != null && unwritten.hasRemaining()) {
+            // A local close's flush ended early: it gave up, or the connection failed under it.
+            session.committedBytesAbandoned(FrameCodec.payloadNotDelivered(unwritten, unwritten.position()),
+                    forced ? null : failure);
         }
         unwritten = null;
         unread = null;

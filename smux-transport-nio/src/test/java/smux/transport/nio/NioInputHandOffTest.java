@@ -271,7 +271,7 @@ class NioInputHandOffTest {
         }
 
         @Override
-        public void committedBytesUnsent(long payloadBytes) {
+        public void committedBytesAbandoned(long payloadBytes, IOException failure) {
         }
 
         @Override

@@ -18,6 +18,7 @@ import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.Driver;
+import smux.engine.runtime.ForcedClose;
 import smux.engine.runtime.SessionLink;
 import smux.engine.runtime.SmuxSession;
 
@@ -49,8 +50,6 @@ import smux.engine.runtime.SmuxSession;
  */
 final class SocketConnection implements Driver {
     private static final int READ_BUFFER = 64 * 1024;
-    /** A plain socket's stream is written this much at a time (see {@link #writeSlices}). */
-    private static final int PLAIN_WRITE_SLICE = 16 * 1024;
     /** Channel reads go into a direct buffer this large: fewer reads, and more frames per lock hold. */
     private static final int CHANNEL_READ_BUFFER = 256 * 1024;
     /** {@link #readWithTimers} result: the session is stopping, end the reader quietly. */
@@ -245,6 +244,11 @@ final class SocketConnection implements Driver {
     @Override
     public void forceClose() {
         forced = true;
+        if (channel != null) {
+            ForcedClose.shutOutputAndDropInput(channel);
+        } else {
+            ForcedClose.shutOutput(socket);
+        }
         closeSocket();
         transmitReady(); // a writer waiting for work finds the socket closed and counts what it drops
     }
@@ -279,7 +283,7 @@ final class SocketConnection implements Driver {
                         if (channel != null) {
                             writeFully(buf);
                         } else {
-                            writeSlices(out, buf);
+                            writeFrames(out, buf);
                         }
                     }
                 } finally {
@@ -289,8 +293,10 @@ final class SocketConnection implements Driver {
                 }
             }
         } catch (IOException e) {
-            if (forced && buf.hasRemaining()) {
-                core.committedBytesUnsent(FrameCodec.payloadAfter(buf, buf.position()));
+            if (stopping && flushOnStop && buf.hasRemaining()) {
+                // A local close's flush ended early (it gave up, or the connection failed): the
+                // position is exactly what the socket accepted (see writeFully, writeFrames).
+                core.committedBytesAbandoned(FrameCodec.payloadNotDelivered(buf, buf.position()), forced ? null : e);
             }
             if (!isStopping()) {
                 core.onTransportError(e);
@@ -396,16 +402,19 @@ final class SocketConnection implements Driver {
     }
 
     /**
-     * Writes {@code src} to a plain socket's stream in slices, advancing its position after each,
-     * so a close that gives up knows what was sent to within one slice (a blocking stream write
-     * tells nothing until it returns).
+     * Writes {@code src} to a plain socket's stream, at most one data frame per write, as its last
+     * frame, advancing the position after each write. A blocking stream write that fails tells
+     * nothing of how much it handed over; shaped this way, it can only have cut its own data frame,
+     * which the peer then discards whole. So the position counts exactly the frames delivered, and
+     * a close that gives up reports exactly what it dropped.
      */
-    private void writeSlices(OutputStream out, ByteBuffer src) throws IOException {
+    private void writeFrames(OutputStream out, ByteBuffer src) throws IOException {
         while (src.hasRemaining()) {
-            int n = Math.min(PLAIN_WRITE_SLICE, src.remaining());
-            out.write(src.array(), src.position(), n);
-            src.position(src.position() + n);
-            written += n;
+            int start = src.position();
+            int end = FrameCodec.endOfNextDataFrame(src, start);
+            out.write(src.array(), src.arrayOffset() + start, end - start);
+            src.position(end);
+            written += end - start;
         }
     }
 

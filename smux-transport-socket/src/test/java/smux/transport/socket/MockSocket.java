@@ -23,7 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link SocketConnection} uses: {@code getInputStream}, {@code getOutputStream},
  * {@code setSoTimeout}/{@code getSoTimeout} (reads really time out, so the session's timers run),
  * {@code close} (releases every blocked read and write with "Socket closed", as a real socket
- * does), the two addresses and {@code setTcpNoDelay}.
+ * does), {@code shutdownOutput} (the peer answers with end-of-stream, as smux peers do when they
+ * read ours), the two addresses and {@code setTcpNoDelay}.
  *
  * <p>What the peer sends is scripted with {@link #feed} and {@link #feedEof}; what the session
  * writes goes to the {@link Output} chosen at construction.
@@ -39,7 +40,13 @@ final class MockSocket {
         /** Blocks every write until the socket is closed, then fails as a closed socket does. */
         BLOCK_UNTIL_CLOSED,
         /** The first write waits for {@link #releaseWriteFailure()}, then every write throws {@link #writeFailure}. */
-        FAIL
+        FAIL,
+        /**
+         * A peer that stops reading on cue: keeps bytes until {@code cue} bytes in all (so a write
+         * may be taken in part), then holds the write until the socket closes (it fails as a closed
+         * socket does) or {@link #releaseWriteFailure()} (it throws {@link #writeFailure}).
+         */
+        ACCEPT_UNTIL_CUE
     }
 
     final IOException writeFailure = new IOException("Broken pipe (scripted)");
@@ -48,6 +55,7 @@ final class MockSocket {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Output output;
+    private final int cue;
     private final ByteArrayOutputStream incoming = new ByteArrayOutputStream();
     private final ByteArrayOutputStream written = new ByteArrayOutputStream();
     private int readPosition;
@@ -60,7 +68,17 @@ final class MockSocket {
     private int soTimeout;
 
     MockSocket(Output output) throws IOException {
+        this(output, Integer.MAX_VALUE);
+    }
+
+    /** A socket whose output is {@link Output#ACCEPT_UNTIL_CUE} with {@code cue} bytes. */
+    MockSocket(int cue) throws IOException {
+        this(Output.ACCEPT_UNTIL_CUE, cue);
+    }
+
+    private MockSocket(Output output, int cue) throws IOException {
         this.output = output;
+        this.cue = cue;
         InputStream in = new In();
         OutputStream out = new Out();
         when(socket.getInputStream()).thenReturn(in);
@@ -77,6 +95,10 @@ final class MockSocket {
             }
             return locked(() -> soTimeout = t);
         }).when(socket).setSoTimeout(anyInt());
+        doAnswer(i -> {
+            feedEof(); // the peer reads our end and closes its own, as smux peers do
+            return null;
+        }).when(socket).shutdownOutput();
         doAnswer(i -> locked(() -> {
             closeCalls++;
             closed = true;
@@ -123,7 +145,7 @@ final class MockSocket {
         });
     }
 
-    /** @return a copy of every byte the session wrote ({@link Output#CAPTURE}) */
+    /** @return a copy of every byte the session wrote ({@link Output#CAPTURE}, {@link Output#ACCEPT_UNTIL_CUE}) */
     byte[] written() {
         return locked(written::toByteArray);
     }
@@ -217,6 +239,23 @@ final class MockSocket {
                         throw new SocketException("Socket closed");
                     }
                     case FAIL -> {
+                        while (!failureReleased && !closed) {
+                            changed.awaitUninterruptibly();
+                        }
+                        if (closed) {
+                            throw new SocketException("Socket closed");
+                        }
+                        throw writeFailure;
+                    }
+                    case ACCEPT_UNTIL_CUE -> {
+                        if (closed) {
+                            throw new SocketException("Socket closed");
+                        }
+                        int n = Math.min(len, cue - written.size());
+                        written.write(b, off, n);
+                        if (n == len) {
+                            return;
+                        }
                         while (!failureReleased && !closed) {
                             changed.awaitUninterruptibly();
                         }
