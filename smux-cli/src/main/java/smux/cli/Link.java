@@ -105,7 +105,7 @@ final class Link {
             s = current;
         }
         if (s != null) {
-            s.close();
+            close(s);
         }
     }
 

@@ -252,7 +252,11 @@ final class Server {
                     try {
                         results.add(drainers.submit(() -> s.drain(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))));
                     } catch (java.util.concurrent.RejectedExecutionException e) {
-                        s.close(); // cut before its drain started
+                        try {
+                            s.close(); // cut before its drain started
+                        } catch (AbandonedBytesException abandoned) {
+                            log.info(abandoned.getMessage());
+                        }
                         cut++;
                     }
                 }
