@@ -11,7 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
-import smux.cli.bench.Bench;
+import smux.bench.core.Bench;
 
 /**
  * {@code smux bench}: throughput and round trip of smux against raw TCP, per transport and
@@ -80,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Flags.range(spec, "--idle-streams", idleStreams, 1, 10_000_000, "");
         Flags.range(spec, "--sessions", sessions, 1, 100_000, "");
-        if (virtualThreads && !smux.cli.bench.Workers.useVirtualThreads()) {
+        if (virtualThreads && !smux.bench.core.Workers.useVirtualThreads()) {
             throw Flags.bad(spec, "--virtual-threads", "needs Java 21 or later (this is Java " + Runtime.version().feature() + ")");
         }
         if (rawPeer != null && peer == null) {

@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.io.PrintStream;
 import java.lang.management.GarbageCollectorMXBean;

@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.time.Duration;
 import java.util.ArrayList;

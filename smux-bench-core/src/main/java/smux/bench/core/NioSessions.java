@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
