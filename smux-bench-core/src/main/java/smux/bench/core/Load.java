@@ -8,8 +8,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -219,14 +217,8 @@ abstract class Load implements AutoCloseable {
                         accepted.completeExceptionally(e);
                     }
                 });
-                SocketAddress target = r.listener.getLocalSocketAddress();
                 for (int i = 0; i < connections; i++) {
-                    Socket s = new Socket();
-                    s.setTcpNoDelay(true);
-                    s.connect(target, 10_000);
-                    r.track(s);
-                    OutputStream out = s.getOutputStream();
-                    r.workers.start("write", () -> r.writeLoop(out, false, s::shutdownOutput));
+                    r.connectWriter(r.listener.getLocalSocketAddress(), false);
                 }
                 accepted.get(60, TimeUnit.SECONDS);
                 r.go();
@@ -241,12 +233,7 @@ abstract class Load implements AutoCloseable {
             Raw r = new Raw("rawpeer" + connections);
             try {
                 for (int i = 0; i < connections; i++) {
-                    Socket s = new Socket();
-                    s.setTcpNoDelay(true);
-                    s.connect(peer, 10_000);
-                    r.track(s);
-                    OutputStream out = s.getOutputStream();
-                    r.workers.start("write", () -> r.writeLoop(out, true, s::shutdownOutput));
+                    r.connectWriter(peer, true);
                 }
                 r.go();
                 return r;
@@ -254,6 +241,16 @@ abstract class Load implements AutoCloseable {
                 r.close();
                 throw e;
             }
+        }
+
+        /** Connects one connection and starts its writer, which counts the bytes if nobody reads them here. */
+        private void connectWriter(SocketAddress target, boolean count) throws IOException {
+            Socket s = new Socket();
+            s.setTcpNoDelay(true);
+            s.connect(target, 10_000);
+            track(s);
+            OutputStream out = s.getOutputStream();
+            workers.start("write", () -> writeLoop(out, count, s::shutdownOutput));
         }
 
         private synchronized void track(Socket s) {
@@ -334,53 +331,6 @@ abstract class Load implements AutoCloseable {
         protected void closeConnections() {
             closeQuietly(client);
             closeQuietly(server);
-        }
-    }
-
-    // ------------------------------------------------------------------ loopback session pairs
-
-    /** Opens a client and a server session over loopback. */
-    static final class LoopbackPair {
-        private LoopbackPair() {
-        }
-
-        /** @return {client, server} */
-        static Session[] open(SmuxConfig config) throws Exception {
-            try (ServerSocketChannel listener = ServerSocketChannel.open()
-                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                return open(config, listener);
-            }
-        }
-
-        /** @return {client, server}, the server accepted from {@code listener} */
-        static Session[] open(SmuxConfig config, ServerSocketChannel listener) throws Exception {
-            CompletableFuture<Session> server = new CompletableFuture<>();
-            Thread acceptor = new Thread(() -> {
-                try {
-                    SocketChannel ch = listener.accept();
-                    server.complete(Smux.server(ch, config));
-                } catch (Throwable t) {
-                    server.completeExceptionally(t);
-                }
-            }, Workers.PREFIX + "pair-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-            Session client;
-            try {
-                client = Smux.connect(listener.getLocalAddress(), config);
-            } catch (Exception e) {
-                listener.close(); // ends the acceptor
-                acceptor.join(5_000);
-                throw e;
-            }
-            try {
-                Session s = server.get(10, TimeUnit.SECONDS);
-                acceptor.join(5_000);
-                return new Session[] {client, s};
-            } catch (Exception e) {
-                client.close();
-                throw e;
-            }
         }
     }
 
