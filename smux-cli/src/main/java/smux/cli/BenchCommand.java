@@ -26,7 +26,7 @@ import smux.bench.core.TextReport;
  * smux-bench-core ({@link Bench} runs, {@link TextReport} and {@link JsonReport} report); this class
  * reads the options and prints.
  */
-@Command(name = "bench", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "bench", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Measures smux against raw TCP over loopback: throughput, round trip, memory (about 100 s by default).",
                 "  throughput for each stream count (N streams of one session vs N TCP connections; 128 KiB writes),",
                 "  64-byte round trip on one stream (p50/p99), heap per idle stream, one NIO loop holding 1,000 sessions.",
@@ -130,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println(JsonReport.line(results));
             System.out.flush();
         }
-        return results.ok() ? 0 : Main.FAILED;
+        return results.ok() ? 0 : ExitCode.FAILED;
     }
 
     private List<String> transports() {

@@ -54,7 +54,7 @@ final class Listener implements Closeable {
             throw Flags.bad(spec, flag, "cannot listen on " + Flags.show(address) + ": "
                     + (why.startsWith("Address already in use") ? "address already in use (another program listens there)" : why));
         } catch (IOException | RuntimeException e) {
-            throw Flags.bad(spec, flag, "cannot listen on " + Flags.show(address) + ": " + Main.describe(e));
+            throw Flags.bad(spec, flag, "cannot listen on " + Flags.show(address) + ": " + Log.describe(e));
         }
     }
 

@@ -20,7 +20,7 @@ import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
 /** {@code smux serve}: an smux server to try clients and peers against. */
-@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Runs an smux server: every stream of every session is echoed or discarded.",
                 "Logs one line per session that ends, saying how; a misbehaving peer never stops the others.",
                 "SIGTERM or Ctrl-C stops it gracefully (see --drain)."})
@@ -110,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
                 log.info("session from " + peer + " ended: " + describeEnd(s, e, "smux serve speaks plain smux only") + slots.summary());
             }
         } catch (IOException e) {
-            log.info("session from " + peer + " ended: " + Main.describe(e) + slots.summary());
+            log.info("session from " + peer + " ended: " + Log.describe(e) + slots.summary());
         } finally {
             if (!draining) {
                 s.close(); // a draining session is closed by the drain, when its streams are done

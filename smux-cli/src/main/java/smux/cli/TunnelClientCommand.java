@@ -17,7 +17,7 @@ import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
 /** The near end of the tunnel: accepts local TCP connections and carries each as a stream of one session. */
-@Command(name = "client", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+@Command(name = "client", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Accepts TCP connections on --listen; carries each as a stream to the tunnel --server.",
                 "Keeps the session up: waits for the server, retries with backoff, reconnects after a drop.",
                 "SIGTERM or Ctrl-C stops it gracefully: no new connections, open ones get --drain seconds to finish."})
@@ -102,7 +102,7 @@ final class TunnelClientCommand implements Callable<Integer> {
                 throw e;
             } catch (IOException e) {
                 Server.close(local);
-                log.info("cannot open a stream for the connection from " + peer + ": " + Main.describe(e));
+                log.info("cannot open a stream for the connection from " + peer + ": " + Log.describe(e));
                 return;
             }
             Pipe.start(local, stream, workers, idle, () -> { });

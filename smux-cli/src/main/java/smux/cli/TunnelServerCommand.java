@@ -18,7 +18,7 @@ import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
 /** The far end of the tunnel: takes smux sessions and connects each stream to the target. */
-@Command(name = "server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+@Command(name = "server", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Accepts smux sessions on --listen; connects each stream to --target.",
                 "SIGTERM or Ctrl-C stops it gracefully: no new sessions or streams, open streams get --drain seconds to finish."})
 final class TunnelServerCommand implements Callable<Integer> {
@@ -89,7 +89,7 @@ final class TunnelServerCommand implements Callable<Integer> {
             return;
         } catch (IOException e) {
             Server.close(accepted);
-            log.info("TLS handshake with " + peer + " failed: " + Main.describe(e));
+            log.info("TLS handshake with " + peer + " failed: " + Log.describe(e));
             return;
         }
         Session s = Smux.server(connection, config);
@@ -126,7 +126,7 @@ final class TunnelServerCommand implements Callable<Integer> {
                 log.info("session from " + peer + " ended: " + ServeCommand.describeEnd(s, e, "start this end with --tls") + slots.summary());
             }
         } catch (IOException e) {
-            log.info("session from " + peer + " ended: " + Main.describe(e) + slots.summary());
+            log.info("session from " + peer + " ended: " + Log.describe(e) + slots.summary());
         } finally {
             if (!draining) {
                 s.close(); // a draining session is closed by the drain, when its streams are done
@@ -155,7 +155,7 @@ final class TunnelServerCommand implements Callable<Integer> {
                 out.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
                 out.setTcpNoDelay(true);
             } catch (IOException | RuntimeException e) {
-                log.info("cannot reach " + target + " for a stream of the session from " + peer + ": " + Main.describe(e));
+                log.info("cannot reach " + target + " for a stream of the session from " + peer + ": " + Log.describe(e));
                 stream.close();
                 Server.close(out);
                 slots.exit();
