@@ -153,7 +153,7 @@ final class Link {
                 SmuxStream unexpected = s.acceptStream();
                 unexpected.close();
             } catch (SessionClosedException e) {
-                return ServeCommand.describeEnd(s, e, "start this end with --tls");
+                return Log.sessionEnd(s, e, "start this end with --tls");
             } catch (IOException e) {
                 return Log.describe(e);
             }

@@ -2,6 +2,9 @@ package smux.cli;
 
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import smux.api.ProtocolException;
+import smux.api.Session;
+import smux.api.SessionClosedException;
 
 /**
  * The one-line log of a long-running command ({@code serve}, {@code tunnel}): every line starts
@@ -56,5 +59,22 @@ final class Log {
             return m != null ? m : t.getClass().getSimpleName();
         }
         return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    /**
+     * How a session ended, in words that say what to do about a misconfiguration.
+     *
+     * @param tlsPeerAdvice what to say when the peer spoke TLS to this plain end
+     */
+    static String sessionEnd(Session s, SessionClosedException e, String tlsPeerAdvice) {
+        return s.closeCause().map(c -> {
+            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.WRONG_VERSION) {
+                return "the peer speaks another protocol version (" + p.getMessage() + "); start both ends with the same --protocol";
+            }
+            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.TLS_RECORD) {
+                return "the peer speaks TLS (its first bytes were a TLS record, not an smux frame); " + tlsPeerAdvice;
+            }
+            return c.getMessage();
+        }).orElse(e.getMessage());
     }
 }
