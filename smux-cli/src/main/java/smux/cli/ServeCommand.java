@@ -58,8 +58,9 @@ final class ServeCommand implements Callable<Integer> {
         try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio())) {
             SmuxConfig config = ServiceOptions.sessions(b, session.nio(), workers);
             SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
-            server.run(listener, " (mode " + mode + ", protocol " + config.version() + ", transport " + config.transport().orElseThrow()
-                    + "; " + server.capacity() + ")", service, SessionServer.Handshake.NONE, (stream, peer, done) -> serveStream(stream, idle, done));
+            String details = " (mode " + mode + ", protocol " + config.version() + ", transport " + config.transport().orElseThrow()
+                    + "; " + server.capacity() + ")";
+            server.run(listener, details, service.drain(), SessionServer.Handshake.NONE, (stream, peer, done) -> serveStream(stream, idle, done));
         }
         return 0;
     }

@@ -2,6 +2,7 @@ package smux.cli;
 
 import java.io.IOException;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.Session;
 import smux.api.SessionClosedException;
@@ -79,11 +80,11 @@ final class SessionServer {
      * Logs that it listens, then serves until SIGTERM or Ctrl-C and the drain that follows.
      *
      * @param details the rest of the start-up line, after the address
+     * @param drain how long the streams in flight may take to finish once a stop begins
      */
-    void run(Listener listener, String details, ServiceOptions service, Handshake handshake, Streams streams)
-            throws InterruptedException {
+    void run(Listener listener, String details, Duration drain, Handshake handshake, Streams streams) throws InterruptedException {
         log.info("listening on " + Flags.show(listener.address()) + details);
-        Signals.onStop(log, () -> server.stop(service.drain()), server::cutDrain);
+        Signals.onStop(log, () -> server.stop(drain), server::cutDrain);
         server.run(listener, (accepted, peer) -> {
             Socket connection = handshake.complete(accepted, peer);
             if (connection != null) {

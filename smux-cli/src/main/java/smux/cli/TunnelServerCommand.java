@@ -52,8 +52,8 @@ final class TunnelServerCommand implements Callable<Integer> {
             SmuxConfig config = tunnel.config(workers);
             SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
             Forward forward = new Forward(to.getHostString(), to.getPort(), workers, idle);
-            server.run(listener, ", forwarding to " + target + " (protocol " + config.version() + tunnel.overTls() + "; "
-                    + server.capacity() + ")", tunnel.service, this::handshake, forward::connect);
+            String details = ", forwarding to " + target + " (protocol " + config.version() + tunnel.overTls() + "; " + server.capacity() + ")";
+            server.run(listener, details, tunnel.service.drain(), this::handshake, forward::connect);
         }
         return 0;
     }
