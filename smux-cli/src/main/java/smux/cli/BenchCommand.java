@@ -1,5 +1,7 @@
 package smux.cli;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,14 +13,20 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
-import smux.cli.bench.Bench;
+import smux.bench.core.Bench;
+import smux.bench.core.JsonReport;
+import smux.bench.core.Plan;
+import smux.bench.core.Results;
+import smux.bench.core.Section;
+import smux.bench.core.TextReport;
 
 /**
  * {@code smux bench}: throughput and round trip of smux against raw TCP, per transport and
  * stream count, plus heap per idle stream and one NIO loop holding many sessions. The work is in
- * {@link Bench}; this class only reads the options.
+ * smux-bench-core ({@link Bench} runs, {@link TextReport} and {@link JsonReport} report); this class
+ * reads the options and prints.
  */
-@Command(name = "bench", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "bench", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Measures smux against raw TCP over loopback: throughput, round trip, memory (about 100 s by default).",
                 "  throughput for each stream count (N streams of one session vs N TCP connections; 128 KiB writes),",
                 "  64-byte round trip on one stream (p50/p99), heap per idle stream, one NIO loop holding 1,000 sessions.",
@@ -73,25 +81,25 @@ final class BenchCommand implements Callable<Integer> {
     boolean virtualThreads;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         Flags.positive(spec, "--duration", duration, 3600, " seconds");
         for (int n : streams) {
             Flags.range(spec, "--streams", n, 1, 100_000, " (each count)");
         }
         Flags.range(spec, "--idle-streams", idleStreams, 1, 10_000_000, "");
         Flags.range(spec, "--sessions", sessions, 1, 100_000, "");
-        if (virtualThreads && !smux.cli.bench.Workers.useVirtualThreads()) {
+        if (virtualThreads && !Bench.useVirtualThreads()) {
             throw Flags.bad(spec, "--virtual-threads", "needs Java 21 or later (this is Java " + Runtime.version().feature() + ")");
         }
         if (rawPeer != null && peer == null) {
             throw Flags.bad(spec, "--raw-peer", "needs --peer (the raw baseline is only for a remote run)");
         }
-        Set<Bench.Section> chosen = new LinkedHashSet<>();
+        Set<Section> chosen = new LinkedHashSet<>();
         for (String s : sections) {
             try {
-                chosen.add(Bench.Section.parse(s.trim()));
+                chosen.add(Section.parse(s.trim()));
             } catch (IllegalArgumentException e) {
-                throw Flags.bad(spec, "--sections", e.getMessage().replaceFirst("^--sections: ", ""));
+                throw Flags.bad(spec, "--sections", e.getMessage());
             }
         }
         String asked = session.transport;
@@ -113,10 +121,16 @@ final class BenchCommand implements Callable<Integer> {
                 stagings = List.copyOf(new LinkedHashSet<>(staging));
             }
         }
-        Bench.Plan plan = new Bench.Plan(base.build(), transports(), stagings, List.copyOf(streams), duration, chosen, idleStreams, sessions,
-                peer == null ? null : Flags.address(spec, "--peer", peer), rawPeer == null ? null : Flags.address(spec, "--raw-peer", rawPeer),
-                json);
-        return new Bench(plan).run() ? 0 : Main.FAILED;
+        Plan plan = new Plan(base.build(), transports(), stagings, streams, duration, chosen, idleStreams, sessions,
+                peer == null ? null : Flags.address(spec, "--peer", peer), rawPeer == null ? null : Flags.address(spec, "--raw-peer", rawPeer));
+        // with --json the readable report is silent, save for a leaked thread on standard error
+        PrintStream readable = json ? new PrintStream(OutputStream.nullOutputStream()) : System.out;
+        Results results = new Bench(plan, new TextReport(readable, System.err)).run();
+        if (json) {
+            System.out.println(JsonReport.line(results));
+            System.out.flush();
+        }
+        return results.ok() ? 0 : ExitCode.FAILED;
     }
 
     private List<String> transports() {

@@ -33,7 +33,7 @@ import smux.api.SmuxStream;
  * {@code smux demo}: the two guarantees, live, in one process over loopback. Exit code 0 only
  * if both held.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Shows the two guarantees live over loopback, in under a minute.",
                 "  1. A stream nobody reads never blocks another stream (version 2; version 1 shown for contrast).",
                 "  2. A write that times out during a stall reports exactly what was committed, and a retry completes it.",
@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("smux demo: a 32 MiB write with a 1 s timeout, while the receiver stops reading its socket.\n");
             boolean exact = exactWriteTimeout();
             printVerdicts();
-            return isolation && exact ? 0 : Main.FAILED;
+            return isolation && exact ? 0 : ExitCode.FAILED;
         } finally {
             pool.shutdownNow();
         }

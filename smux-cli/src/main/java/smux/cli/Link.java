@@ -140,7 +140,7 @@ final class Link {
                 long wait = misconfigured ? MISMATCH_RETRY_MILLIS : Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(failures, 10));
                 failures++;
                 String what = e instanceof ServerCheck.Unready ? e.getMessage()
-                        : (everConnected ? "cannot reach the server at " : "waiting for the server at ") + name + ": " + Main.describe(e);
+                        : (everConnected ? "cannot reach the server at " : "waiting for the server at ") + name + ": " + Log.describe(e);
                 log.info(what + "; retrying in " + seconds(wait));
                 if (!sleep(wait)) {
                     return;
@@ -171,9 +171,9 @@ final class Link {
                 SmuxStream unexpected = s.acceptStream();
                 unexpected.close();
             } catch (SessionClosedException e) {
-                return ServeCommand.describeEnd(s, e, "start this end with --tls");
+                return Log.sessionEnd(s, e, "start this end with --tls");
             } catch (IOException e) {
-                return Main.describe(e);
+                return Log.describe(e);
             }
         }
     }

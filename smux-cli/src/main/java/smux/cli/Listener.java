@@ -7,13 +7,13 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
-import javax.net.ServerSocketFactory;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * A listening socket that yields connected {@link Socket}s: from a {@link ServerSocketChannel}
- * when the NIO transport needs channels, else from a plain (or TLS) {@link ServerSocket}, whose
- * sockets the socket transport drives through their streams (which suits virtual threads too).
+ * when the NIO transport needs channels, else from a plain {@link ServerSocket}, whose sockets the
+ * socket transport drives through their streams (which suits virtual threads too). TLS, where
+ * asked for, is layered over each accepted socket ({@link TlsOptions#accept}).
  */
 final class Listener implements Closeable {
     private final ServerSocket socket;
@@ -25,36 +25,34 @@ final class Listener implements Closeable {
     }
 
     /**
-     * Binds, or fails as a usage error that names the flag and the address (exit 2).
+     * Binds the address of {@code --listen}, or fails as a usage error that names the flag and the
+     * address (exit 2).
      *
-     * @param factory the plain or TLS factory; ignored when {@code channels} is set
+     * @param hostPort the option's value
+     * @param channels whether to accept channels (the NIO transport needs them) rather than sockets
      */
-    static Listener bind(CommandSpec spec, String flag, InetSocketAddress address, boolean channels, ServerSocketFactory factory) {
+    static Listener bind(CommandSpec spec, String hostPort, boolean channels) {
+        String flag = "--listen";
+        InetSocketAddress address = Flags.address(spec, flag, hostPort);
         try {
-            if (channels) {
-                ServerSocketChannel ch = ServerSocketChannel.open();
-                try {
-                    ch.bind(address, 512);
-                } catch (IOException | RuntimeException e) {
-                    ch.close();
-                    throw e;
-                }
-                return new Listener(null, ch);
-            }
-            ServerSocket s = factory.createServerSocket();
+            Listener l = channels ? new Listener(null, ServerSocketChannel.open()) : new Listener(new ServerSocket(), null);
             try {
-                s.bind(address, 512);
+                if (l.channel != null) {
+                    l.channel.bind(address, 512);
+                } else {
+                    l.socket.bind(address, 512);
+                }
+                return l;
             } catch (IOException | RuntimeException e) {
-                s.close();
+                l.close();
                 throw e;
             }
-            return new Listener(s, null);
         } catch (BindException e) {
             String why = String.valueOf(e.getMessage());
             throw Flags.bad(spec, flag, "cannot listen on " + Flags.show(address) + ": "
                     + (why.startsWith("Address already in use") ? "address already in use (another program listens there)" : why));
         } catch (IOException | RuntimeException e) {
-            throw Flags.bad(spec, flag, "cannot listen on " + Flags.show(address) + ": " + Main.describe(e));
+            throw Flags.bad(spec, flag, "cannot listen on " + Flags.show(address) + ": " + Log.describe(e));
         }
     }
 

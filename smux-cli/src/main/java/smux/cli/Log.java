@@ -2,6 +2,9 @@ package smux.cli;
 
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import smux.api.ProtocolException;
+import smux.api.Session;
+import smux.api.SessionClosedException;
 
 /**
  * The one-line log of a long-running command ({@code serve}, {@code tunnel}): every line starts
@@ -9,6 +12,8 @@ import java.time.format.DateTimeFormatter;
  * ({@code 2025-06-01 12:00:00.123 smux tunnel client: ...}) and goes to standard error, where
  * service managers collect it. The time is there because a drop and a reconnect 2 ms apart read
  * very differently from the same two lines a minute apart.
+ *
+ * <p>Also the words for a failure that every command uses, in its log or in its one error line.
  */
 final class Log {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
@@ -41,6 +46,35 @@ final class Log {
         if (t instanceof java.util.concurrent.RejectedExecutionException) {
             return "every worker thread is busy (--max-threads)";
         }
-        return Main.describe(t);
+        return describe(t);
+    }
+
+    /** One line that says what went wrong: the message alone where it says enough, with the failure's name where not. */
+    static String describe(Throwable t) {
+        String m = t.getMessage();
+        if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+            return "cannot resolve host" + (m == null ? "" : " " + m);
+        }
+        if (t instanceof java.io.IOException || t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
+            return m != null ? m : t.getClass().getSimpleName();
+        }
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    /**
+     * How a session ended, in words that say what to do about a misconfiguration.
+     *
+     * @param tlsPeerAdvice what to say when the peer spoke TLS to this plain end
+     */
+    static String sessionEnd(Session s, SessionClosedException e, String tlsPeerAdvice) {
+        return s.closeCause().map(c -> {
+            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.WRONG_VERSION) {
+                return "the peer speaks another protocol version (" + p.getMessage() + "); start both ends with the same --protocol";
+            }
+            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.TLS_RECORD) {
+                return "the peer speaks TLS (its first bytes were a TLS record, not an smux frame); " + tlsPeerAdvice;
+            }
+            return c.getMessage();
+        }).orElse(e.getMessage());
     }
 }

@@ -1,6 +1,5 @@
 package smux.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -17,18 +16,11 @@ import picocli.CommandLine.ParameterException;
  * exits 2 before anything starts, a failure while running exits 1 (2 for a connection that could
  * not be made).
  */
-@Command(name = "smux", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "smux", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Many ordered, flow-controlled streams over one TCP connection, wire-compatible with Go xtaci/smux.",
         subcommands = {DemoCommand.class, BenchCommand.class, TunnelCommand.class, ServeCommand.class,
                 ProbeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
-    /** Exit code of a command that failed for a reason it explained. */
-    static final int FAILED = 1;
-    /** Exit code for a connection that could not be made. */
-    static final int CONNECTION_ERROR = 2;
-    /** Exit code for a bad command line (picocli's too). */
-    static final int USAGE = 2;
-
     /** Held so that the setting is not collected with a weakly referenced logger. */
     private static final java.util.logging.Logger LIBRARY_LOG = java.util.logging.Logger.getLogger("smux");
 
@@ -55,7 +47,7 @@ public final class Main implements Runnable {
         String misuse = protocolAsVersion(args);
         if (misuse != null) {
             System.err.println(misuse);
-            return USAGE;
+            return ExitCode.USAGE;
         }
         CommandLine cl = new CommandLine(new Main());
         cl.setParameterExceptionHandler(Main::badUsage);
@@ -65,10 +57,10 @@ public final class Main implements Runnable {
                 e.printStackTrace(err);
             }
             Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
-            err.println(prefix(commandLine) + ": " + describe(t));
+            err.println(prefix(commandLine) + ": " + Log.describe(t));
             err.flush();
             return t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
-                    || t instanceof java.net.NoRouteToHostException ? CONNECTION_ERROR : FAILED;
+                    || t instanceof java.net.NoRouteToHostException ? ExitCode.CONNECTION_ERROR : ExitCode.FAILED;
         });
         return cl.execute(args);
     }
@@ -98,7 +90,7 @@ public final class Main implements Runnable {
         PrintWriter err = cmd.getErr();
         err.println(prefix(cmd) + ": " + message + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
         err.flush();
-        return USAGE;
+        return ExitCode.USAGE;
     }
 
     /** The first argument that looks like an option the command does not have, skipping option values. */
@@ -188,55 +180,8 @@ public final class Main implements Runnable {
         return cmd.getCommandSpec().qualifiedName();
     }
 
-    /** One line that says what went wrong. */
-    static String describe(Throwable t) {
-        String m = t.getMessage();
-        if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
-            return "cannot resolve host" + (m == null ? "" : " " + m);
-        }
-        if (t instanceof IOException || t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
-            return m != null ? m : t.getClass().getSimpleName();
-        }
-        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
-
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
-    /**
-     * The version line: the project's version and the commit it was built from, both written into
-     * the jar by the build ({@code smux/cli/version.properties}, {@code build.properties}); a
-     * build without git leaves the commit out, and classes run outside a build say so.
-     */
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {line()};
-        }
-
-        static String line() {
-            String version = property("version.properties", "version");
-            if (version == null || version.startsWith("${")) {
-                return "smux (built outside Maven: no version recorded)";
-            }
-            String commit = property("build.properties", "commit");
-            return "smux " + version + (commit == null || commit.isBlank() ? "" : " (commit " + commit.strip() + ")")
-                    + ", Java " + System.getProperty("java.version");
-        }
-
-        private static String property(String resource, String key) {
-            try (java.io.InputStream in = Main.class.getResourceAsStream(resource)) {
-                if (in == null) {
-                    return null;
-                }
-                java.util.Properties p = new java.util.Properties();
-                p.load(in);
-                return p.getProperty(key);
-            } catch (IOException e) {
-                return null;
-            }
-        }
     }
 }

@@ -54,21 +54,27 @@ final class Pipe {
     }
 
     private void socketToStream() {
-        try {
+        pump(() -> {
             copy(socket.getInputStream(), stream.outputStream());
             stream.closeWrite();
-            done(false);
-        } catch (IOException | RuntimeException e) {
-            done(true);
-        } catch (Error e) {
-            failed(e);
-        }
+        });
     }
 
     private void streamToSocket() {
-        try {
+        pump(() -> {
             copy(stream.inputStream(), socket.getOutputStream());
             socket.shutdownOutput();
+        });
+    }
+
+    /** One direction: copy to end-of-stream and half-close the other side. */
+    private interface Direction {
+        void run() throws IOException;
+    }
+
+    private void pump(Direction direction) {
+        try {
+            direction.run();
             done(false);
         } catch (IOException | RuntimeException e) {
             done(true);

@@ -24,7 +24,7 @@ import smux.api.SmuxConfig;
  * versions differ" from "closed on the probe frame, as Go xtaci/smux does". A peer that stays
  * silent until the timeout gets no second probe.
  */
-@Command(name = "probe", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+@Command(name = "probe", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Asks a peer whether it speaks this library's smux protocol, and in which version.",
                 "The probe frame is this library's extension: Go xtaci/smux closes the connection on it.",
                 "Exit codes:",
@@ -88,18 +88,18 @@ final class ProbeCommand implements Callable<Integer> {
                 case TLS:
                     say("speaks TLS, not plain smux: it answered the probe with a TLS record" + in
                             + " (an smux server behind TLS, such as 'smux tunnel server --tls'?)");
-                    return Main.FAILED;
+                    return ExitCode.FAILED;
                 case NO_ANSWER:
                     say("does not answer the smux probe (no answer within " + timeoutMillis + " ms, the connection left open): "
                             + "not smux, or a Go xtaci/smux server that stopped reading without closing");
-                    return Main.FAILED;
+                    return ExitCode.FAILED;
                 default:
                     say("does not speak smux (it answered something else" + in + ")");
-                    return Main.FAILED;
+                    return ExitCode.FAILED;
             }
         } catch (IOException e) {
-            System.err.println("smux probe: cannot connect to " + target + ": " + Main.describe(e));
-            return Main.CONNECTION_ERROR;
+            System.err.println("smux probe: cannot connect to " + target + ": " + Log.describe(e));
+            return ExitCode.CONNECTION_ERROR;
         }
     }
 

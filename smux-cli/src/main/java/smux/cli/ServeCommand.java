@@ -3,24 +3,18 @@ package smux.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import javax.net.ServerSocketFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import smux.api.ProtocolException;
-import smux.api.Session;
-import smux.api.SessionClosedException;
-import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
 /** {@code smux serve}: an smux server to try clients and peers against. */
-@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Runs an smux server: every stream of every session is echoed or discarded.",
                 "Logs one line per session that ends, saying how; a misbehaving peer never stops the others.",
                 "SIGTERM or Ctrl-C stops it gracefully (see --drain)."})
@@ -51,6 +45,8 @@ final class ServeCommand implements Callable<Integer> {
 
     enum Mode { echo, discard }
 
+    private static final SessionServer.Words WORDS = new SessionServer.Words("served", "smux serve speaks plain smux only", false);
+
     private final Log log = new Log("serve");
 
     @Override
@@ -59,84 +55,17 @@ final class ServeCommand implements Callable<Integer> {
         service.check(spec);
         int perSession = service.maxStreams(spec, maxStreams, 16);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
-        try (Workers workers = service.workers("serve");
-             Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), session.nio(),
-                     ServerSocketFactory.getDefault())) {
-            if (workers.sessionThreads() != null) {
-                b.threadFactory(workers.sessionThreads());
-            }
-            SmuxConfig config = b.transport(session.nio() ? "nio" : "socket").build();
-            Server server = new Server(log, workers, "session");
-            log.info("listening on " + Flags.show(listener.address()) + " (mode " + mode + ", protocol " + config.version()
-                    + ", transport " + config.transport().orElseThrow() + "; streams run on " + workers.describe() + ", at most " + perSession + " per session)");
-            Signals.onStop(log, () -> server.stop(service.drain()), server::cutDrain);
-            server.run(listener, (connection, peer) -> serveSession(server, workers, connection, peer, config, perSession, idle));
+        try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio())) {
+            SmuxConfig config = ServiceOptions.sessions(b, session.nio(), workers);
+            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
+            String details = " (mode " + mode + ", protocol " + config.version() + ", transport " + config.transport().orElseThrow()
+                    + "; " + server.capacity() + ")";
+            server.run(listener, details, service.drain(), SessionServer.Handshake.NONE, (stream, peer, done) -> serveStream(stream, idle, done));
         }
         return 0;
     }
 
-    private void serveSession(Server server, Workers workers, Socket connection, String peer, SmuxConfig config,
-                              int perSession, Duration idle) throws IOException {
-        Session s = Smux.server(connection, config);
-        if (!server.track(s, peer)) {
-            s.close();
-            return;
-        }
-        Server.Slots slots = new Server.Slots(perSession);
-        boolean draining = false;
-        try {
-            while (true) {
-                SmuxStream stream = s.acceptStream();
-                if (!slots.tryEnter()) {
-                    stream.close();
-                    if (slots.refusedOne()) {
-                        log.info("session from " + peer + ": refusing new streams while " + perSession + " are served (--max-streams)");
-                    }
-                    continue;
-                }
-                try {
-                    workers.execute(() -> serveStream(stream, idle, slots));
-                } catch (Throwable t) {
-                    slots.exit();
-                    stream.close();
-                    if (slots.refusedOne()) {
-                        log.info("session from " + peer + ": refusing new streams: " + Log.reason(t));
-                    }
-                }
-            }
-        } catch (SessionClosedException e) {
-            draining = server.stopping() && !s.isClosed();
-            if (!draining) {
-                log.info("session from " + peer + " ended: " + describeEnd(s, e, "smux serve speaks plain smux only") + slots.summary());
-            }
-        } catch (IOException e) {
-            log.info("session from " + peer + " ended: " + Main.describe(e) + slots.summary());
-        } finally {
-            if (!draining) {
-                s.close(); // a draining session is closed by the drain, when its streams are done
-            }
-            server.untrack(s);
-        }
-    }
-
-    /**
-     * How a session ended, in words that say what to do about a misconfiguration.
-     *
-     * @param plainOnly what to say when the peer spoke TLS to this plain end
-     */
-    static String describeEnd(Session s, SessionClosedException e, String plainOnly) {
-        return s.closeCause().map(c -> {
-            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.WRONG_VERSION) {
-                return "the peer speaks another protocol version (" + p.getMessage() + "); start both ends with the same --protocol";
-            }
-            if (c.getCause() instanceof ProtocolException p && p.violation() == ProtocolException.Violation.TLS_RECORD) {
-                return "the peer speaks TLS (its first bytes were a TLS record, not an smux frame); " + plainOnly;
-            }
-            return c.getMessage();
-        }).orElse(e.getMessage());
-    }
-
-    private void serveStream(SmuxStream stream, Duration idle, Server.Slots slots) {
+    private void serveStream(SmuxStream stream, Duration idle, Runnable done) {
         try (stream; InputStream in = stream.inputStream()) {
             stream.setReadTimeout(idle);
             stream.setWriteTimeout(idle);
@@ -152,7 +81,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (OutOfMemoryError e) {
             Server.onOutOfMemory(); // this stream ends; the session that buffers the most is closed
         } finally {
-            slots.exit();
+            done.run();
         }
     }
 }

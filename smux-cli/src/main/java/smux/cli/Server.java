@@ -12,7 +12,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import smux.api.AbandonedBytesException;
 import smux.api.Session;
@@ -284,48 +283,6 @@ final class Server {
         ExecutorService d = drainers;
         if (d != null) {
             d.shutdownNow();
-        }
-    }
-
-    /**
-     * The most streams one session may have served at once; beyond it a new stream is refused
-     * (closed at once: the peer reads end-of-stream). The first refusal of a session is logged
-     * at once, the count when the session ends.
-     */
-    static final class Slots {
-        private final int max;
-        private final AtomicInteger active = new AtomicInteger();
-        private final AtomicInteger refused = new AtomicInteger();
-
-        Slots(int max) {
-            this.max = max;
-        }
-
-        boolean tryEnter() {
-            while (true) {
-                int n = active.get();
-                if (n >= max) {
-                    return false;
-                }
-                if (active.compareAndSet(n, n + 1)) {
-                    return true;
-                }
-            }
-        }
-
-        void exit() {
-            active.decrementAndGet();
-        }
-
-        /** @return whether this is the session's first refusal (to log) */
-        boolean refusedOne() {
-            return refused.incrementAndGet() == 1;
-        }
-
-        /** @return ", 12 streams refused" or "" */
-        String summary() {
-            int n = refused.get();
-            return n == 0 ? "" : "; " + n + " stream(s) were refused";
         }
     }
 

@@ -3,8 +3,13 @@ package smux.cli;
 import java.time.Duration;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import smux.api.SmuxConfig;
 
-/** The options of the long-running commands ({@code serve}, {@code tunnel}) about threads and stopping. */
+/**
+ * The options of the long-running commands ({@code serve}, {@code tunnel server}, {@code tunnel
+ * client}) about threads and stopping, and the checks and settings those commands share: the
+ * stream limit of a session, the idle timeout, the threads the sessions run on.
+ */
 final class ServiceOptions {
     @Option(names = "--max-threads", paramLabel = "N", defaultValue = "2048",
             description = {"Java 17 to 20: the most platform threads serving sessions and streams at once (default: ${DEFAULT-VALUE}); "
@@ -31,6 +36,19 @@ final class ServiceOptions {
 
     Workers workers(String name) {
         return Workers.create(name, maxThreads, !platformThreads);
+    }
+
+    /**
+     * @param b the sessions' settings from {@link SessionOptions#builder}
+     * @param nio whether the NIO transport was asked for
+     * @return the settings of the sessions a long-running command runs: the transport named
+     *     (socket unless nio), and on virtual threads the workers' threads for the transports
+     */
+    static SmuxConfig sessions(SmuxConfig.Builder b, boolean nio, Workers workers) {
+        if (workers.sessionThreads() != null) {
+            b.threadFactory(workers.sessionThreads());
+        }
+        return b.transport(nio ? "nio" : "socket").build();
     }
 
     static Duration idle(CommandSpec spec, String flag, int seconds) {

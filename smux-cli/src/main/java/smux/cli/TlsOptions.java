@@ -88,7 +88,7 @@ final class TlsOptions {
             context = SSLContext.getInstance("TLS");
             context.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
         } catch (GeneralSecurityException e) {
-            throw Flags.bad(spec, key != null ? "--tls-key" : "--tls-trust", "cannot set up TLS: " + Main.describe(e));
+            throw Flags.bad(spec, key != null ? "--tls-key" : "--tls-trust", "cannot set up TLS: " + Log.describe(e));
         }
     }
 
@@ -153,7 +153,7 @@ final class TlsOptions {
             try {
                 s.startHandshake();
             } catch (IOException e) {
-                String m = "TLS handshake failed: " + Main.describe(e);
+                String m = "TLS handshake failed: " + Log.describe(e);
                 throw cutShort(e) ? new HandshakeCut(m, e) : new IOException(m, e);
             }
             s.setSoTimeout(0);
@@ -204,7 +204,7 @@ final class TlsOptions {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw Flags.bad(spec, flag, "cannot read " + file + ": " + Main.describe(e));
+            throw Flags.bad(spec, flag, "cannot read " + file + ": " + Log.describe(e));
         }
         KeyStore ks = KeyStore.getInstance("PKCS12");
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
@@ -219,7 +219,7 @@ final class TlsOptions {
             try (InputStream in = new ByteArrayInputStream(bytes)) {
                 ks.load(in, password());
             } catch (IOException e) {
-                throw Flags.bad(spec, flag, "cannot open " + file + " as PKCS12 (" + Main.describe(e) + "); "
+                throw Flags.bad(spec, flag, "cannot open " + file + " as PKCS12 (" + Log.describe(e) + "); "
                         + (System.getenv(PASSWORD_VARIABLE) == null ? PASSWORD_VARIABLE + " is not set: set it to the file's password"
                         : "is " + PASSWORD_VARIABLE + " its password?"));
             }

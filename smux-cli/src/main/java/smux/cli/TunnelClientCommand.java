@@ -5,7 +5,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import javax.net.ServerSocketFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,7 +16,7 @@ import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 
 /** The near end of the tunnel: accepts local TCP connections and carries each as a stream of one session. */
-@Command(name = "client", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+@Command(name = "client", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Accepts TCP connections on --listen; carries each as a stream to the tunnel --server.",
                 "Keeps the session up: waits for the server, retries with backoff, reconnects after a drop.",
                 "SIGTERM or Ctrl-C stops it gracefully: no new connections, open ones get --drain seconds to finish."})
@@ -34,39 +33,23 @@ final class TunnelClientCommand implements Callable<Integer> {
     @Option(names = "--server", paramLabel = "HOST:PORT", required = true, description = "The tunnel server.")
     String server;
 
-    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "0",
-            description = "Close a forwarded connection idle in a direction for this long (default: ${DEFAULT-VALUE}, no limit).")
-    int idleSeconds;
-
     @Mixin
-    SessionOptions session;
-
-    @Mixin
-    TlsOptions tls;
-
-    @Mixin
-    ServiceOptions service;
+    TunnelOptions tunnel;
 
     private final Log log = new Log("tunnel client");
 
     @Override
     public Integer call() throws InterruptedException {
-        SmuxConfig.Builder b = session.builder(spec);
-        service.check(spec);
-        tls.check(spec, false, session.nio());
+        tunnel.check(spec, false);
         InetSocketAddress to = Flags.address(spec, "--server", server);
-        Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
-        try (Workers workers = service.workers("tunnel-client");
-             Listener listener = Listener.bind(spec, "--listen", Flags.address(spec, "--listen", listen), false,
-                     ServerSocketFactory.getDefault())) {
-            if (workers.sessionThreads() != null) {
-                b.threadFactory(workers.sessionThreads());
-            }
-            SmuxConfig config = b.transport(session.nio() ? "nio" : "socket").build();
-            Link link = new Link(log, to.getHostString(), to.getPort(), server, config, tls);
+        Duration idle = tunnel.idle(spec);
+        ServiceOptions service = tunnel.service;
+        try (Workers workers = service.workers("tunnel-client"); Listener listener = Listener.bind(spec, listen, false)) {
+            SmuxConfig config = tunnel.config(workers);
+            Link link = new Link(log, to.getHostString(), to.getPort(), server, config, tunnel.tls);
             Server acceptor = new Server(log, workers, "connection");
             log.info("listening on " + Flags.show(listener.address()) + ", forwarding to " + server + " (protocol "
-                    + config.version() + (tls.enabled() ? ", TLS" : "") + ")");
+                    + config.version() + tunnel.overTls() + ")");
             Signals.onStop(log, () -> {
                 try {
                     acceptor.stopAccepting();
@@ -102,7 +85,7 @@ final class TunnelClientCommand implements Callable<Integer> {
                 throw e;
             } catch (IOException e) {
                 Server.close(local);
-                log.info("cannot open a stream for the connection from " + peer + ": " + Main.describe(e));
+                log.info("cannot open a stream for the connection from " + peer + ": " + Log.describe(e));
                 return;
             }
             Pipe.start(local, stream, workers, idle, () -> { });

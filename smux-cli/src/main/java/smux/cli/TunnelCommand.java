@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
  * target for each stream and pipes the bytes. Streams carry raw bytes, so either side can be a Go
  * program that does the same with xtaci/smux.
  */
-@Command(name = "tunnel", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "tunnel", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Forwards TCP connections over one smux session (kcptun-style), optionally over TLS.",
                 "Run 'smux tunnel server' at the far end and 'smux tunnel client' at the near end."},
         subcommands = {TunnelServerCommand.class, TunnelClientCommand.class})

@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,8 +15,17 @@ import java.util.List;
  * and this process's own CPU time: the machine's busy CPUs over the interval, less this process's.
  * Elsewhere there is no reading, and the report says so.
  */
-final class OtherLoad {
+public final class OtherLoad {
     private static final Path STAT = Path.of("/proc/stat");
+
+    /**
+     * How busy other processes kept the machine during one measured case.
+     *
+     * @param label the case
+     * @param cpus the CPUs they used on average, NaN if unknown
+     */
+    public record During(String label, double cpus) {
+    }
 
     /** One reading; {@link #since} compares two. */
     record Sample(long busyTicks, long allTicks, int cpus, long ownCpuNanos, long nanos) {

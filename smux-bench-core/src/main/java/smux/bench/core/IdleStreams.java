@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,14 +15,14 @@ import smux.api.SmuxStream;
  * streams are opened (the pair and the lists that will hold the streams already exist) and after.
  * Both ends live in this process, so the difference covers each stream's state on both ends.
  */
-final class IdleStreams {
+public final class IdleStreams {
     private IdleStreams() {
     }
 
     /**
      * @param bytesPerStream heap per stream, both ends together
      */
-    record Result(String transport, int streams, long heapBefore, long heapAfter, double bytesPerStream, String error) {
+    public record Result(String transport, int streams, long heapBefore, long heapAfter, double bytesPerStream, String error) {
         double bytesPerStreamEnd() {
             return bytesPerStream / 2;
         }
@@ -32,11 +32,11 @@ final class IdleStreams {
         String transport = base.transport().orElse("smux");
         long reserved = (streams + 16L) * Math.max(base.streamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
         SmuxConfig config = base.toBuilder().maxStreams(streams + 16).acceptBacklog(streams + 16)
-                .maxSessionBuffer(reserved).memoryBudget(Bench.forBothEnds(reserved)).build();
+                .maxSessionBuffer(reserved).memoryBudget(CaseConfig.forBothEnds(reserved)).build();
         Workers workers = new Workers("idle-" + transport);
         List<SmuxStream> opened = new ArrayList<>(streams);
         List<SmuxStream> accepted = new ArrayList<>(streams);
-        Session[] pair = Load.LoopbackPair.open(config);
+        Session[] pair = LoopbackPair.open(config);
         try {
             // one stream first, so the lazily built parts of a session exist before the baseline
             SmuxStream warm = pair[0].openStream();

@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;

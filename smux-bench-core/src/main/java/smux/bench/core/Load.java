@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,8 +8,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -189,6 +187,49 @@ abstract class Load implements AutoCloseable {
         }
     }
 
+    /** Connects a load's connections and starts its workers. */
+    protected interface Setup<L extends Load> {
+        void run(L load) throws Exception;
+    }
+
+    /** @return {@code load} set up and released, or closed if the setup failed */
+    protected static <L extends Load> L start(L load, Setup<L> setup) throws Exception {
+        try {
+            setup.run(load);
+            load.go();
+            return load;
+        } catch (Exception e) {
+            load.close();
+            throw e;
+        }
+    }
+
+    /** Waits for the next connection or stream to read from. */
+    protected interface Accept {
+        InputStream next() throws IOException;
+    }
+
+    /**
+     * Accepts {@code n} connections or streams on a worker, with a reader for each.
+     *
+     * @return completes when all are accepted
+     */
+    protected CompletableFuture<Void> acceptReaders(int n, Accept accept) {
+        CompletableFuture<Void> accepted = new CompletableFuture<>();
+        workers.start("accept", () -> {
+            try {
+                for (int i = 0; i < n; i++) {
+                    InputStream in = accept.next();
+                    workers.start("read", () -> readLoop(in));
+                }
+                accepted.complete(null);
+            } catch (IOException | RuntimeException e) {
+                accepted.completeExceptionally(e);
+            }
+        });
+        return accepted;
+    }
+
     // ------------------------------------------------------------------ raw TCP
 
     /** N raw TCP connections, over loopback (with readers) or to a remote discard server. */
@@ -201,59 +242,37 @@ abstract class Load implements AutoCloseable {
         }
 
         static Raw loopback(int connections) throws Exception {
-            Raw r = new Raw("raw" + connections);
-            try {
+            return start(new Raw("raw" + connections), r -> {
                 r.listener = new ServerSocket(0, Math.max(50, connections), InetAddress.getLoopbackAddress());
-                CompletableFuture<Void> accepted = new CompletableFuture<>();
-                r.workers.start("accept", () -> {
-                    try {
-                        for (int i = 0; i < connections; i++) {
-                            Socket s = r.listener.accept();
-                            s.setTcpNoDelay(true);
-                            r.track(s);
-                            InputStream in = s.getInputStream();
-                            r.workers.start("read", () -> r.readLoop(in));
-                        }
-                        accepted.complete(null);
-                    } catch (IOException e) {
-                        accepted.completeExceptionally(e);
-                    }
-                });
-                SocketAddress target = r.listener.getLocalSocketAddress();
-                for (int i = 0; i < connections; i++) {
-                    Socket s = new Socket();
+                CompletableFuture<Void> accepted = r.acceptReaders(connections, () -> {
+                    Socket s = r.listener.accept();
                     s.setTcpNoDelay(true);
-                    s.connect(target, 10_000);
                     r.track(s);
-                    OutputStream out = s.getOutputStream();
-                    r.workers.start("write", () -> r.writeLoop(out, false, s::shutdownOutput));
+                    return s.getInputStream();
+                });
+                for (int i = 0; i < connections; i++) {
+                    r.connectWriter(r.listener.getLocalSocketAddress(), false);
                 }
                 accepted.get(60, TimeUnit.SECONDS);
-                r.go();
-                return r;
-            } catch (Exception e) {
-                r.close();
-                throw e;
-            }
+            });
         }
 
         static Raw remote(InetSocketAddress peer, int connections) throws Exception {
-            Raw r = new Raw("rawpeer" + connections);
-            try {
+            return start(new Raw("rawpeer" + connections), r -> {
                 for (int i = 0; i < connections; i++) {
-                    Socket s = new Socket();
-                    s.setTcpNoDelay(true);
-                    s.connect(peer, 10_000);
-                    r.track(s);
-                    OutputStream out = s.getOutputStream();
-                    r.workers.start("write", () -> r.writeLoop(out, true, s::shutdownOutput));
+                    r.connectWriter(peer, true);
                 }
-                r.go();
-                return r;
-            } catch (Exception e) {
-                r.close();
-                throw e;
-            }
+            });
+        }
+
+        /** Connects one connection and starts its writer, which counts the bytes if nobody reads them here. */
+        private void connectWriter(SocketAddress target, boolean count) throws IOException {
+            Socket s = new Socket();
+            s.setTcpNoDelay(true);
+            s.connect(target, 10_000);
+            track(s);
+            OutputStream out = s.getOutputStream();
+            workers.start("write", () -> writeLoop(out, count, s::shutdownOutput));
         }
 
         private synchronized void track(Socket s) {
@@ -283,50 +302,27 @@ abstract class Load implements AutoCloseable {
         }
 
         static Mux loopback(SmuxConfig config, int streams) throws Exception {
-            Mux m = new Mux(config.transport().orElse("smux") + streams);
-            try {
+            return start(new Mux(config.transport().orElse("smux") + streams), m -> {
                 Session[] pair = LoopbackPair.open(config);
                 m.client = pair[0];
                 m.server = pair[1];
-                CompletableFuture<Void> accepted = new CompletableFuture<>();
-                m.workers.start("accept", () -> {
-                    try {
-                        for (int i = 0; i < streams; i++) {
-                            SmuxStream s = m.server.acceptStream();
-                            InputStream in = s.inputStream();
-                            m.workers.start("read", () -> m.readLoop(in));
-                        }
-                        accepted.complete(null);
-                    } catch (IOException | RuntimeException e) {
-                        accepted.completeExceptionally(e);
-                    }
-                });
-                for (int i = 0; i < streams; i++) {
-                    SmuxStream s = m.client.openStream();
-                    m.workers.start("write", () -> m.writeLoop(s.outputStream(), false, s::closeWrite));
-                }
+                CompletableFuture<Void> accepted = m.acceptReaders(streams, () -> m.server.acceptStream().inputStream());
+                m.startWriters(streams, false);
                 accepted.get(60, TimeUnit.SECONDS);
-                m.go();
-                return m;
-            } catch (Exception e) {
-                m.close();
-                throw e;
-            }
+            });
         }
 
         static Mux remote(SmuxConfig config, InetSocketAddress peer, int streams) throws Exception {
-            Mux m = new Mux(config.transport().orElse("smux") + "peer" + streams);
-            try {
+            return start(new Mux(config.transport().orElse("smux") + "peer" + streams), m -> {
                 m.client = Smux.connect(peer, config);
-                for (int i = 0; i < streams; i++) {
-                    SmuxStream s = m.client.openStream();
-                    m.workers.start("write", () -> m.writeLoop(s.outputStream(), true, s::closeWrite));
-                }
-                m.go();
-                return m;
-            } catch (Exception e) {
-                m.close();
-                throw e;
+                m.startWriters(streams, true);
+            });
+        }
+
+        private void startWriters(int streams, boolean count) throws IOException {
+            for (int i = 0; i < streams; i++) {
+                SmuxStream s = client.openStream();
+                workers.start("write", () -> writeLoop(s.outputStream(), count, s::closeWrite));
             }
         }
 
@@ -334,53 +330,6 @@ abstract class Load implements AutoCloseable {
         protected void closeConnections() {
             closeQuietly(client);
             closeQuietly(server);
-        }
-    }
-
-    // ------------------------------------------------------------------ loopback session pairs
-
-    /** Opens a client and a server session over loopback. */
-    static final class LoopbackPair {
-        private LoopbackPair() {
-        }
-
-        /** @return {client, server} */
-        static Session[] open(SmuxConfig config) throws Exception {
-            try (ServerSocketChannel listener = ServerSocketChannel.open()
-                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                return open(config, listener);
-            }
-        }
-
-        /** @return {client, server}, the server accepted from {@code listener} */
-        static Session[] open(SmuxConfig config, ServerSocketChannel listener) throws Exception {
-            CompletableFuture<Session> server = new CompletableFuture<>();
-            Thread acceptor = new Thread(() -> {
-                try {
-                    SocketChannel ch = listener.accept();
-                    server.complete(Smux.server(ch, config));
-                } catch (Throwable t) {
-                    server.completeExceptionally(t);
-                }
-            }, Workers.PREFIX + "pair-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-            Session client;
-            try {
-                client = Smux.connect(listener.getLocalAddress(), config);
-            } catch (Exception e) {
-                listener.close(); // ends the acceptor
-                acceptor.join(5_000);
-                throw e;
-            }
-            try {
-                Session s = server.get(10, TimeUnit.SECONDS);
-                acceptor.join(5_000);
-                return new Session[] {client, s};
-            } catch (Exception e) {
-                client.close();
-                throw e;
-            }
         }
     }
 

@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -24,7 +24,7 @@ import smux.api.SmuxStream;
  * sessions, 2N sockets, all in this process), each moving a small echo on one stream. Reports
  * how many worked, the smux threads alive while they are all open, and heap per session.
  */
-final class NioSessions {
+public final class NioSessions {
     /** Bytes each session pair echoes. */
     static final int PAYLOAD = 4096;
 
@@ -36,7 +36,7 @@ final class NioSessions {
      * @param bytesPerSession heap per session after the echo (streams closed again)
      * @param bytesPerSessionOpened heap per session just opened, before any data
      */
-    record Result(int asked, int pairs, int worked, List<String> smuxThreads, long heapBefore, long heapOpened, long heapAfter,
+    public record Result(int asked, int pairs, int worked, List<String> smuxThreads, long heapBefore, long heapOpened, long heapAfter,
                   double bytesPerSession, double bytesPerSessionOpened, long fdLimit, String error) {
     }
 

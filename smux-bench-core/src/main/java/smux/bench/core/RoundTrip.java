@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -35,17 +35,14 @@ abstract class RoundTrip implements AutoCloseable {
         this.workers = new Workers("rtt-" + transport);
     }
 
-    /** The figures of one case, in microseconds. */
-    record Result(String transport, long count, double p50Micros, double p99Micros, double meanMicros, String error) {
-    }
-
-    Result result() {
+    /** @return what was measured, without ratios */
+    RoundTripRow result() {
         Histogram h = histogram;
         if (h.getTotalCount() == 0) {
-            return new Result(transport, 0, Double.NaN, Double.NaN, Double.NaN, error == null ? "no round trips" : error);
+            return RoundTripRow.failed(transport, error == null ? "no round trips" : error);
         }
-        return new Result(transport, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
-                h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3, error);
+        return new RoundTripRow(transport, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
+                h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3, Double.NaN, Double.NaN, error);
     }
 
     /** Raw TCP: one loopback connection with TCP_NODELAY, as smux sets on its connection. */
@@ -73,7 +70,7 @@ abstract class RoundTrip implements AutoCloseable {
     static RoundTrip smux(SmuxConfig config) throws Exception {
         Mux m = new Mux(config.transport().orElse("smux"));
         try {
-            m.pair = Load.LoopbackPair.open(config);
+            m.pair = LoopbackPair.open(config);
             SmuxStream c = m.pair[0].openStream();
             c.outputStream().write(new byte[MESSAGE]); // the SYN and a first message make the stream known
             SmuxStream s = m.pair[1].acceptStream(Duration.ofSeconds(10));
@@ -96,7 +93,7 @@ abstract class RoundTrip implements AutoCloseable {
      * Runs round trips for {@code ramp} without recording, then for {@code slice} into the
      * histogram, on the calling thread.
      *
-     * @return false if the connection failed (see {@link Result#error})
+     * @return false if the connection failed (see {@link RoundTripRow#error})
      */
     boolean measure(Duration ramp, Duration slice) {
         if (error != null) {
@@ -151,13 +148,9 @@ abstract class RoundTrip implements AutoCloseable {
     }
 
     static void readFully(InputStream in, byte[] buf) throws IOException {
-        int got = 0;
-        while (got < buf.length) {
-            int n = in.read(buf, got, buf.length - got);
-            if (n < 0) {
-                throw new EOFException("end of stream after " + got + " of " + buf.length + " bytes");
-            }
-            got += n;
+        int got = in.readNBytes(buf, 0, buf.length);
+        if (got < buf.length) {
+            throw new EOFException("end of stream after " + got + " of " + buf.length + " bytes");
         }
     }
 
@@ -167,7 +160,7 @@ abstract class RoundTrip implements AutoCloseable {
         Socket server;
 
         Raw() {
-            super("raw");
+            super(ThroughputRow.RAW);
         }
 
         @Override

@@ -1,4 +1,4 @@
-package smux.cli.bench;
+package smux.bench.core;
 
 import java.util.ArrayList;
 import java.util.List;
