@@ -323,6 +323,7 @@ final class DemoCommand implements Callable<Integer> {
             SmuxConfig c = config.build();
             try (ServerSocketChannel listener = ServerSocketChannel.open()
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                // the accepting side on a thread of its own, never queued on the common pool
                 CompletableFuture<Session> server = CompletableFuture.supplyAsync(() -> {
                     try {
                         SocketChannel ch = listener.accept();
@@ -330,7 +331,7 @@ final class DemoCommand implements Callable<Integer> {
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
-                });
+                }, r -> Daemons.named("demo-accept").newThread(r).start());
                 InetSocketAddress target = (InetSocketAddress) listener.getLocalAddress();
                 if (relay != null) {
                     target = relay.start(target);

@@ -183,7 +183,7 @@ class FloodIT {
     }
 
     /** A healthy client session: three streams echo 256 KiB each, byte-exact. */
-    private static void echoes(int port) throws Exception {
+    private void echoes(int port) throws Exception {
         SmuxConfig config = SmuxConfig.builder().transport("socket").build();
         try (Session s = Smux.connect(new InetSocketAddress("127.0.0.1", port), config)) {
             for (int i = 0; i < 3; i++) {
@@ -191,13 +191,8 @@ class FloodIT {
                 try (SmuxStream stream = s.openStream()) {
                     stream.setReadTimeout(Duration.ofSeconds(30));
                     stream.setWriteTimeout(Duration.ofSeconds(30));
-                    java.util.concurrent.Future<byte[]> back = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return stream.inputStream().readAllBytes();
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    });
+                    // the reader on a thread of its own: the common pool may queue it behind another task
+                    java.util.concurrent.Future<byte[]> back = pool.submit(() -> stream.inputStream().readAllBytes());
                     stream.outputStream().write(data);
                     stream.closeWrite();
                     assertEquals(Targets.sha(data), Targets.sha(back.get(30, TimeUnit.SECONDS)), "stream " + i + " echoed byte-exact");
