@@ -3,6 +3,7 @@ package smux.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -139,7 +140,15 @@ class FloodIT {
         List<Flood> floods = new ArrayList<>();
         try {
             for (int i = 0; i < 6 && !serve.output().contains("out of memory"); i++) {
-                floods.add(Flood.start(port, 1024, 256 * 1024));
+                try {
+                    floods.add(Flood.start(port, 1024, 256 * 1024));
+                } catch (IOException e) {
+                    // the listener is gone: say whether the process is on its way out, and how it ended
+                    boolean ended = serve.process.waitFor(15, TimeUnit.SECONDS);
+                    throw new AssertionError("flood " + (i + 1) + " could not connect (" + e + "); the process "
+                            + (ended ? "ended, exit " + serve.process.exitValue() : "is alive 15 s later")
+                            + "; its output:\n" + serve.output(), e);
+                }
             }
             serve.awaitOutput(60, "out of memory");
             assertTrue(serve.process.isAlive(), "the process survived: " + serve.output());
