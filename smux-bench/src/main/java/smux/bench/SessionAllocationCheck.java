@@ -57,13 +57,14 @@ public final class SessionAllocationCheck {
                 .maxStreams(streams + 16).acceptBacklog(streams + 16).build();
         try (ServerSocketChannel listener = ServerSocketChannel.open()
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            // the accepting side on a thread of its own, never queued on the common pool
             CompletableFuture<Session> accepted = CompletableFuture.supplyAsync(() -> {
                 try {
                     return Smux.server(listener.accept(), config);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-            });
+            }, r -> new Thread(r, "accept").start());
             try (Session client = Smux.client(SocketChannel.open(listener.getLocalAddress()), config);
                  Session server = accepted.get()) {
                 LongAdder received = new LongAdder();

@@ -329,6 +329,7 @@ final class DemoCommand implements Callable<Integer> {
             SmuxConfig c = config.build();
             try (ServerSocketChannel listener = ServerSocketChannel.open()
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                // the accepting side on a thread of its own, never queued on the common pool
                 CompletableFuture<Session> server = CompletableFuture.supplyAsync(() -> {
                     try {
                         SocketChannel ch = listener.accept();
@@ -336,7 +337,7 @@ final class DemoCommand implements Callable<Integer> {
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
-                });
+                }, r -> Daemons.named("demo-accept").newThread(r).start());
                 InetSocketAddress target = (InetSocketAddress) listener.getLocalAddress();
                 if (relay != null) {
                     target = relay.start(target);

@@ -73,10 +73,16 @@ final class Server {
                 if (stopping || !l.isOpen()) {
                     break;
                 }
-                if (t instanceof OutOfMemoryError) {
-                    outOfMemory();
+                try {
+                    if (t instanceof OutOfMemoryError) {
+                        outOfMemory();
+                    }
+                    safely(() -> log.info("accepting connections: " + Log.reason(t) + "; going on in 0.1 s"));
+                } catch (Throwable again) {
+                    // Out of memory while handling it: even the lambdas handed to safely are
+                    // allocated outside its try. Ending here would close the listener and end the
+                    // process (exit 1, seen under FloodIT's out-of-memory flood): go on instead.
                 }
-                safely(() -> log.info("accepting connections: " + Log.reason(t) + "; going on in 0.1 s"));
                 LockSupport.parkNanos(100_000_000);
             }
         }

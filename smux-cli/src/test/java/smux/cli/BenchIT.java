@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,6 +30,13 @@ import org.junit.jupiter.api.Timeout;
  */
 @org.junit.jupiter.api.parallel.Isolated("it measures throughput: other tests' processes would skew it")
 class BenchIT {
+    /** Each blocking party on a thread of its own: the common pool may queue it behind another. */
+    private static final Executor OWN_THREAD = task -> {
+        Thread t = new Thread(task, "test-drain");
+        t.setDaemon(true);
+        t.start();
+    };
+
 
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -149,7 +157,7 @@ class BenchIT {
                 // the process ended
             }
             return b.toString(StandardCharsets.UTF_8);
-        });
+        }, OWN_THREAD);
     }
 
     private static String required(String property) {

@@ -3,6 +3,7 @@ package smux.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -49,7 +50,10 @@ class FloodIT {
     @Test
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void serveSpendsBoundedThreadsOnFloodsAndStillServesHealthyClients() throws Exception {
-        Cli serve = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "serve", "--listen", "127.0.0.1:0", "--max-threads", "128"));
+        // The bounded pool of platform threads on every JDK: Java 21+ would serve on virtual threads,
+        // 1,024 streams per session by default, and the flood's 512 per session would be refused nothing.
+        Cli serve = keep(Cli.start(List.of("-Xmx256m"), Map.of(), "serve", "--listen", "127.0.0.1:0", "--max-threads", "128",
+                "--platform-threads"));
         int port = Cli.port(serve.awaitLine("listening on", 30));
         flood(serve, port);
         echoes(port);
@@ -136,7 +140,15 @@ class FloodIT {
         List<Flood> floods = new ArrayList<>();
         try {
             for (int i = 0; i < 6 && !serve.output().contains("out of memory"); i++) {
-                floods.add(Flood.start(port, 1024, 256 * 1024));
+                try {
+                    floods.add(Flood.start(port, 1024, 256 * 1024));
+                } catch (IOException e) {
+                    // the listener is gone: say whether the process is on its way out, and how it ended
+                    boolean ended = serve.process.waitFor(15, TimeUnit.SECONDS);
+                    throw new AssertionError("flood " + (i + 1) + " could not connect (" + e + "); the process "
+                            + (ended ? "ended, exit " + serve.process.exitValue() : "is alive 15 s later")
+                            + "; its output:\n" + serve.output(), e);
+                }
             }
             serve.awaitOutput(60, "out of memory");
             assertTrue(serve.process.isAlive(), "the process survived: " + serve.output());
@@ -183,7 +195,7 @@ class FloodIT {
     }
 
     /** A healthy client session: three streams echo 256 KiB each, byte-exact. */
-    private static void echoes(int port) throws Exception {
+    private void echoes(int port) throws Exception {
         SmuxConfig config = SmuxConfig.builder().transport("socket").build();
         try (Session s = Smux.connect(new InetSocketAddress("127.0.0.1", port), config)) {
             for (int i = 0; i < 3; i++) {
@@ -191,13 +203,8 @@ class FloodIT {
                 try (SmuxStream stream = s.openStream()) {
                     stream.setReadTimeout(Duration.ofSeconds(30));
                     stream.setWriteTimeout(Duration.ofSeconds(30));
-                    java.util.concurrent.Future<byte[]> back = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return stream.inputStream().readAllBytes();
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    });
+                    // the reader on a thread of its own: the common pool may queue it behind another task
+                    java.util.concurrent.Future<byte[]> back = pool.submit(() -> stream.inputStream().readAllBytes());
                     stream.outputStream().write(data);
                     stream.closeWrite();
                     assertEquals(Targets.sha(data), Targets.sha(back.get(30, TimeUnit.SECONDS)), "stream " + i + " echoed byte-exact");

@@ -65,9 +65,22 @@ final class ExactPark {
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition unparked = lock.newCondition();
         private boolean permit;
+        /**
+         * The body, held here as well as by {@link Thread} itself, for the checker's sake. It treats
+         * every object created during a schedule as local to its thread (no switch point at its
+         * reads and writes) until the object is reachable from a started thread, which it finds by
+         * following fields. JDK 17 keeps the body in {@code Thread.target}; JDK 19 and later keep
+         * it in a {@code Thread.FieldHolder} the checker did not create and does not follow, so on
+         * JDK 25 the scenario's objects stayed "local" and only atomics, locks and parks were
+         * interleaved: a plain field race was never found. This field makes the scenario reachable
+         * from the thread on every JDK (ModelCheck checks that it is).
+         */
+        @SuppressWarnings("unused") // read by the checker, see above
+        private final Runnable body;
 
         Parker(Runnable body) {
             super(body);
+            this.body = body;
         }
 
         void parkExactly() {

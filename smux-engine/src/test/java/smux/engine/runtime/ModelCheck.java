@@ -18,7 +18,12 @@ import org.jetbrains.lincheck.Lincheck;
  * not reorderings the Java memory model allows); it explores a {@code LockSupport.park} in user code
  * as a yield, which {@link ExactPark} works around for the outbox; a timed park may end at any time.
  * The search is bounded, not exhaustive: a passing run says no failing schedule was among those
- * explored. It is deterministic: the same code is explored in the same order each run.
+ * explored. It is deterministic: its random choices have fixed seeds, so the same code is explored
+ * in the same order each run; another JDK is other code (the JDK classes a scenario calls), and
+ * explores in another order. A "shared" read or write is one of an object the checker saw become
+ * reachable from a started thread; others it takes for thread-local and never interleaves, which
+ * {@link #requireTheCheckerSeesPlainFieldRaces} makes sure of before any search (it once hid every
+ * scenario object on JDK 25, see ExactPark.Parker).
  *
  * <p>Schedules per scenario: the test's own figure, which keeps the regular build within about
  * 40 s; the system property {@code smux.modelcheck.invocations} replaces it for a longer search:
@@ -37,6 +42,7 @@ final class ModelCheck {
 
     /** Explores {@code invocations(regular)} schedules of fresh scenarios; throws on the first failing one. */
     static void explore(int regular, Supplier<? extends Scenario> scenarios) {
+        requireTheCheckerSeesPlainFieldRaces();
         long start = System.nanoTime();
         int n = invocations(regular);
         Lincheck.runConcurrentTest(n, new Invocations(scenarios, true));
@@ -54,6 +60,7 @@ final class ModelCheck {
      */
     static String findsFlaw(int cap, Supplier<? extends Scenario> flawed, Supplier<? extends Scenario> sound,
             String... symptoms) {
+        requireTheCheckerSeesPlainFieldRaces();
         long start = System.nanoTime();
         sound.get().run();
         Invocations invocations = new Invocations(flawed, false);
@@ -67,6 +74,71 @@ final class ModelCheck {
                 + ":\n" + report);
         log("flaw found, " + tried + " schedules run counting the replay that printed it (" + symptom + ")", start);
         return report;
+    }
+
+    /** The most schedules the canary may take; it needs 7 on JDK 17 and on JDK 25. */
+    private static final int CANARY_CAP = 100;
+    private static boolean canarySang;
+    /** Why the canary failed, if it did: every later test of this JVM fails with it at once. */
+    private static AssertionError canaryFailure;
+
+    /**
+     * Fails loudly unless the checker, on this JDK, interleaves the plain field reads and writes of a
+     * scenario's objects: it must find the lost update of two threads that each add one to a plain
+     * field. Lincheck interleaves only the accesses to objects it saw become shared; until
+     * ExactPark.Parker held its body in a field of its own, JDK 19 and later hid every scenario
+     * object from it, and the checked classes' plain fields were never interleaved: the sound
+     * scenarios passed without checking their races, and a flaw reached only through one (a
+     * withdraw that checks then sets) was never found. If this fails, no model-checked test of
+     * this JVM means anything: find out what the checker cannot see here before trusting them.
+     */
+    static synchronized void requireTheCheckerSeesPlainFieldRaces() {
+        if (canarySang) {
+            return;
+        }
+        if (canaryFailure != null) {
+            throw canaryFailure;
+        }
+        Invocations invocations = new Invocations(LostUpdate::new, false);
+        try {
+            Lincheck.runConcurrentTest(CANARY_CAP, invocations);
+        } catch (AssertionError found) {
+            if (String.valueOf(found.getMessage()).contains(LostUpdate.SYMPTOM)) {
+                canarySang = true;
+                System.out.printf("[model-check] the checker sees plain field races on Java %s: a lost update found in %d schedules%n",
+                        Runtime.version(), invocations.runs);
+                return;
+            }
+            throw canaryFailure = found;
+        }
+        throw canaryFailure = new AssertionError("the model checker cannot be trusted on Java " + Runtime.version()
+                + ": in " + CANARY_CAP + " schedules it found no lost update of two threads that each add one to a"
+                + " plain field, so it does not interleave the plain reads and writes of the scenarios' objects and"
+                + " every model-checked test here would pass without checking them. Run them on Java 17 or 25 (the"
+                + " JDKs they are tested on), or find what the checker cannot see on this one (see ExactPark.Parker).");
+    }
+
+    /** Two threads add one to a plain field each: the canary's race, which any interleaving checker finds. */
+    private static final class LostUpdate extends Scenario {
+        static final String SYMPTOM = "an update of a plain field was lost";
+        private int count;
+
+        @Override
+        int threads() {
+            return 2;
+        }
+
+        @Override
+        void thread(int i) {
+            count = count + 1;
+        }
+
+        @Override
+        void check() {
+            if (count != 2) {
+                throw new AssertionError(SYMPTOM + ": " + count);
+            }
+        }
     }
 
     /**
@@ -104,7 +176,8 @@ final class ModelCheck {
 
     private static void log(String what, long start) {
         StackWalker.StackFrame caller = StackWalker.getInstance()
-                .walk(s -> s.filter(f -> !f.getClassName().equals(ModelCheck.class.getName())).findFirst())
+                .walk(s -> s.filter(f -> !f.getClassName().equals(ModelCheck.class.getName())
+                        && !f.getMethodName().equals("findsFlaw")).findFirst())
                 .orElseThrow();
         System.out.printf("[model-check] %s.%s: %s in %d ms%n", caller.getClassName().replaceAll(".*\\.", ""),
                 caller.getMethodName(), what, (System.nanoTime() - start) / 1_000_000);

@@ -14,6 +14,12 @@ import smux.engine.runtime.FlawedReceiveSide.Flaw;
  */
 class ReceiveSideModelCheckTest {
     private static final int SCHEDULES = 50;
+    /**
+     * The most schedules a flaw search may take. A search stops at its first failing schedule, and
+     * the checker's own random choices have fixed seeds, so each flaw takes the same number of
+     * schedules on every run of one JDK; the figures beside each test were measured on JDK 17 and
+     * 25 (they differ where the JDK's own classes differ). The cap is over ten times the largest.
+     */
     private static final int FLAW_CAP = 500;
 
     @Test
@@ -48,12 +54,14 @@ class ReceiveSideModelCheckTest {
 
     // ------------------------------------------------------------------ the checker catches each flaw
 
+    /** Found in 30 schedules on JDK 17, 22 on JDK 25. */
     @Test
     @Timeout(120)
     void findsASignalBeforeTheBytesArePublished() {
         findsFlaw(Flaw.SIGNAL_BEFORE_PUBLISH, InboxScenarios.DeliveredInTurns::new, "All unfinished threads are in deadlock");
     }
 
+    /** Found in 2 schedules on JDK 17, 2 on JDK 25. */
     @Test
     @Timeout(120)
     void findsAnEmptinessCheckedAfterTheDirectCopy() {
@@ -61,6 +69,7 @@ class ReceiveSideModelCheckTest {
                 "All unfinished threads are in deadlock");
     }
 
+    /** Found in 2 schedules on JDK 17, 2 on JDK 25. */
     @Test
     @Timeout(120)
     void findsAConsumptionReportedMoreThanOnce() {
@@ -68,6 +77,7 @@ class ReceiveSideModelCheckTest {
                 "consumption was reported a wrong number of times");
     }
 
+    /** Found in 11 schedules on JDK 17, 13 on JDK 25. */
     @Test
     @Timeout(120)
     void findsACloseThatLosesBytesAlreadyInTheReadersBuffer() {

@@ -19,6 +19,12 @@ class SendSideModelCheckTest {
     }
 
     private static final int SCHEDULES = 100;
+    /**
+     * The most schedules a flaw search may take. A search stops at its first failing schedule, and
+     * the checker's own random choices have fixed seeds, so each flaw takes the same number of
+     * schedules on every run of one JDK; the figures beside each test were measured on JDK 17 and
+     * 25 (they differ where the JDK's own classes differ). The cap is over ten times the largest.
+     */
     private static final int FLAW_CAP = 1000;
 
     @Test
@@ -59,6 +65,7 @@ class SendSideModelCheckTest {
 
     // ------------------------------------------------------------------ the checker catches each flaw
 
+    /** Found in 61 schedules on JDK 17, 61 on JDK 25 (before ExactPark.Parker held its body, none in 20,000 on 25). */
     @Test
     @Timeout(120)
     void findsAWithdrawThatChecksThenSets() {
@@ -66,6 +73,7 @@ class SendSideModelCheckTest {
                 "the withdraw reported what the buffer's position does not say", "the staged bytes are not the first");
     }
 
+    /** Found in 35 schedules on JDK 17, 75 on JDK 25. */
     @Test
     @Timeout(120)
     void findsAPostThatChecksThenSets() {
@@ -73,6 +81,7 @@ class SendSideModelCheckTest {
                 "writing is not closed after closeWrite");
     }
 
+    /** Found in 2 schedules on JDK 17, 2 on JDK 25. */
     @Test
     @Timeout(120)
     void findsACopyThatEndsAWriteWithoutWakingTheWriter() {
@@ -80,6 +89,7 @@ class SendSideModelCheckTest {
                 "All unfinished threads are in deadlock");
     }
 
+    /** Found in 25 schedules on JDK 17, 25 on JDK 25. */
     @Test
     @Timeout(120)
     void findsACountReadOffAReleasedBuffer() {

@@ -27,6 +27,7 @@ import smux.api.SessionStats;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 
 /**
  * What a local close does with committed bytes (issues 14 and 18): a write times out part-way,
@@ -121,7 +122,7 @@ class CloseFlushTest {
             }
             assertTrue(committed > 0, "something was committed before the timeout");
             if (peerStarts != null) {
-                reading = CompletableFuture.supplyAsync(() -> {
+                reading = OwnThreads.supply(() -> {
                     peerStarts.run();
                     return peer.payload;
                 });

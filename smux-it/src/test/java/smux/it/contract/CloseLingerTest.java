@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 
 /**
  * A clean close must not turn into a reset that destroys its own tail. The closing side's flush
@@ -36,7 +37,7 @@ class CloseLingerTest {
         try (SessionPair p = SessionPair.open(transport, config)) {
             // the client keeps sending on a stream the server never reads
             SmuxStream chatter = p.client.openStream();
-            CompletableFuture<Void> chattering = CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> chattering = OwnThreads.run(() -> {
                 byte[] chunk = new byte[16 * 1024];
                 try (OutputStream out = chatter.outputStream()) {
                     while (true) {
@@ -51,7 +52,7 @@ class CloseLingerTest {
             SmuxStream bulk = p.server.openStream();
             bulk.outputStream().write(data, 0, 1);
             SmuxStream received = p.client.acceptStream(Duration.ofSeconds(5));
-            CompletableFuture<String[]> read = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<String[]> read = OwnThreads.supply(() -> {
                 byte[] buf = new byte[64 * 1024];
                 var digest = Bytes.digest();
                 long total = 0;

@@ -17,6 +17,7 @@ import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 
 /**
  * {@link smux.api.Session#drain}: streams in flight finish, nothing new starts, and the drain
@@ -35,16 +36,16 @@ abstract class DrainSuite {
             SmuxStream server = p.server.acceptStream(Duration.ofSeconds(5));
 
             // the server drains while the transfer is under way in both directions
-            CompletableFuture<Boolean> drain = CompletableFuture.supplyAsync(() -> drainUnchecked(p.server, Duration.ofSeconds(30)));
+            CompletableFuture<Boolean> drain = OwnThreads.supply(() -> drainUnchecked(p.server, Duration.ofSeconds(30)));
             assertTrue(Bytes.await(5000, () -> openFails(p)), "drain did not start");
-            CompletableFuture<String[]> echoed = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<String[]> echoed = OwnThreads.supply(() -> {
                 try {
                     return Bytes.drain(client.inputStream());
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> sending = OwnThreads.run(() -> {
                 try {
                     client.outputStream().write(request, 1024, request.length - 1024);
                     client.closeWrite();
@@ -81,7 +82,7 @@ abstract class DrainSuite {
             SmuxStream notYetAccepted = p.client.openStream();
             notYetAccepted.outputStream().write(1);
             assertTrue(Bytes.await(5000, () -> p.server.streamCount() == 2), "the second stream waits in the backlog");
-            CompletableFuture<Boolean> drain = CompletableFuture.supplyAsync(() -> drainUnchecked(p.server, Duration.ofSeconds(30)));
+            CompletableFuture<Boolean> drain = OwnThreads.supply(() -> drainUnchecked(p.server, Duration.ofSeconds(30)));
             assertTrue(Bytes.await(5000, () -> openFails(p)), "drain did not start");
 
             SessionClosedException accept = assertThrows(SessionClosedException.class, p.server::acceptStream);
@@ -115,9 +116,9 @@ abstract class DrainSuite {
         try (SessionPair p = SessionPair.open(transport())) {
             p.client.openStream().outputStream().write(1);
             SmuxStream held = p.server.acceptStream(Duration.ofSeconds(5));
-            CompletableFuture<Object> waiting = CompletableFuture.supplyAsync(() -> ContractSuite.catching(p.server::acceptStream));
+            CompletableFuture<Object> waiting = OwnThreads.supply(() -> ContractSuite.catching(p.server::acceptStream));
             java.util.concurrent.locks.LockSupport.parkNanos(200_000_000); // let it wait (it fails the same either way)
-            CompletableFuture<Boolean> drain = CompletableFuture.supplyAsync(() -> drainUnchecked(p.server, Duration.ofSeconds(30)));
+            CompletableFuture<Boolean> drain = OwnThreads.supply(() -> drainUnchecked(p.server, Duration.ofSeconds(30)));
             SessionClosedException e = assertInstanceOf(SessionClosedException.class, waiting.get(10, TimeUnit.SECONDS));
             assertTrue(e.getMessage().contains("draining"), e.getMessage());
             held.close();

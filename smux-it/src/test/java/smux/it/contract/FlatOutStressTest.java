@@ -19,6 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 
 /**
  * One stream flat out for a few seconds, on each transport and version, while the application
@@ -51,8 +52,8 @@ class FlatOutStressTest {
             SmuxStream out = p.client.openStream();
             SmuxStream in = p.server.acceptStream();
             AtomicLong received = new AtomicLong();
-            CompletableFuture<long[]> writer = CompletableFuture.supplyAsync(() -> write(out, source));
-            CompletableFuture<long[]> reader = CompletableFuture.supplyAsync(() -> read(in, received, version));
+            CompletableFuture<long[]> writer = OwnThreads.supply(() -> write(out, source));
+            CompletableFuture<long[]> reader = OwnThreads.supply(() -> read(in, received, version));
             Supplier<String> sessions = () -> "; client session: " + describe(p.client) + "; server session: "
                     + describe(p.server);
             long[] sent = waitWhileMoving(writer, received, "writer", sessions);

@@ -26,6 +26,7 @@ import smux.api.SessionClosedException;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 
 /**
  * How sessions begin and end: no leaked threads or sockets, a silent or vanished peer is
@@ -85,7 +86,7 @@ abstract class LifecycleSuite {
     @Timeout(30)
     void aSilentPeerIsDetectedByTheKeepaliveTimeout() throws Exception {
         try (ServerSocket silent = RawPeer.listen()) {
-            CompletableFuture<RawPeer> peer = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<RawPeer> peer = OwnThreads.supply(() -> {
                 try {
                     return RawPeer.accept(silent);
                 } catch (IOException e) {
@@ -115,7 +116,7 @@ abstract class LifecycleSuite {
     @Timeout(30)
     void thePeerClosingTheConnectionEndsTheSession() throws Exception {
         try (ServerSocket listener = RawPeer.listen()) {
-            CompletableFuture<RawPeer> peer = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<RawPeer> peer = OwnThreads.supply(() -> {
                 try {
                     return RawPeer.accept(listener);
                 } catch (IOException e) {
@@ -150,7 +151,7 @@ abstract class LifecycleSuite {
         SmuxConfig c = config().build();
         try (ServerSocketChannel listener = ServerSocketChannel.open()
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            CompletableFuture<Session> server = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Session> server = OwnThreads.supply(() -> {
                 try {
                     SocketChannel ch = listener.accept();
                     return Smux.server(ch, c);
@@ -207,7 +208,7 @@ abstract class LifecycleSuite {
 
     boolean probeAgainst(PeerScript script) throws Exception {
         try (ServerSocket listener = RawPeer.listen()) {
-            CompletableFuture<Void> peer = CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> peer = OwnThreads.run(() -> {
                 try (RawPeer p = RawPeer.accept(listener)) {
                     script.run(p);
                 } catch (IOException ignored) {

@@ -24,6 +24,7 @@ import smux.api.SessionClosedException;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 
 /**
  * A raw peer sends malformed frames to a server session: the session must close within a second
@@ -77,7 +78,7 @@ abstract class MalformedPeerSuite {
         try (ServerSocketChannel listener = ServerSocketChannel.open()
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
              SessionPair healthy = SessionPair.open(transport())) {
-            CompletableFuture<Session> victim = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Session> victim = OwnThreads.supply(() -> {
                 try {
                     SocketChannel c = listener.accept();
                     return Smux.server(c, config);

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
+import smux.it.OwnThreads;
 
 /**
  * A client and a server session over real loopback TCP, both on the same transport, started the
@@ -44,7 +45,7 @@ final class SessionPair implements AutoCloseable {
         SmuxConfig sc = serverConfig.transport(transport).build();
         try (ServerSocketChannel listener = ServerSocketChannel.open()
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            CompletableFuture<Session> server = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Session> server = OwnThreads.supply(() -> {
                 try {
                     SocketChannel accepted = listener.accept();
                     return Smux.server(accepted, sc);

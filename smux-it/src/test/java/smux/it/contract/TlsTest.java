@@ -28,6 +28,7 @@ import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 
 /**
  * A session over TLS: the socket transport drives any connected {@link java.net.Socket} through
@@ -71,7 +72,7 @@ class TlsTest {
         SmuxConfig config = SmuxConfig.builder().transport("socket").build();
         try (SSLServerSocket listener = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
             listener.setNeedClientAuth(true);
-            CompletableFuture<Session> server = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Session> server = OwnThreads.supply(() -> {
                 try {
                     SSLSocket accepted = (SSLSocket) listener.accept();
                     accepted.startHandshake();
@@ -86,12 +87,12 @@ class TlsTest {
                 assertEquals("socket", client.transport());
                 List<CompletableFuture<Void>> echoes = new java.util.ArrayList<>();
                 for (int i = 0; i < 3; i++) {
-                    echoes.add(CompletableFuture.runAsync(() -> echoOne(s)));
+                    echoes.add(OwnThreads.run(() -> echoOne(s)));
                 }
                 for (int i = 0; i < 3; i++) {
                     byte[] data = Bytes.random(1 << 20, i);
                     SmuxStream stream = client.openStream();
-                    CompletableFuture<String[]> back = CompletableFuture.supplyAsync(() -> {
+                    CompletableFuture<String[]> back = OwnThreads.supply(() -> {
                         try {
                             return Bytes.drain(stream.inputStream());
                         } catch (IOException e) {

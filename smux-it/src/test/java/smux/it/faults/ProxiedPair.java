@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
+import smux.it.OwnThreads;
 import smux.it.toxi.ProxyHandle;
 import smux.it.toxi.ToxiproxyBackend;
 
@@ -67,7 +68,7 @@ final class ProxiedPair implements AutoCloseable {
      */
     ProxiedPair connect(SmuxConfig clientConfig, SmuxConfig serverConfig) throws Exception {
         listener.socket().setSoTimeout(10_000);
-        CompletableFuture<Session> accepted = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Session> accepted = OwnThreads.supply(() -> {
             try {
                 Socket socket = listener.socket().accept();
                 return Smux.server(socket.getChannel(), serverConfig);

@@ -21,6 +21,7 @@ import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
+import smux.it.OwnThreads;
 import smux.it.interop.Combo.Direction;
 import smux.it.interop.FrameRelay.Dir;
 import smux.it.interop.FrameRelay.Frame;
@@ -253,7 +254,7 @@ class InteropMatrixTest {
     /** One small echo on a new stream: the session works. */
     static void echoOnce(Session session, Combo c) throws Exception {
         JavaModes.Result r = JavaModes.run(session.openStream(), true,
-                JavaModes.echoClient(Content.random(7, 0), 10_000, false, java.util.concurrent.ForkJoinPool.commonPool()));
+                JavaModes.echoClient(Content.random(7, 0), 10_000, false, OwnThreads.EACH));
         assertTrue(r.ok(), () -> c + ": echo on a new stream failed: " + r.error());
     }
 }

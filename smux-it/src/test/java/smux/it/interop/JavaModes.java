@@ -11,8 +11,8 @@ import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
+import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import smux.api.SmuxStream;
 import smux.it.interop.Content.Tally;
@@ -153,19 +153,20 @@ final class JavaModes {
     // ------------------------------------------------------------------ client drivers
 
     /**
-     * Writes {@code size} bytes of {@code content} (on a pool thread) while reading the echo and checking it
-     * byte for byte. With {@code halfClose}: closeWrite after the data, then read to the peer's FIN; without:
+     * Writes {@code size} bytes of {@code content} (on a thread of {@code pool}, which must not queue
+     * it behind a blocked task) while reading the echo and checking it byte for byte. With {@code halfClose}: closeWrite after the data, then read to the peer's FIN; without:
      * stop reading once everything came back (the stream is then closed by {@link #run}).
      */
-    static Body echoClient(Content content, long size, boolean halfClose, ExecutorService pool) {
+    static Body echoClient(Content content, long size, boolean halfClose, Executor pool) {
         return (s, in, out) -> {
-            Future<?> writer = pool.submit(() -> {
+            FutureTask<Void> writer = new FutureTask<>(() -> {
                 writeContent(s.outputStream(), content, size, out, IO_BUFFER);
                 if (halfClose) {
                     s.closeWrite();
                 }
                 return null;
             });
+            pool.execute(writer);
             try {
                 InputStream r = s.inputStream();
                 byte[] buf = new byte[IO_BUFFER];

@@ -19,6 +19,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,6 +37,13 @@ import smux.engine.VerifyCode;
  */
 @Timeout(20)
 class NioTransportProviderTest {
+    /** Each blocking party on a thread of its own: the common pool may queue it behind another. */
+    private static final Executor OWN_THREAD = task -> {
+        Thread t = new Thread(task, "test-peer");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private final NioTransportProvider provider = new NioTransportProvider();
 
     @Test
@@ -74,7 +82,7 @@ class NioTransportProviderTest {
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, OWN_THREAD);
             try (Session client = provider.open(dialed.socket(), true, SmuxConfig.defaults());
                  Session serverSession = server.get(5, TimeUnit.SECONDS);
                  SmuxStream stream = client.openStream()) {
@@ -116,7 +124,7 @@ class NioTransportProviderTest {
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, OWN_THREAD);
 
             assertEquals(smux.api.ProbeResult.SMUX, provider.probe(plain, SmuxConfig.builder().probeTimeout(Duration.ofSeconds(5)).build()),
                     "the probe needs no channel");

@@ -24,6 +24,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.List;
@@ -49,6 +50,13 @@ import smux.engine.runtime.BlockingProbe;
  */
 @Timeout(20)
 class BlockingProbeTest {
+    /** Each blocking party on a thread of its own: the common pool may queue it behind another. */
+    private static final Executor OWN_THREAD = task -> {
+        Thread t = new Thread(task, "test-peer");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private static final SmuxConfig FAST = SmuxConfig.builder().probeTimeout(Duration.ofMillis(300)).build();
     private static final SmuxConfig PATIENT = SmuxConfig.builder().probeTimeout(Duration.ofSeconds(5)).build();
 
@@ -157,7 +165,7 @@ class BlockingProbeTest {
         try (second) {
             Socket secondPeer = listener.accept();
             peers.add(secondPeer);
-            CompletableFuture.runAsync(() -> answerOnce(secondPeer));
+            CompletableFuture.runAsync(() -> answerOnce(secondPeer), OWN_THREAD);
             assertTrue(Smux.isSmux(second, PATIENT), "Smux finds the socket transport with ServiceLoader");
         }
     }

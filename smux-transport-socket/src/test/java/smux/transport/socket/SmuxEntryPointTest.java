@@ -14,6 +14,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,6 +28,13 @@ import smux.api.SmuxStream;
 /** The entry point with the socket transport on the module path, found by ServiceLoader. */
 @Timeout(20)
 class SmuxEntryPointTest {
+    /** Each blocking party on a thread of its own: the common pool may queue it behind another. */
+    private static final Executor OWN_THREAD = task -> {
+        Thread t = new Thread(task, "test-peer");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private static final SmuxConfig CONFIG = SmuxConfig.builder().probeTimeout(Duration.ofSeconds(5)).build();
 
     private ServerSocket listener;
@@ -86,7 +94,7 @@ class SmuxEntryPointTest {
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, OWN_THREAD);
 
         assertFalse(Smux.isSmux(listener.getLocalSocketAddress(), CONFIG));
         hangUp.get(5, TimeUnit.SECONDS);
@@ -106,7 +114,7 @@ class SmuxEntryPointTest {
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, OWN_THREAD);
     }
 
     private static void echo(Session client, Session server) throws IOException {
