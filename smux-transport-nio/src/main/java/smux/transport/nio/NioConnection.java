@@ -8,7 +8,6 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.CloseLinger;
@@ -39,7 +38,7 @@ import smux.engine.runtime.SessionStarter;
  *       exactly one of them resume.</li>
  * </ul>
  */
-final class NioConnection implements SessionStarter.Connection {
+final class NioConnection implements SessionStarter.Connection, EventLoop.Handler {
     /** Reads per readiness event before other sessions get a turn (with the 256 KiB read buffer: at most 1 MiB). */
     static final int READS_PER_TURN = 4;
 
@@ -88,11 +87,10 @@ final class NioConnection implements SessionStarter.Connection {
         this.closeTimeout = config.closeTimeout();
     }
 
-    static Session start(SocketChannel channel, boolean client, SmuxConfig config) throws IOException {
-        return SessionStarter.start(channel.socket(), client, config, NioTransportProvider.NAME, link -> {
-            channel.configureBlocking(false);
-            return new NioConnection(channel, link, EventLoop.acquire(), config);
-        });
+    /** Puts the channel in non-blocking mode and joins the shared loop for it. */
+    static NioConnection open(SocketChannel channel, SessionLink link, SmuxConfig config) throws IOException {
+        channel.configureBlocking(false);
+        return new NioConnection(channel, link, EventLoop.acquire(), config);
     }
 
     /** The loop registers the channel on its first service. */
@@ -153,7 +151,8 @@ final class NioConnection implements SessionStarter.Connection {
     // ------------------------------------------------------------------ loop thread
 
     /** Runs on the loop when queued: registers, resumes reading, writes, closes. */
-    void service() {
+    @Override
+    public void service() {
         queued.set(false); // a request from now on queues us again
         if (closed) {
             return;
@@ -171,8 +170,8 @@ final class NioConnection implements SessionStarter.Connection {
         afterWork();
     }
 
-    /** The selector says the channel is ready. */
-    void onReady(SelectionKey k) {
+    @Override
+    public void onReady(SelectionKey k) {
         if (closed) {
             return;
         }
@@ -195,7 +194,8 @@ final class NioConnection implements SessionStarter.Connection {
     }
 
     /** A timer entry came due; stale entries (rescheduled since) are ignored. */
-    void onTimer(long at) {
+    @Override
+    public void onTimer(long at) {
         if (closed || !timerSet || at != timerAt) {
             return;
         }

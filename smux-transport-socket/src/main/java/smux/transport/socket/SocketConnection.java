@@ -9,7 +9,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.CloseLinger;
@@ -20,10 +19,9 @@ import smux.engine.runtime.SessionStarter;
 /**
  * Moves one session's bytes over a socket with two threads. This class is what both I/O modes
  * share: the threads' lives, their wake-ups, and every call into the session. How bytes cross the
- * socket is the mode's, chosen by how the socket was made:
- * {@link ChannelConnection} for a socket of a {@link java.nio.channels.SocketChannel} (what
- * {@code Smux.connect} and {@code Smux.server} make), {@link StreamConnection} for a plain
- * {@link Socket} (TLS included).
+ * socket is the mode's (the subclass's), chosen by how the socket was made: through its
+ * {@link java.nio.channels.SocketChannel} if it has one (what {@code Smux.connect} and
+ * {@code Smux.server} make), else through its blocking streams (a plain {@link Socket}, TLS included).
  *
  * <ul>
  *   <li>The writer pulls frames from the session into its staging buffer (many frames per pull)
@@ -51,7 +49,7 @@ abstract class SocketConnection implements SessionStarter.Connection {
     final SessionLink link;
     /**
      * Pulled frames not yet written, flipped: the writer thread's (in channel mode, the write
-     * token holder's; see {@link ChannelConnection#transmitFromCaller}).
+     * write token's holder, which may be an application thread; see {@link #beginWrite}).
      */
     final ByteBuffer staging;
     /** What the reader reads into: its thread's, and a lingering writer's once the reader has ended. */
@@ -82,12 +80,6 @@ abstract class SocketConnection implements SessionStarter.Connection {
         this.input = input.limit(0);
         this.threadFactory = config.threadFactory();
         this.closeTimeout = config.closeTimeout();
-    }
-
-    static Session start(Socket socket, boolean client, SmuxConfig config) throws IOException {
-        return SessionStarter.start(socket, client, config, SocketTransportProvider.NAME,
-                link -> socket.getChannel() == null ? new StreamConnection(socket, link, config)
-                        : ChannelConnection.open(socket, socket.getChannel(), link, config));
     }
 
     @Override
@@ -147,7 +139,10 @@ abstract class SocketConnection implements SessionStarter.Connection {
     /** A forced close: shuts the output (see {@link smux.engine.runtime.ForcedClose}). */
     abstract void shutOutputForForcedClose();
 
-    /** The writer holds this around each pull and write (channel mode: the write token). */
+    /**
+     * The writer takes this around each pull and write. In channel mode it is the write token,
+     * which an application thread that just posted may hold instead, to send at once.
+     */
     void beginWrite() {
     }
 
