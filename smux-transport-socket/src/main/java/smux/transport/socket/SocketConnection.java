@@ -49,7 +49,7 @@ abstract class SocketConnection implements SessionStarter.Connection {
     final SessionLink link;
     /**
      * Pulled frames not yet written, flipped: the writer thread's (in channel mode, the write
-     * write token's holder, which may be an application thread; see {@link #beginWrite}).
+     * token's holder's, which may be an application thread; see {@link #beginWrite}).
      */
     final ByteBuffer staging;
     /** What the reader reads into: its thread's, and a lingering writer's once the reader has ended. */
@@ -120,8 +120,8 @@ abstract class SocketConnection implements SessionStarter.Connection {
 
     /**
      * Writes the frames in {@link #staging} to the socket, adding what the socket accepts to
-     * {@link #written}. On failure the position stands exactly after what the socket accepted
-     * (whole data frames at least: a close that gives up counts the rest as dropped).
+     * {@link #written}. On failure the position stands where delivery is known to have stopped:
+     * a close that gives up counts from there what it dropped ({@link FrameCodec#payloadNotDelivered}).
      */
     abstract void write(ByteBuffer src) throws IOException;
 
