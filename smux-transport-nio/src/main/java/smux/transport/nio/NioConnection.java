@@ -50,6 +50,8 @@ final class NioConnection implements SessionStarter.Connection, EventLoop.Handle
     private final SessionLink link;
     private final EventLoop loop;
     private final int stagingSize;
+    /** How long a clean close waits for the peer to close its end. */
+    private final Duration closeTimeout;
     private SelectionKey key;
 
     // Shared with the threads that call the Driver methods.
@@ -77,7 +79,6 @@ final class NioConnection implements SessionStarter.Connection, EventLoop.Handle
     private boolean timerSet;
     /** Set once the output is shut after a clean flush: input is then dropped until the peer closes (see {@link #startLinger}). */
     private CloseLinger linger;
-    private final Duration closeTimeout;
 
     NioConnection(SocketChannel channel, SessionLink link, EventLoop loop, SmuxConfig config) {
         this.channel = channel;
