@@ -29,15 +29,27 @@ final class EventLoop implements Runnable {
     private static EventLoop current;
 
     private final Selector selector;
-    private final ConcurrentLinkedQueue<NioConnection> pending = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Handler> pending = new ConcurrentLinkedQueue<>();
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER);
     private ByteBuffer staging = ByteBuffer.allocateDirect(64 * 1024);
     private final Thread thread;
     private int sessions; // guarded by EventLoop.class
 
+    /** What the loop serves: one connection, called on the loop's thread only. */
+    interface Handler {
+        /** The connection was queued ({@link #schedule}): it has work to do. */
+        void service();
+
+        /** The selector found the connection's channel ready. @param key its key */
+        void onReady(SelectionKey key);
+
+        /** A timer entry the connection asked for ({@link #timer}) came due. @param at its time */
+        void onTimer(long at);
+    }
+
     /** A session's next deadline; stale entries (the session rescheduled) are skipped. */
-    record Timer(long at, NioConnection connection) implements Comparable<Timer> {
+    record Timer(long at, Handler connection) implements Comparable<Timer> {
         @Override
         public int compareTo(Timer o) {
             return Long.compare(at - o.at, 0);
@@ -68,7 +80,7 @@ final class EventLoop implements Runnable {
     }
 
     /** Queues a connection for service on the loop thread and wakes the loop. */
-    void schedule(NioConnection c) {
+    void schedule(Handler c) {
         pending.add(c);
         if (!inLoop()) {
             selector.wakeup();
@@ -92,7 +104,7 @@ final class EventLoop implements Runnable {
         return staging;
     }
 
-    void timer(long at, NioConnection c) {
+    void timer(long at, Handler c) {
         timers.add(new Timer(at, c));
     }
 
@@ -108,7 +120,7 @@ final class EventLoop implements Runnable {
         try {
             while (true) {
                 select();
-                NioConnection c;
+                Handler c;
                 while ((c = pending.poll()) != null) {
                     c.service();
                 }
@@ -116,7 +128,7 @@ final class EventLoop implements Runnable {
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
                     keys.remove();
-                    ((NioConnection) key.attachment()).onReady(key);
+                    ((Handler) key.attachment()).onReady(key);
                 }
                 runTimers();
                 if (exitIfIdle()) {

@@ -5,15 +5,16 @@ import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
+import smux.engine.runtime.CloseLinger;
 import smux.engine.runtime.Driver;
 import smux.engine.runtime.ForcedClose;
-import smux.engine.runtime.SmuxSession;
 import smux.engine.runtime.SessionLink;
+import smux.engine.runtime.SessionStarter;
 
 /**
  * One session on the {@link EventLoop}. Everything here runs on the loop thread except the
@@ -37,7 +38,7 @@ import smux.engine.runtime.SessionLink;
  *       exactly one of them resume.</li>
  * </ul>
  */
-final class NioConnection implements Driver {
+final class NioConnection implements SessionStarter.Connection, EventLoop.Handler {
     /** Reads per readiness event before other sessions get a turn (with the 256 KiB read buffer: at most 1 MiB). */
     static final int READS_PER_TURN = 4;
 
@@ -46,9 +47,11 @@ final class NioConnection implements Driver {
     private static final int STOP_NOW = 2;
 
     private final SocketChannel channel;
-    private final SessionLink session;
+    private final SessionLink link;
     private final EventLoop loop;
     private final int stagingSize;
+    /** How long a clean close waits for the peer to close its end. */
+    private final Duration closeTimeout;
     private SelectionKey key;
 
     // Shared with the threads that call the Driver methods.
@@ -74,42 +77,27 @@ final class NioConnection implements Driver {
     private boolean closed;
     private long timerAt;
     private boolean timerSet;
-    /** After a clean flush the output is shut and input dropped until the peer closes: see {@link #startLinger}. */
-    private boolean lingering;
-    private long lingerUntil;
-    private final long lingerNanos;
+    /** Set once the output is shut after a clean flush: input is then dropped until the peer closes (see {@link #startLinger}). */
+    private CloseLinger linger;
 
-    NioConnection(SocketChannel channel, SessionLink session, EventLoop loop, SmuxConfig config) {
+    NioConnection(SocketChannel channel, SessionLink link, EventLoop loop, SmuxConfig config) {
         this.channel = channel;
-        this.session = session;
+        this.link = link;
         this.loop = loop;
         this.stagingSize = config.stagingBufferSize();
-        this.lingerNanos = config.closeTimeout().toNanos();
+        this.closeTimeout = config.closeTimeout();
     }
 
-    static Session start(SocketChannel channel, boolean client, SmuxConfig config) throws IOException {
-        SmuxSession session;
-        EventLoop loop;
-        try {
-            channel.configureBlocking(false);
-            channel.socket().setTcpNoDelay(true);
-            session = SmuxSession.create(client, config, NioTransportProvider.NAME,
-                    channel.getLocalAddress(), channel.getRemoteAddress());
-            loop = EventLoop.acquire();
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        NioConnection conn = new NioConnection(channel, session.link(), loop, config);
-        session.start(conn);
-        conn.schedule(); // the loop registers the channel on its first service
-        try {
-            session.awaitProbe();
-        } catch (IOException e) {
-            session.close();
-            throw e;
-        }
-        return session;
+    /** Puts the channel in non-blocking mode and joins the shared loop for it. */
+    static NioConnection open(SocketChannel channel, SessionLink link, SmuxConfig config) throws IOException {
+        channel.configureBlocking(false);
+        return new NioConnection(channel, link, EventLoop.acquire(), config);
+    }
+
+    /** The loop registers the channel on its first service. */
+    @Override
+    public void launch() {
+        schedule();
     }
 
     // ------------------------------------------------------------------ Driver (any thread)
@@ -164,12 +152,13 @@ final class NioConnection implements Driver {
     // ------------------------------------------------------------------ loop thread
 
     /** Runs on the loop when queued: registers, resumes reading, writes, closes. */
-    void service() {
+    @Override
+    public void service() {
         queued.set(false); // a request from now on queues us again
         if (closed) {
             return;
         }
-        if (lingering) {
+        if (linger != null) {
             lingerStep();
             return;
         }
@@ -182,12 +171,12 @@ final class NioConnection implements Driver {
         afterWork();
     }
 
-    /** The selector says the channel is ready. */
-    void onReady(SelectionKey k) {
+    @Override
+    public void onReady(SelectionKey k) {
         if (closed) {
             return;
         }
-        if (lingering) {
+        if (linger != null) {
             lingerStep();
             return;
         }
@@ -206,16 +195,17 @@ final class NioConnection implements Driver {
     }
 
     /** A timer entry came due; stale entries (rescheduled since) are ignored. */
-    void onTimer(long at) {
+    @Override
+    public void onTimer(long at) {
         if (closed || !timerSet || at != timerAt) {
             return;
         }
         timerSet = false;
-        if (lingering) {
+        if (linger != null) {
             lingerStep();
             return;
         }
-        session.runTimers();
+        link.runTimers();
         afterWork();
     }
 
@@ -224,7 +214,7 @@ final class NioConnection implements Driver {
             key = channel.register(loop.selector(), SelectionKey.OP_READ, this);
             return true;
         } catch (IOException | RuntimeException e) {
-            session.onTransportError(e instanceof IOException io ? io : new IOException(e));
+            link.onTransportError(e instanceof IOException io ? io : new IOException(e));
             closeNow();
             return false;
         }
@@ -240,7 +230,7 @@ final class NioConnection implements Driver {
         int done = 0;
         while (!closed) {
             if (unread != null) {
-                session.onInput(unread);
+                link.onInput(unread);
                 if (unread.hasRemaining()) {
                     if (pauseInput()) {
                         return;
@@ -262,14 +252,14 @@ final class NioConnection implements Driver {
                 return;
             }
             if (n < 0) {
-                session.onEof();
+                link.onEof();
                 return;
             }
             if (n == 0) {
                 return;
             }
             buf.flip();
-            session.onInput(buf);
+            link.onInput(buf);
             if (buf.hasRemaining()) {
                 // Version 1 budget spent: the rest waits here, ahead of anything read later.
                 unread = ByteBuffer.allocate(buf.remaining()).put(buf).flip();
@@ -284,7 +274,7 @@ final class NioConnection implements Driver {
     private boolean pauseInput() {
         inputPaused.set(true); // published before the check below: see the class comment
         setInterest(SelectionKey.OP_READ, false);
-        return !(session.wantsInput() && inputPaused.compareAndSet(true, false));
+        return !(link.wantsInput() && inputPaused.compareAndSet(true, false));
     }
 
     /** After any work: write what is pending, close if the session is over, re-arm the timer. */
@@ -297,22 +287,20 @@ final class NioConnection implements Driver {
             return;
         }
         int s = stop.get();
-        if (s == STOP_NOW || (s == STOP_AFTER_FLUSH && unwritten == null && session.isFlushed())) {
+        if (s == STOP_NOW || (s == STOP_AFTER_FLUSH && unwritten == null && link.isFlushed())) {
             if (s == STOP_NOW || !startLinger()) {
                 closeNow();
             }
             return;
         }
-        long wait = session.nanosUntilDeadline();
+        long wait = link.nanosUntilDeadline();
         if (wait >= 0) {
             // Only an earlier deadline needs a new entry. A later one (the idle deadline moves on
             // with every read) waits for the current entry to fire, which then re-arms: so each
             // session has about one entry in the queue, not one per read.
             long at = System.nanoTime() + wait;
             if (!timerSet || at - timerAt < 0) {
-                timerAt = at;
-                timerSet = true;
-                loop.timer(at, this);
+                armTimer(at);
             }
         }
     }
@@ -328,9 +316,9 @@ final class NioConnection implements Driver {
                 }
                 unwritten = null;
             }
-            while (session.wantsTransmit()) {
+            while (link.wantsTransmit()) {
                 ByteBuffer staging = loop.staging(stagingSize);
-                session.pull(staging);
+                link.pull(staging);
                 staging.flip();
                 if (!staging.hasRemaining()) {
                     break;
@@ -364,68 +352,45 @@ final class NioConnection implements Driver {
                 .put(staging.duplicate().position(cut)).flip().position(staging.position() - cut);
     }
 
+    private void armTimer(long at) {
+        timerAt = at;
+        timerSet = true;
+        loop.timer(at, this);
+    }
+
     /**
-     * A clean close: every committed byte is in the kernel's send buffer, but not yet at the peer.
-     * Closing the channel while the peer's bytes still arrive (its window updates, its last frames)
-     * makes the kernel answer with a reset and throw away what it has not sent yet: the tail the
-     * peer was promised. So the output is shut instead (the peer reads our FIN after the last
-     * frame), and input is read and dropped until the peer closes its end; the channel is closed
-     * then, or after {@code closeTimeout}, or when the closing session gives up.
+     * A clean close ({@link CloseLinger}): shuts the output and drops input until the peer closes
+     * its end; the channel is closed then, or at the linger's deadline, or when the closing
+     * session gives up.
      *
      * @return false if the output could not be shut (close at once)
      */
     private boolean startLinger() {
-        try {
-            channel.shutdownOutput();
-        } catch (IOException e) {
+        linger = CloseLinger.afterFlush(channel, closeTimeout);
+        if (linger == null) {
             return false;
         }
-        lingering = true;
         unread = null;
         inputPaused.set(false);
         setInterest(SelectionKey.OP_WRITE, false);
         setInterest(SelectionKey.OP_READ, true);
-        lingerUntil = System.nanoTime() + lingerNanos;
-        timerAt = lingerUntil;
-        timerSet = true;
-        loop.timer(lingerUntil, this);
+        armTimer(linger.deadline());
         lingerStep(); // the peer may have closed its end already
         return true;
     }
 
     /** While lingering: drops what arrived; closes at the peer's end-of-stream, the deadline or a forced close. */
     private void lingerStep() {
-        if (stop.get() == STOP_NOW || System.nanoTime() - lingerUntil >= 0) {
+        if (stop.get() == STOP_NOW || linger.dropWaiting(channel, loop.readBuffer(), READS_PER_TURN)) {
             closeNow();
-            return;
-        }
-        ByteBuffer buf = loop.readBuffer();
-        try {
-            for (int i = 0; i < READS_PER_TURN; i++) {
-                buf.clear();
-                int n = channel.read(buf);
-                if (n < 0) {
-                    closeNow();
-                    return;
-                }
-                if (n == 0) {
-                    break;
-                }
-            }
-        } catch (IOException e) {
-            closeNow(); // the peer reset: the linger is over either way
-            return;
-        }
-        if (!timerSet) {
-            timerAt = lingerUntil;
-            timerSet = true;
-            loop.timer(lingerUntil, this);
+        } else if (!timerSet) {
+            armTimer(linger.deadline());
         }
     }
 
     private void failed(IOException e) {
         if (stop.get() == RUNNING) {
-            session.onTransportError(e);
+            link.onTransportError(e);
         }
         closeNow(e);
     }
@@ -453,7 +418,7 @@ final class NioConnection implements Driver {
         closed = true;
         if (flushOnStop && unwritten != null && unwritten.hasRemaining()) {
             // A local close's flush ended early: it gave up, or the connection failed under it.
-            session.committedBytesAbandoned(FrameCodec.payloadNotDelivered(unwritten, unwritten.position()),
+            link.committedBytesAbandoned(FrameCodec.payloadNotDelivered(unwritten, unwritten.position()),
                     forced ? null : failure);
         }
         unwritten = null;
@@ -467,7 +432,7 @@ final class NioConnection implements Driver {
             // closing is all we wanted
         }
         loop.release();
-        session.connectionClosed();
+        link.connectionClosed();
     }
 
     @Override

@@ -8,6 +8,7 @@ import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.api.spi.TransportProvider;
 import smux.engine.runtime.BlockingProbe;
+import smux.engine.runtime.SessionStarter;
 
 /**
  * The NIO transport: one selector thread serves every session, with non-blocking reads and
@@ -50,7 +51,7 @@ public final class NioTransportProvider implements TransportProvider {
 
     @Override
     public Session open(SocketChannel channel, boolean client, SmuxConfig config) throws IOException {
-        return NioConnection.start(channel, client, config);
+        return SessionStarter.start(channel.socket(), client, config, NAME, link -> NioConnection.open(channel, link, config));
     }
 
     @Override

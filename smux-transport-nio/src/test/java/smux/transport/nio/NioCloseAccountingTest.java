@@ -49,7 +49,7 @@ class NioCloseAccountingTest {
     @ValueSource(ints = {1, 2})
     void aCloseThatGivesUpReportsExactlyTheBytesThePeerDidNotGetWhole(int version) throws Exception {
         Wire wire = new Wire(CUE);
-        Session session = NioConnection.start(wire.channel, true, SmuxConfig.builder().version(version)
+        Session session = new NioTransportProvider().open(wire.channel, true, SmuxConfig.builder().version(version)
                 .keepAliveDisabled().closeTimeout(Duration.ofMillis(300)).build());
         SmuxStream stream = session.openStream();
         stream.setWriteTimeout(Duration.ofMillis(300));
@@ -84,7 +84,7 @@ class NioCloseAccountingTest {
     @ValueSource(ints = {1, 2})
     void aFlushTheConnectionFailsUnderIsReportedWithTheFailure(int version) throws Exception {
         Wire wire = new Wire(CUE);
-        Session session = NioConnection.start(wire.channel, true, SmuxConfig.builder().version(version)
+        Session session = new NioTransportProvider().open(wire.channel, true, SmuxConfig.builder().version(version)
                 .keepAliveDisabled().closeTimeout(Duration.ofSeconds(20)).build());
         SmuxStream stream = session.openStream();
         stream.setWriteTimeout(Duration.ofMillis(300));
@@ -112,7 +112,7 @@ class NioCloseAccountingTest {
     @ValueSource(ints = {1, 2})
     void aCloseThatKeepsEveryByteIsSilent(int version) throws Exception {
         Wire wire = new Wire(Integer.MAX_VALUE);
-        Session session = NioConnection.start(wire.channel, true, SmuxConfig.builder().version(version)
+        Session session = new NioTransportProvider().open(wire.channel, true, SmuxConfig.builder().version(version)
                 .keepAliveDisabled().build());
         SmuxStream stream = session.openStream();
         stream.write(ByteBuffer.allocate(200_000));

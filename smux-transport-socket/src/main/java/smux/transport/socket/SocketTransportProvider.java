@@ -8,6 +8,7 @@ import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.api.spi.TransportProvider;
 import smux.engine.runtime.BlockingProbe;
+import smux.engine.runtime.SessionStarter;
 
 /**
  * The blocking-socket transport: a reader and a writer thread per session. The default choice
@@ -34,7 +35,7 @@ public final class SocketTransportProvider implements TransportProvider {
 
     @Override
     public Session open(Socket socket, boolean client, SmuxConfig config) throws IOException {
-        return SocketConnection.start(socket, client, config);
+        return start(socket, client, config);
     }
 
     @Override
@@ -45,7 +46,14 @@ public final class SocketTransportProvider implements TransportProvider {
             channel.close();
             throw e;
         }
-        return SocketConnection.start(channel.socket(), client, config);
+        return start(channel.socket(), client, config);
+    }
+
+    /** A socket of a channel is driven through the channel; a plain one (TLS too) through its streams. */
+    private static Session start(Socket socket, boolean client, SmuxConfig config) throws IOException {
+        return SessionStarter.start(socket, client, config, NAME,
+                link -> socket.getChannel() == null ? new StreamConnection(socket, link, config)
+                        : ChannelConnection.open(socket, socket.getChannel(), link, config));
     }
 
     @Override

@@ -19,8 +19,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A Mockito mock of {@link Socket} that behaves like a connected socket at the seam
- * {@link SocketConnection} uses: {@code getInputStream}, {@code getOutputStream},
+ * A Mockito mock of {@link Socket} (one without a channel) that behaves like a connected socket
+ * at the seam {@link StreamConnection} uses: {@code getInputStream}, {@code getOutputStream},
  * {@code setSoTimeout}/{@code getSoTimeout} (reads really time out, so the session's timers run),
  * {@code close} (releases every blocked read and write with "Socket closed", as a real socket
  * does), {@code shutdownOutput} (the peer answers with end-of-stream, as smux peers do when they
