@@ -116,10 +116,11 @@ func runClient(st *stopper, o *options, lines <-chan struct{}, ev *emitter, stde
 					_ = s.SetDeadline(time.Now().Add(o.duration + o.timeout))
 				}
 				plan := streamPlan{
-					size:   sizes[index],
-					newGen: func() generator { return newGenerator(o.content, o.seed, index) },
-					stop:   stop,
-					half:   o.halfClose,
+					size:     sizes[index],
+					newGen:   func() generator { return newGenerator(o.content, o.seed, index) },
+					stop:     stop,
+					half:     o.halfClose,
+					watchFin: o.watchFin,
 				}
 				if o.duration > 0 {
 					plan.size = -1
@@ -211,8 +212,8 @@ func planSizes(o *options, n int) []int64 {
 }
 
 // endedByPeer tells whether a stream failed because the peer ended it while
-// this side was still writing (driveDiscard watches for that; v1.5.16's Write
-// also reports it as io.EOF when it waits for window). A server that refuses a
+// this side was still writing (a -watch-fin discard client watches for that;
+// v1.5.16's Write also reports it as io.EOF when it waits for window). A server that refuses a
 // stream answers its SYN with FIN, so this is how a refusal shows here.
 func endedByPeer(err error) bool {
 	return errors.Is(err, errPeerEnded) || errors.Is(err, io.EOF)

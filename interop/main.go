@@ -64,6 +64,7 @@ type options struct {
 	sessions       int
 	exitOnStdinEOF bool
 	hold           bool
+	watchFin       bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -103,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.linger, "linger", 5*time.Second, "how long a session waits for the peer (client) or its streams (server) to finish before closing")
 	fs.IntVar(&o.sessions, "sessions", 0, "server: exit after this many sessions have ended (0 = serve until signalled)")
 	fs.BoolVar(&o.exitOnStdinEOF, "exit-on-stdin-eof", false, "exit when stdin reaches EOF (so the peer dies with a parent that dies)")
+	fs.BoolVar(&o.watchFin, "watch-fin", false, "client, discard mode: read each stream while writing it and fail it (counted in peerEnded) if the server ends it before the last write returned: how a refused stream shows")
 	fs.BoolVar(&o.hold, "hold", false, "client: emit ready and wait for a line on stdin before opening streams; after the last stream, emit run-over and wait for another line before ending the session (a parent samples the process at both edges of the run)")
 
 	if err := fs.Parse(args); err != nil {
@@ -155,6 +157,9 @@ func (o *options) validate() error {
 	}
 	if o.readDelay < 0 || (o.readDelay > 0 && (o.role != "server" || o.mode != modeDiscard)) {
 		return errors.New("-read-delay works with -role server -mode discard only, and must not be negative")
+	}
+	if o.watchFin && (o.role != "client" || o.mode != modeDiscard) {
+		return errors.New("-watch-fin works with -role client -mode discard only")
 	}
 	if o.hold && (o.role != "client" || o.mode == modePlan) {
 		return errors.New("-hold works with -role client only, in any mode but plan")

@@ -524,7 +524,7 @@ func TestRefusedStreamsAreCounted(t *testing.T) {
 		}
 	}()
 	cli, code, stderr := runClientArgs(t, ln.Addr().String(), "-version", "2", "-mode", "discard", "-no-hash",
-		"-streams", "4", "-bytes", "1048576", "-half-close", "-linger", "1s")
+		"-streams", "4", "-bytes", "1048576", "-half-close", "-watch-fin", "-linger", "1s")
 	if code != 1 {
 		t.Fatalf("client exit %d, want 1 (streams failed): %s", code, stderr)
 	}

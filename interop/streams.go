@@ -215,6 +215,8 @@ type streamPlan struct {
 	newGen func() generator
 	stop   func() bool
 	half   bool // end the write side with CloseWrite and wait for the peer's FIN
+	// watchFin (discard): fail the stream if the peer ends it while it is written
+	watchFin bool
 }
 
 func driveStream(o *options, st muxStream, p streamPlan, r *streamResult) error {
@@ -359,13 +361,32 @@ func driveEcho(st muxStream, p streamPlan, r *streamResult, writeSize int) error
 	return nil
 }
 
-// driveDiscard writes the payload while a watcher reads the stream. A discard
-// server reads to our FIN and only then ends the stream, so its FIN before our
-// last write returned means it ended (typically refused) the stream: a server
-// at its stream limit answers the SYN with FIN. Neither release says so by
-// itself: v1.5.58's Write waits for a window update that never comes, v1.5.16's
-// returns EOF, and both take whatever fits in the window without an error.
 func driveDiscard(st muxStream, p streamPlan, r *streamResult, writeSize int) error {
+	if p.watchFin {
+		return driveDiscardWatched(st, p, r, writeSize)
+	}
+	defer st.Close()
+	if err := writeGenerated(st, p.newGen(), p.size, make([]byte, writeSize), r.out, p.stop); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	half, err := endWrite(st, p)
+	if err != nil {
+		return fmt.Errorf("close-write: %w", err)
+	}
+	if half {
+		return expectEOF(st, r, 0)
+	}
+	return nil
+}
+
+// driveDiscardWatched (-watch-fin) writes the payload while a watcher reads the
+// stream. A discard server reads to our FIN and only then ends the stream, so
+// its FIN before our last write returned means it ended (typically refused)
+// the stream: a server at its stream limit answers the SYN with FIN. Neither
+// release says so by itself: v1.5.58's Write waits for a window update that
+// never comes, v1.5.16's returns EOF, and both take whatever fits in the
+// window without an error.
+func driveDiscardWatched(st muxStream, p streamPlan, r *streamResult, writeSize int) error {
 	defer st.Close()
 	var (
 		mu         sync.Mutex
