@@ -249,9 +249,8 @@ public final class ThroughputClient {
             }
             stream.setReadTimeout(Duration.ofMillis(PROBE_TIMEOUT_MS));
             try {
-                if (stream.read(ByteBuffer.allocate(1)) != 0) { // -1: the FIN; data: not a discard server
-                    endedByPeer = true;
-                }
+                // -1: the server's FIN. Data would not be from a discard server; its writer's final read says so.
+                endedByPeer = stream.read(ByteBuffer.allocate(1)) == -1;
             } catch (SocketTimeoutException stillOpen) {
                 return false;
             } catch (IOException e) {
