@@ -5,6 +5,7 @@ package main
 // chosen mode; then a graceful end and a "done" summary.
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -16,8 +17,9 @@ import (
 	"github.com/xtaci/smux"
 )
 
-// runClient returns the number of failed streams.
-func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, error) {
+// runClient returns the number of failed streams. With -hold it waits for a
+// line of lines before opening streams and again once the last stream ended.
+func runClient(st *stopper, o *options, lines <-chan struct{}, ev *emitter, stderr io.Writer) (int, error) {
 	dialer := net.Dialer{Timeout: o.connectTimeout}
 	conn, err := dialer.DialContext(st.ctx, "tcp", o.connect)
 	if err != nil {
@@ -36,6 +38,13 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 	})
 	if o.mode == modePlan {
 		return runPlanClient(st, o, ev, conn, sess)
+	}
+	if o.hold {
+		// The parent samples this process now, while it is idle, and again at run-over.
+		ev.emit(readyEvent{Event: "ready"})
+		if !awaitGoAhead(st, lines) {
+			return 0, fmt.Errorf("no go-ahead on stdin: %s", orIfEmpty(st.reason, "the input ended"))
+		}
 	}
 
 	// The accept loop tells us when and why the session ends; a client has
@@ -83,9 +92,9 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 	}
 
 	var (
-		opened, failed atomic.Int64
-		carried        atomic.Int64
-		workers        sync.WaitGroup
+		opened, failed, peerEnded atomic.Int64
+		carried                   atomic.Int64
+		workers                   sync.WaitGroup
 	)
 	for w := 0; w < o.streams; w++ {
 		w := w
@@ -107,10 +116,11 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 					_ = s.SetDeadline(time.Now().Add(o.duration + o.timeout))
 				}
 				plan := streamPlan{
-					size:   sizes[index],
-					newGen: func() generator { return newGenerator(o.content, o.seed, index) },
-					stop:   stop,
-					half:   o.halfClose,
+					size:     sizes[index],
+					newGen:   func() generator { return newGenerator(o.content, o.seed, index) },
+					stop:     stop,
+					half:     o.halfClose,
+					watchFin: o.watchFin,
 				}
 				if o.duration > 0 {
 					plan.size = -1
@@ -118,6 +128,9 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 				guard(r, func(r *streamResult) error { return driveStream(o, s, plan, r) })
 				if r.err != nil {
 					failed.Add(1)
+					if endedByPeer(r.err) {
+						peerEnded.Add(1)
+					}
 				}
 				if o.mode == modeSource {
 					carried.Add(r.in.n)
@@ -130,6 +143,23 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 	}
 	workers.Wait()
 	elapsed := time.Since(start).Seconds()
+	summary := func(event string) doneEvent {
+		d := doneEvent{
+			Event: event, Streams: int(opened.Load()), Bytes: carried.Load(),
+			Seconds: elapsed, Errors: int(failed.Load()), PeerEnded: int(peerEnded.Load()),
+		}
+		if elapsed > 0 {
+			d.MBps = float64(d.Bytes) / elapsed / 1e6
+			d.Mbps = d.MBps * 8
+		}
+		return d
+	}
+	if o.hold {
+		// Every stream is over and the session still stands (its goroutines and
+		// threads too): the parent samples this process and its peer now.
+		ev.emit(summary("run-over"))
+		awaitGoAhead(st, lines)
+	}
 	close(runOver)
 
 	// End gracefully: half-close TCP and let the server close its side, so no
@@ -155,14 +185,7 @@ func runClient(st *stopper, o *options, ev *emitter, stderr io.Writer) (int, err
 		Kind: classify(reason, closedLocally.Load()), Streams: int(opened.Load()),
 	})
 
-	done := doneEvent{
-		Event: "done", Streams: int(opened.Load()), Bytes: carried.Load(),
-		Seconds: elapsed, Errors: int(failed.Load()),
-	}
-	if elapsed > 0 {
-		done.MBps = float64(done.Bytes) / elapsed / 1e6
-		done.Mbps = done.MBps * 8
-	}
+	done := summary("done")
 	ev.emit(done)
 	if st.ctx.Err() != nil {
 		return done.Errors, fmt.Errorf("stopped: %s", st.reason)
@@ -186,4 +209,19 @@ func planSizes(o *options, n int) []int64 {
 		}
 	}
 	return sizes
+}
+
+// endedByPeer tells whether a stream failed because the peer ended it while
+// this side was still writing (a -watch-fin discard client watches for that;
+// v1.5.16's Write also reports it as io.EOF when it waits for window). A server that refuses a
+// stream answers its SYN with FIN, so this is how a refusal shows here.
+func endedByPeer(err error) bool {
+	return errors.Is(err, errPeerEnded) || errors.Is(err, io.EOF)
+}
+
+func orIfEmpty(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }

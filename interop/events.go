@@ -74,6 +74,8 @@ type sessionClosedEvent struct {
 	Streams int    `json:"streams"`
 }
 
+// doneEvent is "done" (the client's last line) or, with -hold, "run-over"
+// (every stream is over; the session still stands until the next stdin line).
 type doneEvent struct {
 	Event   string  `json:"event"`
 	Streams int     `json:"streams"`
@@ -84,6 +86,14 @@ type doneEvent struct {
 	Mbps   float64 `json:"mbps"`
 	MBps   float64 `json:"mbytesPerSec"`
 	Errors int     `json:"errors"`
+	// PeerEnded counts the failed streams whose writes stopped because the
+	// peer had ended the stream (its FIN): how a refused stream shows.
+	PeerEnded int `json:"peerEnded"`
+}
+
+// readyEvent: a -hold client is connected and waits for its go-ahead line.
+type readyEvent struct {
+	Event string `json:"event"`
 }
 
 type exitEvent struct {

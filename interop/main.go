@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -62,6 +63,8 @@ type options struct {
 	linger         time.Duration
 	sessions       int
 	exitOnStdinEOF bool
+	hold           bool
+	watchFin       bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -101,6 +104,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.linger, "linger", 5*time.Second, "how long a session waits for the peer (client) or its streams (server) to finish before closing")
 	fs.IntVar(&o.sessions, "sessions", 0, "server: exit after this many sessions have ended (0 = serve until signalled)")
 	fs.BoolVar(&o.exitOnStdinEOF, "exit-on-stdin-eof", false, "exit when stdin reaches EOF (so the peer dies with a parent that dies)")
+	fs.BoolVar(&o.watchFin, "watch-fin", false, "client, discard mode: read each stream while writing it and fail it (counted in peerEnded) if the server ends it before the last write returned: how a refused stream shows")
+	fs.BoolVar(&o.hold, "hold", false, "client: emit ready and wait for a line on stdin before opening streams; after the last stream, emit run-over and wait for another line before ending the session (a parent samples the process at both edges of the run)")
 
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -153,6 +158,12 @@ func (o *options) validate() error {
 	if o.readDelay < 0 || (o.readDelay > 0 && (o.role != "server" || o.mode != modeDiscard)) {
 		return errors.New("-read-delay works with -role server -mode discard only, and must not be negative")
 	}
+	if o.watchFin && (o.role != "client" || o.mode != modeDiscard) {
+		return errors.New("-watch-fin works with -role client -mode discard only")
+	}
+	if o.hold && (o.role != "client" || o.mode == modePlan) {
+		return errors.New("-hold works with -role client only, in any mode but plan")
+	}
 	return smux.VerifyConfig(o.smuxConfig())
 }
 
@@ -188,8 +199,43 @@ func (s *stopper) stop(reason string) {
 	})
 }
 
+// watchInput reads the parent's stdin: each line is a go-ahead for a -hold
+// client, sent on the returned channel, which is closed when the input ends.
+// With exitOnEOF the end of input also stops the program: a Java parent that
+// dies closes our stdin, and nothing else tells us.
+func watchInput(r io.Reader, st *stopper, exitOnEOF bool) <-chan struct{} {
+	lines := make(chan struct{}, 16)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lines <- struct{}{}
+		}
+		close(lines)
+		if exitOnEOF {
+			st.stop("stdin-eof")
+		}
+	}()
+	return lines
+}
+
+// awaitGoAhead waits for the parent's next line on stdin; false if the input
+// ended (or there is none) or the program was stopped first.
+func awaitGoAhead(st *stopper, lines <-chan struct{}) bool {
+	if lines == nil {
+		return false
+	}
+	select {
+	case _, ok := <-lines:
+		return ok
+	case <-st.ctx.Done():
+		return false
+	}
+}
+
 // run executes one server or client and returns the process exit code.
-func run(st *stopper, o *options, stdout, stderr io.Writer) int {
+// lines carries the go-ahead lines of stdin (watchInput) for a -hold client;
+// nil when nothing reads stdin.
+func run(st *stopper, o *options, lines <-chan struct{}, stdout, stderr io.Writer) int {
 	ev := newEmitter(stdout)
 	if o.role == "server" {
 		reason, err := runServer(st, o, ev, stderr)
@@ -200,7 +246,7 @@ func run(st *stopper, o *options, stdout, stderr io.Writer) int {
 		ev.emit(exitEvent{Event: "exit", Reason: reason})
 		return 0
 	}
-	errs, err := runClient(st, o, ev, stderr)
+	errs, err := runClient(st, o, lines, ev, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "smux-peer: %v\n", err)
 		return 1
@@ -229,12 +275,9 @@ func main() {
 		sig := <-sigs
 		st.stop("signal " + sig.String())
 	}()
-	if o.exitOnStdinEOF {
-		// A Java parent that dies closes our stdin; nothing else tells us.
-		go func() {
-			_, _ = io.Copy(io.Discard, os.Stdin)
-			st.stop("stdin-eof")
-		}()
+	var lines <-chan struct{}
+	if o.exitOnStdinEOF || o.hold {
+		lines = watchInput(os.Stdin, st, o.exitOnStdinEOF)
 	}
-	os.Exit(run(st, o, os.Stdout, os.Stderr))
+	os.Exit(run(st, o, lines, os.Stdout, os.Stderr))
 }

@@ -15,9 +15,12 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xtaci/smux"
 )
 
 // sink collects the JSON lines a run emits.
@@ -96,7 +99,7 @@ func startServer(t *testing.T, args ...string) *server {
 		t.Fatalf("server flags: %v", err)
 	}
 	s := &server{out: newSink(), stop: newStopper(), code: make(chan int, 1)}
-	go func() { s.code <- run(s.stop, o, s.out, &s.errs) }()
+	go func() { s.code <- run(s.stop, o, nil, s.out, &s.errs) }()
 	s.addr = s.out.waitFor(t, "listening", 5*time.Second)["addr"].(string)
 	t.Cleanup(func() { s.stop.stop("test over") })
 	return s
@@ -124,7 +127,7 @@ func runClientArgs(t *testing.T, addr string, args ...string) (*sink, int, strin
 	}
 	out := newSink()
 	var errs bytes.Buffer
-	code := run(newStopper(), o, out, &errs)
+	code := run(newStopper(), o, nil, out, &errs)
 	return out, code, errs.String()
 }
 
@@ -396,5 +399,142 @@ func TestFeatureReport(t *testing.T) {
 	}
 	if v == "v1.5.58" && !(f.HalfClose && f.CloseChan) {
 		t.Errorf("v1.5.58 has CloseWrite and CloseChan, got %+v", f)
+	}
+}
+
+// A -hold client opens no stream before its first stdin line, reports
+// run-over with the session still standing, and ends the session only after a
+// second line: the parent can sample the process at both edges of the run.
+func TestHoldPacesTheRun(t *testing.T) {
+	srv := startServer(t, "-version", "2", "-mode", "discard", "-no-hash", "-sessions", "1")
+	o, err := parseFlags([]string{"-role", "client", "-connect", srv.addr, "-version", "2", "-mode", "discard",
+		"-no-hash", "-streams", "3", "-bytes", "300000", "-hold"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, feed := io.Pipe()
+	defer feed.Close()
+	st := newStopper()
+	out := newSink()
+	var errs bytes.Buffer
+	code := make(chan int, 1)
+	go func() { code <- run(st, o, watchInput(input, st, true), out, &errs) }()
+	defer st.stop("test over")
+
+	out.waitFor(t, "ready", 5*time.Second)
+	srv.out.waitFor(t, "session", 5*time.Second)
+	time.Sleep(100 * time.Millisecond) // a client that did not hold would be writing by now
+	if n := len(out.all("stream")) + len(srv.out.all("stream")); n != 0 {
+		t.Fatalf("%d stream events before the go-ahead", n)
+	}
+
+	if _, err := feed.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	over := out.waitFor(t, "run-over", 10*time.Second)
+	if num(over, "streams") != 3 || num(over, "bytes") != 900000 || num(over, "errors") != 0 || num(over, "peerEnded") != 0 {
+		t.Fatalf("run-over: %v", over)
+	}
+	for len(srv.out.all("stream")) < 3 {
+		srv.out.waitFor(t, "stream", 5*time.Second)
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // a client that did not hold would have closed its session by now
+	if len(out.all("done")) != 0 || len(srv.out.all("session-closed")) != 0 {
+		t.Fatalf("the session ended before the second line: client %v, server %v", out.all("done"), srv.out.all("session-closed"))
+	}
+
+	if _, err := feed.Write([]byte("end\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("client exit %d: %s", c, errs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("client did not end after the second line")
+	}
+	if done := out.all("done"); len(done) != 1 || num(done[0], "bytes") != 900000 {
+		t.Fatalf("done: %v", done)
+	}
+	if c := srv.wait(t); c != 0 {
+		t.Fatalf("server exit %d", c)
+	}
+}
+
+// A -hold client whose input ends before the go-ahead opens nothing and fails.
+func TestHoldWithoutGoAhead(t *testing.T) {
+	srv := startServer(t, "-version", "2", "-mode", "discard", "-sessions", "1")
+	o, err := parseFlags([]string{"-role", "client", "-connect", srv.addr, "-mode", "discard", "-hold"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStopper()
+	out := newSink()
+	var errs bytes.Buffer
+	if c := run(st, o, watchInput(bytes.NewReader(nil), st, false), out, &errs); c != 1 {
+		t.Fatalf("exit %d, want 1", c)
+	}
+	if n := len(out.all("stream")); n != 0 {
+		t.Fatalf("%d streams opened without a go-ahead", n)
+	}
+	if !strings.Contains(errs.String(), "go-ahead") {
+		t.Errorf("stderr does not say why: %q", errs.String())
+	}
+	if _, err := parseFlags([]string{"-role", "server", "-hold"}, io.Discard); err == nil {
+		t.Error("-hold accepted on a server")
+	}
+}
+
+// A server that refuses every stream (ends it with FIN at once, as a server at
+// its stream limit does): every stream of a client that writes more than the
+// initial window guess fails, and done counts them as ended by the peer.
+func TestRefusedStreamsAreCounted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		cfg := smux.DefaultConfig()
+		cfg.Version = 2
+		sess, err := smux.Server(conn, cfg)
+		if err != nil {
+			return
+		}
+		defer sess.Close()
+		for {
+			s, err := sess.AcceptStream()
+			if err != nil {
+				return
+			}
+			// One byte first: v1.5.16 registers a stream only after sending its
+			// SYN and drops a FIN that overtakes that (README), so its writer
+			// would wait out its deadline instead.
+			go func() {
+				_, _ = io.ReadFull(s, make([]byte, 1))
+				s.Close()
+			}()
+		}
+	}()
+	cli, code, stderr := runClientArgs(t, ln.Addr().String(), "-version", "2", "-mode", "discard", "-no-hash",
+		"-streams", "4", "-bytes", "1048576", "-half-close", "-watch-fin", "-linger", "1s")
+	if code != 1 {
+		t.Fatalf("client exit %d, want 1 (streams failed): %s", code, stderr)
+	}
+	done := cli.all("done")
+	if len(done) != 1 || num(done[0], "errors") != 4 || num(done[0], "peerEnded") != 4 {
+		t.Fatalf("done: %v; streams %v", done, cli.all("stream"))
+	}
+	for _, ev := range cli.all("stream") {
+		if !strings.Contains(ev["err"].(string), errPeerEnded.Error()) {
+			t.Errorf("stream %v: err %q", ev["id"], ev["err"])
+		}
 	}
 }

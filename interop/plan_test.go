@@ -105,7 +105,7 @@ func TestPlanGoToGo(t *testing.T) {
 			out := newSink()
 			stop := newStopper()
 			code := make(chan int, 1)
-			go func() { code <- run(stop, o, out, io.Discard) }()
+			go func() { code <- run(stop, o, nil, out, io.Discard) }()
 			out.waitFor(t, "plan-done", 20*time.Second)
 			srv.out.waitFor(t, "plan-done", 20*time.Second)
 			stop.stop("test: plan over")

@@ -105,7 +105,10 @@ func serveSession(st *stopper, o *options, ev *emitter, id int, conn net.Conn) {
 	var acceptErr error
 	for {
 		s, err := sess.AcceptStream()
-		if err != nil {
+		if err != nil && classify(err, false) == kindEOF {
+			s = acceptQueued(sess)
+		}
+		if s == nil {
 			acceptErr = err
 			break
 		}
@@ -134,6 +137,20 @@ func serveSession(st *stopper, o *options, ev *emitter, id int, conn net.Conn) {
 		Event: "session-closed", Session: id, Reason: errString(acceptErr),
 		Kind: classify(acceptErr, closedLocally.Load()), Streams: count,
 	})
+}
+
+// acceptQueued returns a stream still queued after AcceptStream reported the
+// connection's end, or nil. Once both are ready, xtaci's AcceptStream picks one
+// of them at random, so streams a client opened right before it closed the
+// connection can come after the error: ask again until the error has come back
+// 32 times in a row (a queued stream is then missed with odds of 2^-32).
+func acceptQueued(sess *smux.Session) *smux.Stream {
+	for i := 0; i < 32; i++ {
+		if s, err := sess.AcceptStream(); err == nil {
+			return s
+		}
+	}
+	return nil
 }
 
 // waitFor waits for wg, at most d.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -214,6 +215,8 @@ type streamPlan struct {
 	newGen func() generator
 	stop   func() bool
 	half   bool // end the write side with CloseWrite and wait for the peer's FIN
+	// watchFin (discard): fail the stream if the peer ends it while it is written
+	watchFin bool
 }
 
 func driveStream(o *options, st muxStream, p streamPlan, r *streamResult) error {
@@ -359,6 +362,9 @@ func driveEcho(st muxStream, p streamPlan, r *streamResult, writeSize int) error
 }
 
 func driveDiscard(st muxStream, p streamPlan, r *streamResult, writeSize int) error {
+	if p.watchFin {
+		return driveDiscardWatched(st, p, r, writeSize)
+	}
 	defer st.Close()
 	if err := writeGenerated(st, p.newGen(), p.size, make([]byte, writeSize), r.out, p.stop); err != nil {
 		return fmt.Errorf("write: %w", err)
@@ -372,6 +378,75 @@ func driveDiscard(st muxStream, p streamPlan, r *streamResult, writeSize int) er
 	}
 	return nil
 }
+
+// driveDiscardWatched (-watch-fin) writes the payload while a watcher reads the
+// stream. A discard server reads to our FIN and only then ends the stream, so
+// its FIN before our last write returned means it ended (typically refused)
+// the stream: a server at its stream limit answers the SYN with FIN. Neither
+// release says so by itself: v1.5.58's Write waits for a window update that
+// never comes, v1.5.16's returns EOF, and both take whatever fits in the
+// window without an error.
+func driveDiscardWatched(st muxStream, p streamPlan, r *streamResult, writeSize int) error {
+	defer st.Close()
+	var (
+		mu         sync.Mutex
+		writing    = true
+		endedEarly bool
+	)
+	peer := make(chan error, 1)
+	go func() {
+		err := readToEOF(st, make([]byte, 4096), r.in, nil)
+		mu.Lock()
+		endedEarly = writing
+		mu.Unlock()
+		if endedEarly {
+			_ = st.Close() // wakes the writer, which may be waiting for window
+		}
+		peer <- err
+	}()
+	werr := writeGenerated(st, p.newGen(), p.size, make([]byte, writeSize), r.out, p.stop)
+	mu.Lock()
+	writing = false
+	early := endedEarly
+	mu.Unlock()
+	if early {
+		if perr := <-peer; perr != nil {
+			return fmt.Errorf("read: %w (while writing)", perr)
+		}
+		return fmt.Errorf("write: %w after %d bytes", errPeerEnded, r.out.n)
+	}
+	if werr != nil {
+		_ = st.Close()
+		<-peer
+		if errors.Is(werr, io.EOF) { // v1.5.16's Write saw the FIN first
+			return fmt.Errorf("write: %w after %d bytes", errPeerEnded, r.out.n)
+		}
+		return fmt.Errorf("write: %w", werr)
+	}
+	half, err := endWrite(st, p)
+	if err != nil {
+		_ = st.Close()
+		<-peer
+		return fmt.Errorf("close-write: %w", err)
+	}
+	if !half {
+		_ = st.Close()
+		<-peer // ends with our close
+		return nil
+	}
+	// The server's FIN after it has read everything.
+	if perr := <-peer; perr != nil {
+		return fmt.Errorf("waiting for the peer's FIN: %w", perr)
+	}
+	if r.in.n > 0 {
+		return fmt.Errorf("%d unexpected bytes before the peer's FIN", r.in.n)
+	}
+	return nil
+}
+
+// errPeerEnded: the peer ended the stream (its FIN) while this side was still
+// writing to it.
+var errPeerEnded = errors.New("the peer ended the stream (FIN) while it was being written")
 
 // driveSource reads what a source server sends: p.size bytes of the pattern
 // (asking for them first with -source-request).

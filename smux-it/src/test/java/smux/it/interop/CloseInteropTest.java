@@ -20,7 +20,6 @@ import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
-import smux.it.interop.GoPeer.Event;
 import smux.it.interop.GoPeer.Release;
 import smux.it.interop.GoPeer.StreamReport;
 

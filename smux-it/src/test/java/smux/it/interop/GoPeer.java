@@ -1,9 +1,7 @@
 package smux.it.interop;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
@@ -16,10 +14,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,10 +38,11 @@ import java.util.stream.Stream;
  * install: the interop suite never skips.
  *
  * <p><b>Processes.</b> {@link #server} and {@link #client} start a peer with {@code -exit-on-stdin-eof}
- * and keep its stdin pipe open, so a JVM that dies takes its peers along. A reader thread parses every
- * JSON line of stdout into {@link Event}s; callers wait for events with timeouts (no polling). Stderr is
- * kept (last lines) for failure messages. {@link #close()} destroys the process (SIGTERM, which the peer
- * handles, then SIGKILL after a grace period). {@link #freeze()}/{@link #thaw()} send SIGSTOP/SIGCONT.
+ * as a {@link ChildProcess}, which keeps its stdin pipe open, so a JVM that dies takes its peers along,
+ * parses every JSON line of stdout into {@link Event}s (callers wait for events with timeouts, no polling)
+ * and keeps the last stderr lines for failure messages. {@link #close()} destroys the process (SIGTERM,
+ * which the peer handles, then SIGKILL after a grace period). {@link #freeze()}/{@link #thaw()} send
+ * SIGSTOP/SIGCONT.
  */
 final class GoPeer implements AutoCloseable {
 
@@ -79,26 +76,16 @@ final class GoPeer implements AutoCloseable {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
     private static final long BUILD_TIMEOUT_MINUTES = 10;
-    private static final int STDERR_LINES_KEPT = 60;
     private static final Map<Release, Path> BUILT = new EnumMap<>(Release.class);
 
     private final Release release;
-    private final String role;
-    private final List<String> command;
-    private final Process process;
-    private final List<Event> events = new ArrayList<>();
-    private final Deque<String> stderrTail = new ArrayDeque<>();
-    private boolean stdoutEnded;
+    private final ChildProcess child;
     private volatile boolean frozen;
     private final Event start;
 
     private GoPeer(Release release, String role, List<String> command) throws IOException {
         this.release = release;
-        this.role = role;
-        this.command = command;
-        this.process = new ProcessBuilder(command).start();
-        daemon("go-peer-stdout-" + process.pid(), this::pumpStdout);
-        daemon("go-peer-stderr-" + process.pid(), this::pumpStderr);
+        this.child = new ChildProcess("Go " + role + " " + release, command);
         Event first;
         try {
             first = awaitEvent(e -> true, START_TIMEOUT, "its first event (listening/connected)");
@@ -149,7 +136,12 @@ final class GoPeer implements AutoCloseable {
     }
 
     long pid() {
-        return process.pid();
+        return child.pid();
+    }
+
+    /** The process itself, for a caller that drives it line by line (a {@code -hold} client of the bench). */
+    ChildProcess child() {
+        return child;
     }
 
     /** The {@code listening} (server) or {@code connected} (client) event. */
@@ -165,19 +157,19 @@ final class GoPeer implements AutoCloseable {
     }
 
     /** A snapshot of every event so far. */
-    synchronized List<Event> events() {
-        return List.copyOf(events);
+    List<Event> events() {
+        return child.events();
     }
 
     /** The {@code stream} events of one session so far. */
-    synchronized List<StreamReport> streams(int session) {
-        return events.stream().filter(e -> e.name().equals("stream") && e.num("session") == session)
+    List<StreamReport> streams(int session) {
+        return child.events(e -> e.name().equals("stream") && e.num("session") == session).stream()
                 .map(StreamReport::of).collect(Collectors.toList());
     }
 
     /** Waits until {@code count} {@code stream} events of {@code session} arrived and returns them. */
     List<StreamReport> awaitStreams(int session, int count, Duration timeout) {
-        awaitCount(e -> e.name().equals("stream") && e.num("session") == session, count, timeout,
+        child.awaitCount(e -> e.name().equals("stream") && e.num("session") == session, count, timeout,
                 count + " stream events of session " + session);
         return streams(session);
     }
@@ -190,10 +182,8 @@ final class GoPeer implements AutoCloseable {
 
     /** Waits until {@code count} events named {@code name} arrived and returns them (all so far). */
     List<Event> awaitEvents(String name, int count, Duration timeout) {
-        awaitCount(e -> e.name().equals(name), count, timeout, count + " " + name + " events");
-        synchronized (this) {
-            return events.stream().filter(e -> e.name().equals(name)).collect(Collectors.toList());
-        }
+        child.awaitCount(e -> e.name().equals(name), count, timeout, count + " " + name + " events");
+        return child.events(e -> e.name().equals(name));
     }
 
     /**
@@ -201,11 +191,12 @@ final class GoPeer implements AutoCloseable {
      * its session gracefully (its plan is over) and exits.
      */
     void endInput() {
-        try {
-            process.getOutputStream().close();
-        } catch (IOException ignored) {
-            // the process is gone already: it has no input to end
-        }
+        child.endInput();
+    }
+
+    /** Writes a line to the peer's stdin: the go-ahead of a {@code -hold} client. */
+    void sendLine(String line) {
+        child.sendLine(line);
     }
 
     /** Waits for the client's {@code done} event. */
@@ -214,50 +205,18 @@ final class GoPeer implements AutoCloseable {
     }
 
     /** The first event matching {@code filter}, if it arrived already. */
-    synchronized Optional<Event> find(Predicate<Event> filter) {
-        return events.stream().filter(filter).findFirst();
+    Optional<Event> find(Predicate<Event> filter) {
+        return child.find(filter);
     }
 
     /** Waits for the first event matching {@code filter}; fails with the peer's output if none comes in time. */
     Event awaitEvent(Predicate<Event> filter, Duration timeout, String what) {
-        awaitCount(filter, 1, timeout, what);
-        return find(filter).orElseThrow();
-    }
-
-    private synchronized void awaitCount(Predicate<Event> filter, int count, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            long have = events.stream().filter(filter).count();
-            if (have >= count) {
-                return;
-            }
-            long left = deadline - System.nanoTime();
-            if (stdoutEnded || left <= 0) {
-                throw new AssertionError("Go " + role + " " + release + ": no " + what + " (got " + have + ")"
-                        + (stdoutEnded ? " before it exited" : " within " + timeout.toMillis() + " ms") + diagnostics());
-            }
-            try {
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting for " + what, e);
-            }
-        }
+        return child.awaitEvent(filter, timeout, what);
     }
 
     /** Waits for the process to exit by itself and returns its exit code. */
     int awaitExit(Duration timeout) {
-        try {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new AssertionError("Go " + role + " " + release + " did not exit within " + timeout.toMillis()
-                        + " ms" + diagnostics());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while waiting for the Go peer to exit", e);
-        }
-        awaitStdoutEnd(Duration.ofSeconds(5));
-        return process.exitValue();
+        return child.awaitExit(timeout);
     }
 
     /** Waits for a client to finish successfully (exit 0) and returns its {@code done} event. */
@@ -265,83 +224,31 @@ final class GoPeer implements AutoCloseable {
         int code = awaitExit(timeout);
         Event done = find(e -> e.name().equals("done")).orElse(null);
         if (code != 0 || done == null) {
-            throw new AssertionError("Go " + role + " " + release + " exited with " + code
+            throw new AssertionError("Go client " + release + " exited with " + code
                     + (done == null ? " and no done event" : "") + diagnostics());
         }
         return done;
     }
 
-    private synchronized void awaitStdoutEnd(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!stdoutEnded) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return;
-            }
-            try {
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
     boolean isAlive() {
-        return process.isAlive();
+        return child.isAlive();
     }
 
     /** Stops the process dead (SIGSTOP): it neither reads, writes nor sends keepalives until {@link #thaw()}. */
     void freeze() {
-        signal("STOP");
+        child.signal("STOP");
         frozen = true;
     }
 
     /** Lets a frozen process run again (SIGCONT). */
     void thaw() {
-        signal("CONT");
+        child.signal("CONT");
         frozen = false;
     }
 
-    private void signal(String name) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
-                    .redirectErrorStream(true).start();
-            String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new AssertionError("kill -" + name + " " + process.pid() + " failed: " + out);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run kill -" + name, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while signalling the Go peer", e);
-        }
-    }
-
     /** What the peer said, for assertion messages: the command, its last events and stderr lines. */
-    synchronized String diagnostics() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("\n  command: ").append(String.join(" ", command));
-        sb.append("\n  alive: ").append(process.isAlive());
-        if (!process.isAlive()) {
-            sb.append(", exit ").append(process.exitValue());
-        }
-        List<Event> shown = events.stream().filter(e -> !e.name().equals("stream") || !e.str("err").isEmpty())
-                .collect(Collectors.toList());
-        int from = Math.max(0, shown.size() - 10);
-        sb.append("\n  events (").append(events.size()).append(" in all; not counting successful streams, last ")
-                .append(shown.size() - from).append("):");
-        for (Event e : shown.subList(from, shown.size())) {
-            sb.append("\n    ").append(e.fields());
-        }
-        if (!stderrTail.isEmpty()) {
-            sb.append("\n  stderr:");
-            for (String line : stderrTail) {
-                sb.append("\n    ").append(line);
-            }
-        }
-        return sb.toString();
+    String diagnostics() {
+        return child.diagnostics();
     }
 
     /** Destroys the process (thawing it first if frozen) and waits for it to go. */
@@ -354,103 +261,10 @@ final class GoPeer implements AutoCloseable {
                 // killing it anyway
             }
         }
-        try {
-            process.getOutputStream().close(); // stdin EOF: -exit-on-stdin-eof stops it too
-        } catch (IOException ignored) {
-            // the process may be gone already
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        awaitStdoutEnd(Duration.ofSeconds(2));
-    }
-
-    private void pumpStdout() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                Event e;
-                try {
-                    e = new Event(Json.parseObject(line));
-                } catch (IllegalArgumentException bad) {
-                    e = new Event(Map.of("event", "unparsable", "line", line));
-                }
-                synchronized (this) {
-                    events.add(e);
-                    notifyAll();
-                }
-            }
-        } catch (IOException ignored) {
-            // the process went away
-        } finally {
-            synchronized (this) {
-                stdoutEnded = true;
-                notifyAll();
-            }
-        }
-    }
-
-    private void pumpStderr() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                synchronized (this) {
-                    stderrTail.addLast(line);
-                    if (stderrTail.size() > STDERR_LINES_KEPT) {
-                        stderrTail.removeFirst();
-                    }
-                }
-            }
-        } catch (IOException ignored) {
-            // the process went away
-        }
-    }
-
-    private static void daemon(String name, Runnable body) {
-        Thread t = new Thread(body, name);
-        t.setDaemon(true);
-        t.start();
+        child.close(); // stdin EOF (-exit-on-stdin-eof stops it too), then SIGTERM
     }
 
     // ------------------------------------------------------------------ events
-
-    /** One JSON line of the peer's stdout. */
-    record Event(Map<String, Object> fields) {
-        String name() {
-            return str("event");
-        }
-
-        String str(String key) {
-            Object v = fields.get(key);
-            return v == null ? "" : v.toString();
-        }
-
-        long num(String key) {
-            Object v = fields.get(key);
-            if (v instanceof Number n) {
-                return n.longValue();
-            }
-            throw new AssertionError("event has no number " + key + ": " + fields);
-        }
-
-        double real(String key) {
-            Object v = fields.get(key);
-            if (v instanceof Number n) {
-                return n.doubleValue();
-            }
-            throw new AssertionError("event has no number " + key + ": " + fields);
-        }
-    }
 
     /** A {@code stream} event: one stream as the Go side saw it. */
     record StreamReport(int session, int index, long id, String mode, long bytesIn, long bytesOut,

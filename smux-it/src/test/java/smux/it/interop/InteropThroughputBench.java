@@ -1,254 +1,191 @@
 package smux.it.interop;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-import smux.api.Session;
-import smux.api.Smux;
-import smux.api.MemoryBudget;
 import smux.api.SmuxConfig;
-import smux.api.SmuxStream;
+import smux.it.interop.CellRun.Figure;
 import smux.it.interop.GoPeer.Release;
+import smux.it.interop.ThroughputCell.End;
+import smux.it.interop.ThroughputCell.GoEnd;
+import smux.it.interop.ThroughputCell.JavaEnd;
 
 /**
- * Throughput against Go xtaci/smux, in one run on one machine: Go to Go, Java client to Go server, Go client
- * to Java server, and Java to Java, with 1 and 100 streams, protocol v2, 512 KiB stream windows, discard
- * mode (the server only counts; no hashing on either side), 64 KiB writes. Every cell is a client writing
- * for a fixed time; its figure is payload bytes / (first open .. last stream closed), in MB/s (10^6 bytes/s),
- * which is what the Go peer's {@code done} event reports. Each cell runs several rounds (interleaved, so
- * drift hits all cells alike) and the median is reported.
+ * What one byte costs each side, Go xtaci/smux against smux for Java, in one run on one machine: for every
+ * cell (Go to Go with v1.5.58 and v1.5.16, Go client to the real {@code smux serve --mode discard}, Java client
+ * to a Go server, Java to Java, each Java end on socket and nio and on every JDK asked for) and stream count
+ * (1, 100, 1,000, 10,000), throughput and, for the sender and the receiver process each, CPU seconds per GB
+ * and context switches per MB, read from {@code /proc} ({@link ProcSample}); ratios to Go v1.5.58 to Go
+ * v1.5.58 at the same stream count; every refused or failed stream said as such. How one run is measured:
+ * {@link ThroughputCell}. What each column means and how to run it: docs/INTEROP.md, "Interop throughput".
  *
- * <p>Not part of the normal build: the class name does not match Surefire's test patterns, and a
- * {@code -Dtest} pattern that happens to match it still needs {@code -Dsmux.interop.bench=true}. Run it with
+ * <p>Every side runs in a process of its own, with default options (protocol v2); each stream carries the
+ * same number of bytes, {@code max(mib / streams, minStreamKib)}: the same work in every cell and round, so
+ * CPU per GB compares like with like, and a stream that carries less failed, visibly. Rounds are
+ * interleaved (every cell once per round, stream count by stream count) and the table shows medians.
+ *
+ * <p>Not part of the normal build: the class name matches no Surefire pattern, and a {@code -Dtest} pattern
+ * that happens to match it still needs {@code -Dsmux.interop.bench=true}. Run it with
  * <pre>
- * mvn -B -ntp -pl smux-it -am verify -Dtest=InteropThroughputBench -Dsmux.interop.bench=true \
- *     [-Dsmux.interop.bench.seconds=5] [-Dsmux.interop.bench.rounds=3] \
- *     [-Dsmux.interop.bench.streams=1,100] [-Dsmux.interop.bench.only="Java nio"]
+ * mvn -B -ntp -pl smux-it -am verify -DskipITs -Dtest=InteropThroughputBench -Dsmux.interop.bench=true \
+ *     [-Dsmux.interop.bench.rounds=3] [-Dsmux.interop.bench.streams=1,100,1000,10000] \
+ *     [-Dsmux.interop.bench.jdks=17,25] [-Dsmux.interop.bench.transports=socket,nio] \
+ *     [-Dsmux.interop.bench.mib=4096] [-Dsmux.interop.bench.minStreamKib=1024] [-Dsmux.interop.bench.warmup=2] \
+ *     [-Dsmux.interop.bench.only="Java 17 socket"] [-Dsmux.interop.bench.java25=/path/to/jdk] \
+ *     [-Dsmux.interop.bench.goArgs="-stream-buffer 524288"] [-Dsmux.interop.bench.serveArgs="--max-streams 4096"] \
+ *     [-Dsmux.interop.bench.clientArgs="--max-streams 10000"]
  * </pre>
- * ({@code only} keeps the cells whose name contains it, plus the Go v1.5.58 reference.)
- * The table is printed and written to {@code smux-it/target/interop/throughput.md}.
+ * The tables are printed and written to {@code smux-it/target/interop/throughput.md}, every figure of every
+ * round to {@code throughput.json} beside it.
  */
 @Tag("bench")
 class InteropThroughputBench {
-    static final int WINDOW = 512 * 1024;
-    static final int WRITE_SIZE = 64 * 1024;
-    static final int SECONDS = Integer.getInteger("smux.interop.bench.seconds", 5);
-    static final int ROUNDS = Integer.getInteger("smux.interop.bench.rounds", 3);
-    static final int[] STREAMS = java.util.stream.Stream.of(System.getProperty("smux.interop.bench.streams", "1,100")
-            .split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
-    /** Only the cells whose name contains this (e.g. "Java nio"), for profiling one pairing. */
-    static final String ONLY = System.getProperty("smux.interop.bench.only", "");
-
-    /** One pairing of client and server. */
-    interface Cell {
-        double run(int streams, Duration duration) throws Exception;
-    }
+    private static final String P = "smux.interop.bench.";
 
     @Test
-    @Timeout(value = 60, unit = TimeUnit.MINUTES)
+    @Timeout(value = 8, unit = TimeUnit.HOURS)
     @EnabledIfSystemProperty(named = "smux.interop.bench", matches = "true")
-    void throughputTable() throws Exception {
-        Map<String, Cell> cells = new LinkedHashMap<>();
-        cells.put("Go v1.5.58 <-> Go v1.5.58", (n, d) -> goToGo(Release.V1_5_58, n, d));
-        cells.put("Go v1.5.16 <-> Go v1.5.16", (n, d) -> goToGo(Release.V1_5_16, n, d));
-        for (String t : Combo.TRANSPORTS) {
-            cells.put("Java " + t + " client -> Go v1.5.58 server", (n, d) -> javaToGo(t, n, d));
-            cells.put("Go v1.5.58 client -> Java " + t + " server", (n, d) -> goToJava(t, n, d));
-            cells.put("Java " + t + " <-> Java " + t, (n, d) -> javaToJava(t, n, d));
+    void throughputTable() throws IOException {
+        int rounds = Integer.getInteger(P + "rounds", 3);
+        List<Integer> streamCounts = ints(System.getProperty(P + "streams", "1,100,1000,10000"));
+        long volumeMib = Long.getLong(P + "mib", 4096);
+        long minPerStream = Long.getLong(P + "minStreamKib", 1024) * 1024;
+        if (minPerStream <= SmuxConfig.INITIAL_PEER_WINDOW) {
+            throw new IllegalArgumentException("-D" + P + "minStreamKib must be above 256: a stream no longer than the window a peer "
+                    + "may fill before its first update (262144 bytes) can be refused without its writer ever noticing");
         }
-        cells.keySet().removeIf(name -> !name.contains(ONLY) && !name.equals("Go v1.5.58 <-> Go v1.5.58"));
-        Duration duration = Duration.ofSeconds(SECONDS);
+        Duration warmup = Duration.ofSeconds(Integer.getInteger(P + "warmup", 2));
+        List<Jdk> jdks = ints(System.getProperty(P + "jdks", "17,25")).stream().map(Jdk::find).collect(Collectors.toList());
+        List<String> transports = words(System.getProperty(P + "transports", "socket,nio").replace(',', ' '));
+        String only = System.getProperty(P + "only", "");
+        Path cliTarget = Path.of(System.getProperty("smux.it.cliTarget", "../smux-cli/target")).toAbsolutePath().normalize();
+        ThroughputCell.cliClassPath(cliTarget); // fails now, not after an hour, if serve is not built
+        ThroughputCell.Setup setup = new ThroughputCell.Setup(warmup, words(System.getProperty(P + "goArgs", "")),
+                words(System.getProperty(P + "serveArgs", "")), words(System.getProperty(P + "clientArgs", "")), cliTarget,
+                System.getProperty("java.class.path"));
 
-        // warm the JIT up on the Java paths before anything is measured
-        for (String t : Combo.TRANSPORTS) {
-            javaToJava(t, 100, Duration.ofSeconds(2));
-            javaToGo(t, 1, Duration.ofSeconds(1));
-            goToJava(t, 1, Duration.ofSeconds(1));
-        }
+        List<ThroughputCell> cells = cells(jdks, transports);
+        cells.removeIf(c -> !c.name().contains(only) && !c.name().equals(ThroughputReport.REFERENCE));
+        Map<String, Object> settings = settings(rounds, streamCounts, volumeMib, minPerStream, jdks, setup);
+        ThroughputReport report = new ThroughputReport(settings, cells.stream().map(ThroughputCell::name).collect(Collectors.toList()),
+                streamCounts);
 
-        Map<String, double[]> results = new LinkedHashMap<>();
-        for (int round = 0; round < ROUNDS; round++) {
-            for (int n : STREAMS) {
-                for (Map.Entry<String, Cell> cell : cells.entrySet()) {
-                    double mbps = cell.getValue().run(n, duration);
-                    String key = cell.getKey() + "|" + n;
-                    results.computeIfAbsent(key, k -> new double[ROUNDS])[round] = mbps;
-                    System.out.printf(Locale.ROOT, "round %d  %-40s %3d stream(s)  %8.1f MB/s%n", round + 1,
-                            cell.getKey(), n, mbps);
+        int failures = 0;
+        for (int round = 1; round <= rounds; round++) {
+            for (int n : streamCounts) {
+                long perStream = perStream(volumeMib, minPerStream, n);
+                // at least 20 MB/s, and never less than 3 minutes, before a transfer is abandoned
+                Duration deadline = Duration.ofSeconds(Math.max(180, n * perStream / 20_000_000));
+                for (ThroughputCell cell : cells) {
+                    ThroughputReport.Cell results = report.cell(cell.name(), n, perStream);
+                    String head = String.format(Locale.ROOT, "round %d/%d  %,6d stream(s)  %-46s", round, rounds, n, cell.name());
+                    try {
+                        CellRun r = cell.run(setup, n, perStream, deadline);
+                        results.runs.add(r);
+                        System.out.println(head + describe(r));
+                    } catch (IOException | RuntimeException | AssertionError e) {
+                        failures++;
+                        results.errors.add(e.toString().lines().findFirst().orElse(""));
+                        System.out.println(head + "  FAILED: " + e);
+                    }
                 }
             }
         }
-        String table = table(cells.keySet(), results);
-        System.out.println(table);
-        Path out = GoPeer.workDirectory().getParent().resolve("interop").resolve("throughput.md");
-        Files.createDirectories(out.getParent());
-        Files.writeString(out, table, StandardCharsets.UTF_8);
+        String markdown = report.markdown();
+        System.out.println();
+        System.out.println(markdown);
+        Path dir = GoPeer.workDirectory().getParent().resolve("interop");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("throughput.md"), markdown, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("throughput.json"), report.json(), StandardCharsets.UTF_8);
+        System.out.println("written: " + dir.resolve("throughput.md") + " and throughput.json");
+        assertTrue(failures == 0, failures + " run(s) did not complete (the tables say which); refusals are results, these are not");
     }
 
-    /** The table's header: one column per stream count asked for. */
-    private static String header() {
-        StringBuilder h = new StringBuilder("| pair |");
-        StringBuilder rule = new StringBuilder("|---|");
-        for (int n : STREAMS) {
-            h.append(' ').append(n == 1 ? "1 stream" : String.format(Locale.ROOT, "%,d streams", n)).append(" |");
-            rule.append("---|");
-        }
-        return h.append('\n').append(rule).append('\n').toString();
-    }
-
-    private static String table(Iterable<String> names, Map<String, double[]> results) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%n%d s per cell, median of %d rounds (min-max), MB/s = 10^6 bytes/s; "
-                + "v2, 512 KiB windows, discard, 64 KiB writes, %d cores%n%n", SECONDS, ROUNDS,
-                Runtime.getRuntime().availableProcessors()));
-        sb.append(header());
-        for (String name : names) {
-            sb.append("| ").append(name);
-            for (int n : STREAMS) {
-                double[] r = results.get(name + "|" + n).clone();
-                Arrays.sort(r);
-                sb.append(String.format(Locale.ROOT, " | %.0f (%.0f-%.0f)", median(r), r[0], r[r.length - 1]));
-            }
-            sb.append(" |\n");
-        }
-        sb.append("\nratios of medians (against Go v1.5.58 <-> Go v1.5.58):\n\n").append(header());
-        for (String name : names) {
-            sb.append("| ").append(name);
-            for (int n : STREAMS) {
-                double base = median(sorted(results.get("Go v1.5.58 <-> Go v1.5.58|" + n)));
-                sb.append(String.format(Locale.ROOT, " | %.2f", median(sorted(results.get(name + "|" + n))) / base));
-            }
-            sb.append(" |\n");
-        }
-        return sb.toString();
-    }
-
-    private static double[] sorted(double[] a) {
-        double[] c = a.clone();
-        Arrays.sort(c);
-        return c;
-    }
-
-    private static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    // ------------------------------------------------------------------ the cells
-
-    static String[] goFlags(String... more) {
-        List<String> a = new ArrayList<>(List.of("-version", "2", "-mode", "discard", "-stream-buffer",
-                Integer.toString(WINDOW), "-no-hash"));
-        a.addAll(Arrays.asList(more));
-        return a.toArray(new String[0]);
-    }
-
-    /** Room for 1,000 streams a side at the full window, as Go gives them (its windows are not budgeted). */
-    private static final MemoryBudget BUDGET = MemoryBudget.of(4L * 1024 * WINDOW);
-
-    static SmuxConfig javaConfig(String transport) {
-        return SmuxConfig.builder().version(2).streamWindow(WINDOW).transport(transport)
-                .maxStreams(1024).maxSessionBuffer(1024L * WINDOW).memoryBudget(BUDGET).build();
-    }
-
-    static double goToGo(Release release, int streams, Duration d) throws Exception {
-        try (GoPeer server = GoPeer.server(release, goFlags("-sessions", "1"));
-             GoPeer client = GoPeer.client(release, server.address(),
-                     goFlags("-streams", Integer.toString(streams), "-duration", d.toMillis() + "ms"))) {
-            double mbps = client.awaitSuccess(d.plusSeconds(60)).real("mbytesPerSec");
-            server.awaitStreams(1, streams, Duration.ofSeconds(30));
-            return mbps;
-        }
-    }
-
-    static double goToJava(String transport, int streams, Duration d) throws Exception {
-        try (JavaServer js = JavaServer.startNoHash(javaConfig(transport), JavaModes.discardServer(JavaModes.Gate.NONE));
-             GoPeer client = GoPeer.client(Release.V1_5_58, js.address(),
-                     goFlags("-streams", Integer.toString(streams), "-duration", d.toMillis() + "ms"))) {
-            double mbps = client.awaitSuccess(d.plusSeconds(60)).real("mbytesPerSec");
-            List<JavaModes.Result> r = js.awaitResults(streams, Duration.ofSeconds(30));
-            assertTrue(r.stream().allMatch(JavaModes.Result::ok), () -> "Java server: " + r);
-            return mbps;
-        }
-    }
-
-    static double javaToGo(String transport, int streams, Duration d) throws Exception {
-        try (GoPeer server = GoPeer.server(Release.V1_5_58, goFlags("-sessions", "1"))) {
-            return javaClient(server.address(), transport, streams, d, () -> {
-                List<GoPeer.StreamReport> r = server.awaitStreams(1, streams, Duration.ofSeconds(30));
-                assertTrue(r.stream().allMatch(s -> s.err().isEmpty()), () -> "Go server: " + r + server.diagnostics());
-            });
-        }
-    }
-
-    static double javaToJava(String transport, int streams, Duration d) throws Exception {
-        try (JavaServer js = JavaServer.startNoHash(javaConfig(transport), JavaModes.discardServer(JavaModes.Gate.NONE))) {
-            return javaClient(js.address(), transport, streams, d, () -> {
-                List<JavaModes.Result> r = js.awaitResults(streams, Duration.ofSeconds(30));
-                assertTrue(r.stream().allMatch(JavaModes.Result::ok), () -> "Java server: " + r);
-            });
-        }
+    /** Bytes per stream: an equal share of the volume, in whole MiB, but at least {@code min}. */
+    static long perStream(long volumeMib, long min, int streams) {
+        return Math.max((volumeMib / streams) << 20, min);
     }
 
     /**
-     * {@code streams} threads each open a stream and write 64 KiB chunks until {@code d} has passed, then
-     * close it; returns MB/s from the first open to the last close, as the Go client computes it. The session
-     * is closed only after {@code serverDone} (the server has read every stream to its end).
+     * The cells in table order: the two Go references, then Go client to Java server, Java client to Go
+     * server and Java to Java, each for every JDK and transport.
      */
-    static double javaClient(InetSocketAddress target, String transport, int streams, Duration d, Runnable serverDone)
-            throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(streams);
-        try (Session session = Smux.connect(target, javaConfig(transport))) {
-            byte[] chunk = new byte[WRITE_SIZE];
-            Content.pattern().fill(0, chunk, 0, chunk.length);
-            AtomicLong bytes = new AtomicLong();
-            long start = System.nanoTime();
-            long stopAt = start + d.toNanos();
-            List<Future<?>> workers = new ArrayList<>();
-            for (int i = 0; i < streams; i++) {
-                workers.add(pool.submit(() -> {
-                    long mine = 0;
-                    try (SmuxStream s = session.openStream()) {
-                        OutputStream out = s.outputStream();
-                        while (System.nanoTime() - stopAt < 0) {
-                            out.write(chunk);
-                            mine += chunk.length;
-                        }
-                    }
-                    bytes.addAndGet(mine);
-                    return null;
-                }));
+    static List<ThroughputCell> cells(List<Jdk> jdks, List<String> transports) {
+        GoEnd go58 = new GoEnd(Release.V1_5_58);
+        GoEnd go16 = new GoEnd(Release.V1_5_16);
+        List<ThroughputCell> cells = new ArrayList<>(List.of(new ThroughputCell(go58, go58), new ThroughputCell(go16, go16)));
+        List<End> javas = new ArrayList<>();
+        for (Jdk jdk : jdks) {
+            for (String t : transports) {
+                javas.add(new JavaEnd(jdk, t));
             }
-            for (Future<?> f : workers) {
-                f.get(d.toSeconds() + 60, TimeUnit.SECONDS);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            serverDone.run();
-            assertEquals(java.util.Optional.empty(), session.closeCause());
-            return bytes.get() / seconds / 1e6;
-        } finally {
-            pool.shutdownNow();
         }
+        javas.forEach(j -> cells.add(new ThroughputCell(go58, j)));
+        javas.forEach(j -> cells.add(new ThroughputCell(j, go58)));
+        javas.forEach(j -> cells.add(new ThroughputCell(j, j)));
+        return cells;
+    }
+
+    private static String describe(CellRun r) {
+        String problems = r.streams().problems();
+        return String.format(Locale.ROOT, "%7.0f MB/s  receiver %.2f CPU-s/GB %5.1f cs/MB  sender %.2f CPU-s/GB %5.1f cs/MB%s",
+                Figure.MB_PER_S.of(r), Figure.RECEIVER_CPU_PER_GB.of(r), Figure.RECEIVER_SWITCHES_PER_MB.of(r),
+                Figure.SENDER_CPU_PER_GB.of(r), Figure.SENDER_SWITCHES_PER_MB.of(r),
+                problems.isEmpty() ? "" : "  [" + problems + (r.streams().firstError().isEmpty() ? "" : "; first: " + r.streams().firstError()) + "]");
+    }
+
+    private static Map<String, Object> settings(int rounds, List<Integer> streamCounts, long volumeMib, long minPerStream, List<Jdk> jdks,
+                                                ThroughputCell.Setup setup) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("date", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        s.put("machine", Runtime.getRuntime().availableProcessors() + " cores, Linux " + osRelease() + ", "
+                + ProcSample.clockTicksPerSecond() + " clock ticks/s");
+        s.put("rounds", rounds + " (interleaved; medians shown)");
+        s.put("bytes per stream", streamCounts.stream().map(n -> n + ": " + ThroughputReport.mib(perStream(volumeMib, minPerStream, n)))
+                .collect(Collectors.joining(", ")) + " (max(" + volumeMib + " MiB / streams, " + ThroughputReport.mib(minPerStream) + "))");
+        s.put("protocol", "v2, default options on every side; 64 KiB writes; discard servers, no hashing");
+        s.put("Go", "xtaci/smux v1.5.58 (and v1.5.16 as a second reference); client -hold -watch-fin (-half-close on v1.5.58)"
+                + (setup.goArgs().isEmpty() ? "" : "; extra flags " + String.join(" ", setup.goArgs())));
+        s.put("Java", jdks.stream().map(j -> j.label() + " = " + j.version() + " (" + j.java() + ")").collect(Collectors.joining(", ")));
+        s.put("Java server", "smux serve --mode discard --transport T" + (setup.serveArgs().isEmpty() ? "" : " " + String.join(" ", setup.serveArgs())));
+        s.put("Java client", "ThroughputClient: library defaults, virtual threads on Java 21+, platform threads on 17"
+                + (setup.clientArgs().isEmpty() ? "" : "; " + String.join(" ", setup.clientArgs())));
+        s.put("warm-up", setup.warmup().toSeconds() + " s of writing into each Java process before it is sampled");
+        return s;
+    }
+
+    private static String osRelease() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/osrelease"), StandardCharsets.US_ASCII).trim();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static List<Integer> ints(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(Integer::valueOf).collect(Collectors.toList());
+    }
+
+    private static List<String> words(String s) {
+        return Arrays.stream(s.trim().split("\\s+")).filter(x -> !x.isEmpty()).collect(Collectors.toList());
     }
 }

@@ -25,7 +25,6 @@ import smux.api.SmuxStream;
 final class JavaServer implements AutoCloseable {
     private final SmuxConfig config;
     private final JavaModes.Body handler;
-    private final boolean hash;
     private final ServerSocketChannel listener;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "java-server-worker");
@@ -37,21 +36,15 @@ final class JavaServer implements AutoCloseable {
     private final List<Throwable> failures = new ArrayList<>();
     private volatile boolean closed;
 
-    private JavaServer(SmuxConfig config, JavaModes.Body handler, boolean hash) throws IOException {
+    private JavaServer(SmuxConfig config, JavaModes.Body handler) throws IOException {
         this.config = config;
         this.handler = handler;
-        this.hash = hash;
         this.listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         pool.execute(this::acceptConnections);
     }
 
     static JavaServer start(SmuxConfig config, JavaModes.Body handler) throws IOException {
-        return new JavaServer(config, handler, true);
-    }
-
-    /** Without SHA-256, for throughput runs. */
-    static JavaServer startNoHash(SmuxConfig config, JavaModes.Body handler) throws IOException {
-        return new JavaServer(config, handler, false);
+        return new JavaServer(config, handler);
     }
 
     InetSocketAddress address() {
@@ -103,7 +96,7 @@ final class JavaServer implements AutoCloseable {
                 return;
             }
             pool.execute(() -> {
-                JavaModes.Result r = JavaModes.run(stream, hash, handler);
+                JavaModes.Result r = JavaModes.run(stream, true, handler);
                 synchronized (this) {
                     results.add(r);
                     notifyAll();

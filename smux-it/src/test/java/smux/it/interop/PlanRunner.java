@@ -42,7 +42,7 @@ final class PlanRunner {
     record Side(int index, long id, String role, boolean opener, long bytesIn, String sha256In, long bytesOut,
                 String sha256Out, String readEnd, String probe, String err) {
 
-        static Side of(GoPeer.Event e) {
+        static Side of(Event e) {
             return new Side((int) e.num("index"), e.num("id"), e.str("role"), Boolean.parseBoolean(e.str("opener")),
                     e.num("bytesIn"), e.str("sha256In"), e.num("bytesOut"), e.str("sha256Out"), e.str("readEnd"),
                     e.str("probe"), e.str("err"));
