@@ -8,6 +8,7 @@ import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.engine.EngineEvent;
 import smux.engine.SmuxEngine;
+import smux.engine.StreamView;
 
 /**
  * The one owner of a session's {@link SmuxEngine}: the transport's threads drive it through this
@@ -73,7 +74,10 @@ final class EngineDriver implements SessionLink, StreamOps {
     public void closed(StreamHandle stream) {
         lock.lock();
         try {
-            engine.closeStream(stream.id());
+            StreamView v = view(stream);
+            if (v != null) {
+                v.close();
+            }
             session.forget(stream);
             routeEvents(true);
         } finally {
@@ -85,9 +89,8 @@ final class EngineDriver implements SessionLink, StreamOps {
     public int receiveWindow(StreamHandle stream) {
         lock.lock();
         try {
-            return engine.version() == 2 && engine.hasStream(stream.id()) ? engine.receiveWindow(stream.id()) : 0;
-        } catch (smux.api.StreamClosedException e) {
-            return 0;
+            StreamView v = view(stream);
+            return engine.version() == 2 && v != null ? v.receiveWindow() : 0;
         } finally {
             lock.unlock();
         }
@@ -157,7 +160,10 @@ final class EngineDriver implements SessionLink, StreamOps {
      */
     void reportAllConsumed(Iterable<StreamHandle> streams) {
         for (StreamHandle h : streams) {
-            engine.consumed(h.id(), h.rx.consumed());
+            StreamView v = view(h);
+            if (v != null) {
+                v.consumed(h.rx.consumed());
+            }
         }
         routeEvents(true);
     }
@@ -167,13 +173,23 @@ final class EngineDriver implements SessionLink, StreamOps {
         StreamHandle h;
         while ((h = nextWork()) != null) {
             int bits = h.work.getAndSet(0);
+            StreamView v = view(h);
+            if (v == null) {
+                continue; // closed meanwhile: its news no longer matters
+            }
             if ((bits & StreamHandle.OUTBOUND) != 0) {
-                engine.outboundChanged(h.id());
+                v.outboundChanged();
             }
             if ((bits & StreamHandle.CONSUMED) != 0) {
-                engine.consumed(h.id(), h.rx.consumed());
+                v.consumed(h.rx.consumed());
             }
         }
+    }
+
+    /** @return the engine's view of the handle's stream, or null if the engine forgot it (its id may be another stream's now) */
+    private StreamView view(StreamHandle h) {
+        StreamView v = engine.stream(h.id());
+        return v != null && v.sides() == h ? v : null;
     }
 
     private void drainNow() {

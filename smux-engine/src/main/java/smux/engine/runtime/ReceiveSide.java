@@ -23,8 +23,11 @@ import smux.engine.SegmentPool;
  * not once per frame. The reader counts what it consumed; when the total reaches what the engine
  * asked for ({@link #requestConsumption}: the next window update in version 2, steps in version 1)
  * it tells the driver, once, so consumption flows back in batches.
+ *
+ * <p>Public, with {@link #poll}, for the engine's benchmarks, which drive production sides on one
+ * thread; the package is exported to the transports only.
  */
-final class ReceiveSide implements Inbound {
+public final class ReceiveSide implements Inbound {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition readable = lock.newCondition();
     private final ReceiveBuffer buffer;
@@ -48,7 +51,7 @@ final class ReceiveSide implements Inbound {
      * @param pool the session's segments
      * @param report tells the driver that consumption is due (it then asks {@link #consumed()})
      */
-    ReceiveSide(SegmentPool pool, Runnable report) {
+    public ReceiveSide(SegmentPool pool, Runnable report) {
         this.buffer = new ReceiveBuffer(pool);
         this.report = report;
     }
@@ -170,21 +173,9 @@ final class ReceiveSide implements Inbound {
         lock.lock();
         try {
             while (true) {
-                if (closed) {
-                    throw new StreamClosedException("cannot read from " + op + ": it was closed");
-                }
-                if (buffer.size() > 0) {
-                    n = buffer.read(dst);
+                n = take(dst, op);
+                if (n != 0 || !dst.hasRemaining()) {
                     break;
-                }
-                if (finished && !droppedAtEnd) {
-                    return -1;
-                }
-                if (failure != null) {
-                    throw failure;
-                }
-                if (!dst.hasRemaining()) {
-                    return 0;
                 }
                 long timeout = timeoutNanos;
                 long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
@@ -219,11 +210,7 @@ final class ReceiveSide implements Inbound {
                     break;
                 }
             }
-            consumed += n;
-            due = consumed >= reportAt;
-            if (due) {
-                reportAt = Long.MAX_VALUE; // asked once; the engine asks again when it wants to hear
-            }
+            due = n > 0 && consumedMore(n);
         } finally {
             lock.unlock();
         }
@@ -231,6 +218,59 @@ final class ReceiveSide implements Inbound {
             report.run();
         }
         return n;
+    }
+
+    /**
+     * Reads what is there now, never waiting: the core of the blocking {@link #read}, for a caller
+     * that drives the stream on its own thread (the engine's tests and benchmarks).
+     *
+     * @param dst where the bytes go
+     * @param op the stream's description, for messages
+     * @return bytes read; 0 if none are buffered (or {@code dst} is full); -1 at end-of-stream
+     * @throws StreamClosedException if the application closed the stream
+     * @throws IOException the session's failure, once nothing is left to read
+     */
+    public int poll(ByteBuffer dst, Object op) throws IOException {
+        int n;
+        boolean due;
+        lock.lock();
+        try {
+            n = take(dst, op);
+            due = n > 0 && consumedMore(n);
+        } finally {
+            lock.unlock();
+        }
+        if (due) {
+            report.run();
+        }
+        return n;
+    }
+
+    /** Takes buffered bytes, or says why there are none. Lock held. @return bytes, 0 for none yet, -1 at the end */
+    private int take(ByteBuffer dst, Object op) throws IOException {
+        if (closed) {
+            throw new StreamClosedException("cannot read from " + op + ": it was closed");
+        }
+        if (buffer.size() > 0) {
+            return buffer.read(dst);
+        }
+        if (finished && !droppedAtEnd) {
+            return -1;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return 0;
+    }
+
+    /** Counts {@code n} bytes read. Lock held. @return whether the engine asked to hear of it now (asked once) */
+    private boolean consumedMore(int n) {
+        consumed += n;
+        if (consumed < reportAt) {
+            return false;
+        }
+        reportAt = Long.MAX_VALUE; // the engine asks again when it wants to hear
+        return true;
     }
 
     private int takeDirect() {

@@ -30,8 +30,11 @@ import smux.engine.Outbound;
  *
  * <p>No locks: the writer parks with {@link LockSupport} (virtual threads are never pinned), the
  * copier never waits.
+ *
+ * <p>Public, with {@link #post} and {@link #ended}, for the engine's benchmarks, which drive
+ * production sides on one thread; the package is exported to the transports only.
  */
-final class SendSide implements Outbound {
+public final class SendSide implements Outbound {
     static final int IDLE = 0;
     static final int POSTED = 1;
     static final int COPYING = 2;
@@ -58,8 +61,9 @@ final class SendSide implements Outbound {
      *
      * @param buffer the bytes, left untouched by the caller until the write ends
      * @return false if writing was closed (nothing was posted)
+     * @throws IllegalStateException if a write is posted already (writes on one stream must be serialized)
      */
-    boolean post(ByteBuffer buffer) {
+    public boolean post(ByteBuffer buffer) {
         src = buffer;
         copied = 0;
         writer = Thread.currentThread();
@@ -79,7 +83,7 @@ final class SendSide implements Outbound {
     }
 
     /** @return whether the write in progress has ended: every byte committed, or withdrawn */
-    boolean ended() {
+    public boolean ended() {
         return (state.get() & PHASE) == IDLE;
     }
 

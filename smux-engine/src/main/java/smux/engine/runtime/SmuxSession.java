@@ -24,7 +24,10 @@ import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 import smux.engine.CloseReason;
 import smux.engine.EngineEvent;
+import smux.engine.SegmentPool;
 import smux.engine.SmuxEngine;
+import smux.engine.StreamSides;
+import smux.engine.StreamView;
 
 /**
  * The session as the application sees it ({@link Session}): opening and accepting streams, ping,
@@ -34,9 +37,11 @@ import smux.engine.SmuxEngine;
  *
  * <p>A transport creates it ({@link #create}), starts it with its {@link Driver}, and runs.
  */
-public final class SmuxSession implements Session {
+public final class SmuxSession implements Session, StreamSides.Factory {
     private final EngineDriver driver;
     private final SmuxEngine engine;
+    /** The receive segments of this session's streams; let go when the session is quiet. */
+    private final SegmentPool pool = new SegmentPool(256);
     private final Condition acceptable;
     private final Condition pinged;
     private final Condition terminated;
@@ -69,7 +74,7 @@ public final class SmuxSession implements Session {
         this.local = local;
         this.remote = remote;
         this.remoteName = String.valueOf(remote);
-        this.engine = new SmuxEngine(client, config, System.nanoTime());
+        this.engine = new SmuxEngine(client, config, System.nanoTime(), this);
         if (engine.isClosed()) {
             throw new LimitExceededException(engine.closeError().getMessage());
         }
@@ -163,7 +168,15 @@ public final class SmuxSession implements Session {
             pinged.signalAll();
         } else if (event instanceof EngineEvent.Closed c) {
             onClosed(c);
+        } else if (event instanceof EngineEvent.Quiet) {
+            pool.trim(); // a burst's pooled buffers need not outlive it
         }
+    }
+
+    /** A stream is born (opened here, or by the peer's SYN): its handle, with its two sides. Lock held. */
+    @Override
+    public StreamSides create(int id) {
+        return new StreamHandle(id, driver, pool);
     }
 
     private void onClosed(EngineEvent.Closed c) {
@@ -254,7 +267,7 @@ public final class SmuxSession implements Session {
                 }
                 int id = engine.accept();
                 if (id != SmuxEngine.NO_STREAM) {
-                    return adopt(id); // data may already be buffered for it: the bind hands it over
+                    return adopt(id); // its handle was made when its SYN arrived, and holds what arrived since
                 }
                 if (timeoutNanos < 0) {
                     await(acceptable, -1);
@@ -272,10 +285,8 @@ public final class SmuxSession implements Session {
         }
     }
 
-    private StreamHandle adopt(int id) throws IOException {
-        StreamHandle h = new StreamHandle(id, driver, engine.segmentPool());
-        engine.bind(id, h.rx, h.tx);
-        engine.attach(id, h);
+    private StreamHandle adopt(int id) {
+        StreamHandle h = (StreamHandle) engine.stream(id).sides();
         handles.add(h);
         SessionClosedException over = closedError;
         if (over != null) {
@@ -380,7 +391,7 @@ public final class SmuxSession implements Session {
             } catch (SessionClosedException e) {
                 return;
             }
-            engine.closeStream(id);
+            engine.stream(id).close();
             refusedWhileDraining++;
         }
     }

@@ -15,7 +15,10 @@ import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.SmuxStream;
 import smux.api.StreamClosedException;
+import smux.engine.Inbound;
+import smux.engine.Outbound;
 import smux.engine.SegmentPool;
+import smux.engine.StreamSides;
 
 /**
  * A stream as the application sees it: blocking reads and writes with timeouts. It reads from
@@ -26,7 +29,7 @@ import smux.engine.SegmentPool;
  * it (the commit point), the deadline passes, or the stream or session ends; then it withdraws
  * what was not copied, and the {@link SendSide} makes that count exact (guarantee 2).
  */
-final class StreamHandle implements SmuxStream {
+final class StreamHandle implements SmuxStream, StreamSides {
     // Work bits for the driver (see EngineDriver#drainWork).
     static final int OUTBOUND = 1;
     static final int CONSUMED = 2;
@@ -54,6 +57,16 @@ final class StreamHandle implements SmuxStream {
     @Override
     public int id() {
         return id;
+    }
+
+    @Override
+    public Inbound inbound() {
+        return rx;
+    }
+
+    @Override
+    public Outbound outbound() {
+        return tx;
     }
 
     @Override
