@@ -17,10 +17,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import smux.api.SmuxConfig;
-import smux.engine.SegmentPool;
 import smux.engine.SmuxEngine;
 import smux.engine.StreamSides;
 import smux.engine.runtime.ReceiveSide;
+import smux.engine.runtime.SegmentPool;
 import smux.engine.runtime.SendSide;
 
 /**

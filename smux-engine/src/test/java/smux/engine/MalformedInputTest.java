@@ -19,6 +19,7 @@ import smux.api.ProtocolException;
 import smux.api.ProtocolException.Violation;
 import smux.api.SmuxConfig;
 import smux.engine.runtime.EngineApp;
+import smux.engine.runtime.SegmentPool;
 
 /**
  * One test per class of malformed input, each built with {@link FrameFactory}: the session closes

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import smux.engine.runtime.SegmentPool;
 
 /**
  * The open-addressing table of streams against a HashMap: random puts, removes and lookups,

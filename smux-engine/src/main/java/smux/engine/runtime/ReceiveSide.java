@@ -9,8 +9,6 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import smux.api.StreamClosedException;
 import smux.engine.Inbound;
-import smux.engine.ReceiveBuffer;
-import smux.engine.SegmentPool;
 
 /**
  * A stream's receive side: the bytes the engine accepted for it, which the application reads

@@ -17,7 +17,6 @@ import smux.api.SmuxStream;
 import smux.api.StreamClosedException;
 import smux.engine.Inbound;
 import smux.engine.Outbound;
-import smux.engine.SegmentPool;
 import smux.engine.StreamSides;
 
 /**

@@ -10,7 +10,6 @@ import smux.api.SmuxConfig;
 import smux.api.StreamClosedException;
 import smux.engine.CloseReason;
 import smux.engine.EngineEvent;
-import smux.engine.SegmentPool;
 import smux.engine.SmuxEngine;
 import smux.engine.StreamSides;
 import smux.engine.StreamState;
