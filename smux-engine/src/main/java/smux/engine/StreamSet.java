@@ -111,11 +111,11 @@ final class StreamSet implements EngineStream.Rules {
         return s;
     }
 
-    /** @return the oldest stream the peer opened, taken from the backlog, or 0 if none waits */
+    /** @return the oldest stream the peer opened, taken from the backlog, or 0 if none waits (0 is never a stream) */
     int accept() {
         EngineStream s = backlog.poll();
         if (s == null) {
-            return SmuxEngine.NO_STREAM;
+            return 0;
         }
         s.inBacklog = false;
         return s.id;

@@ -14,13 +14,13 @@ import smux.engine.Inbound;
  * A stream's receive side: the bytes the engine accepted for it, which the application reads
  * without the session's lock. Guarded by a lock of its own, held only for copies and flags.
  *
- * <p>Theory of operation. The connection's driver appends (after the engine checked the stream's
- * window). A reader that finds nothing posts its destination buffer and waits; the driver then
+ * <p>Theory of operation. The session's pump appends (after the engine checked the stream's
+ * window). A reader that finds nothing posts its destination buffer and waits; the pump then
  * copies straight into it, one copy fewer than through the buffer, until the buffer would take the
  * bytes out of order. The reader is signalled only when the stream goes from empty to non-empty,
  * not once per frame. The reader counts what it consumed; when the total reaches what the engine
  * asked for ({@link #requestConsumption}: the next window update in version 2, steps in version 1)
- * it tells the driver, once, so consumption flows back in batches.
+ * it tells the pump, once, so consumption flows back in batches.
  *
  * <p>Public, with {@link #poll}, for the engine's benchmarks, which drive production sides on one
  * thread; the package is exported to the transports only.
@@ -35,7 +35,7 @@ public final class ReceiveSide implements Inbound {
     private boolean closed;
     /** The session ended locally with bytes still buffered: they were dropped, so no clean end-of-stream. */
     private boolean droppedAtEnd;
-    /** A waiting reader's buffer, which the driver fills directly while nothing else is buffered. */
+    /** A waiting reader's buffer, which the pump fills directly while nothing else is buffered. */
     private ByteBuffer waiting;
     /** Bytes put straight into {@link #waiting}. */
     private int direct;
@@ -47,14 +47,14 @@ public final class ReceiveSide implements Inbound {
 
     /**
      * @param pool the session's segments
-     * @param report tells the driver that consumption is due (it then asks {@link #consumed()})
+     * @param report tells the pump that consumption is due (it then asks {@link #consumed()})
      */
     public ReceiveSide(SegmentPool pool, Runnable report) {
         this.buffer = new ReceiveBuffer(pool);
         this.report = report;
     }
 
-    // ------------------------------------------------------------------ Inbound: the driver
+    // ------------------------------------------------------------------ Inbound: the pump
 
     @Override
     public void append(ByteBuffer src, int n) {

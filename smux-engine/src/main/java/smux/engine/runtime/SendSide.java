@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 import smux.engine.Outbound;
 
 /**
- * A stream's outbox: where an application's write waits for the connection's driver to copy it
+ * A stream's outbox: where an application's write waits for the session's pump to copy it
  * into the staging buffer, and <b>the one place guarantee 2 is enforced</b> (a timed-out write
  * reports exactly what was committed, and the rest is never sent).
  *
@@ -18,7 +18,7 @@ import smux.engine.Outbound;
  *   flags   WRITE_CLOSED: no more posts; the FIN may leave once nothing is pending
  *           WITHDRAW: the writer gave up while a copy was running; that copy ends the write
  * </pre>
- * The driver copies only after moving POSTED to COPYING, and the writer withdraws only by moving
+ * The pump copies only after moving POSTED to COPYING, and the writer withdraws only by moving
  * POSTED to IDLE; both are compare-and-sets on the same word, so a copy either starts before the
  * withdraw (and finishes, and counts) or never starts. A writer that finds a copy running sets
  * WITHDRAW and parks; the copier, ending its copy, sees the flag, ends the write there and unparks
@@ -57,7 +57,7 @@ public final class SendSide implements Outbound {
 
     /**
      * Posts a write. The caller holds the stream's write serial (one write at a time) and then
-     * tells the driver ({@link StreamOps#outboundChanged}).
+     * tells the pump ({@link StreamHandle.Ops#outboundChanged}).
      *
      * @param buffer the bytes, left untouched by the caller until the write ends
      * @return false if writing was closed (nothing was posted)
@@ -144,7 +144,7 @@ public final class SendSide implements Outbound {
 
     /**
      * Closes writing: no write may be posted any more; the FIN leaves after a write in progress.
-     * The caller then tells the driver.
+     * The caller then tells the pump.
      *
      * @return false if it was closed already
      */
@@ -173,7 +173,7 @@ public final class SendSide implements Outbound {
         }
     }
 
-    // ------------------------------------------------------------------ Outbound: the driver
+    // ------------------------------------------------------------------ Outbound: the pump
 
     @Override
     public int pending() {

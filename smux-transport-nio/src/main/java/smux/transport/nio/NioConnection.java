@@ -10,14 +10,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
-import smux.engine.runtime.Driver;
+import smux.engine.runtime.Transport;
 import smux.engine.runtime.ForcedClose;
 import smux.engine.runtime.SmuxSession;
 import smux.engine.runtime.SessionLink;
 
 /**
  * One session on the {@link EventLoop}. Everything here runs on the loop thread except the
- * {@link Driver} methods, which any thread may call: they only flip this connection's own atomic
+ * {@link Transport} methods, which any thread may call: they only flip this connection's own atomic
  * flags and queue it for service, so the loop never waits on the session.
  *
  * <h2>Input: exactly once, in order, and never stuck</h2>
@@ -37,7 +37,7 @@ import smux.engine.runtime.SessionLink;
  *       exactly one of them resume.</li>
  * </ul>
  */
-final class NioConnection implements Driver {
+final class NioConnection implements Transport {
     /** Reads per readiness event before other sessions get a turn (with the 256 KiB read buffer: at most 1 MiB). */
     static final int READS_PER_TURN = 4;
 
@@ -51,7 +51,7 @@ final class NioConnection implements Driver {
     private final int stagingSize;
     private SelectionKey key;
 
-    // Shared with the threads that call the Driver methods.
+    // Shared with the threads that call the Transport methods.
     private final AtomicBoolean queued = new AtomicBoolean();
     private final AtomicBoolean inputPaused = new AtomicBoolean();
     /** RUNNING, then STOP_AFTER_FLUSH (a local close) or STOP_NOW; it only ever rises. */
@@ -112,7 +112,7 @@ final class NioConnection implements Driver {
         return session;
     }
 
-    // ------------------------------------------------------------------ Driver (any thread)
+    // ------------------------------------------------------------------ Transport (any thread)
 
     void schedule() {
         if (queued.compareAndSet(false, true)) {

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 import smux.api.Session;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
-import smux.engine.runtime.Driver;
+import smux.engine.runtime.Transport;
 import smux.engine.runtime.ForcedClose;
 import smux.engine.runtime.SessionLink;
 import smux.engine.runtime.SmuxSession;
@@ -41,14 +41,14 @@ import smux.engine.runtime.SmuxSession;
  * </ul>
  *
  * <p>This class keeps its own state (volatile flags, and thread permits for waking): it never
- * holds a lock while it calls the session, and the session's calls into it ({@link Driver}) only
+ * holds a lock while it calls the session, and the session's calls into it ({@link Transport}) only
  * set a flag and unpark a thread, so neither can wait on the other. A wake-up is never lost:
  * a thread checks the session's state after its permit may have been set, and a permit given
  * before the thread parks makes the park return at once.
  *
  * Whichever thread finishes last closes the socket and tells the session.
  */
-final class SocketConnection implements Driver {
+final class SocketConnection implements Transport {
     private static final int READ_BUFFER = 64 * 1024;
     /** Channel reads go into a direct buffer this large: fewer reads, and more frames per lock hold. */
     private static final int CHANNEL_READ_BUFFER = 256 * 1024;
@@ -166,7 +166,7 @@ final class SocketConnection implements Driver {
         }
     }
 
-    // ------------------------------------------------------------------ Driver (any thread)
+    // ------------------------------------------------------------------ Transport (any thread)
 
     @Override
     public void transmitReady() {
