@@ -165,57 +165,7 @@ public final class ReceiveSide implements Inbound {
      * @return bytes read, or -1 at end-of-stream
      */
     int read(ByteBuffer dst, Object op) throws IOException {
-        long start = System.nanoTime();
-        int n;
-        boolean due;
-        lock.lock();
-        try {
-            while (true) {
-                n = take(dst, op);
-                if (n != 0 || !dst.hasRemaining()) {
-                    break;
-                }
-                long timeout = timeoutNanos;
-                long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
-                if (timeout != 0 && left <= 0) {
-                    throw new SocketTimeoutException("read on " + op + " timed out after "
-                            + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
-                }
-                boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
-                if (mine) {
-                    waiting = dst;
-                }
-                try {
-                    if (left < 0) {
-                        readable.await();
-                    } else {
-                        readable.awaitNanos(left);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    if (mine && direct > 0) {
-                        n = takeDirect();
-                        break; // bytes already in the caller's buffer are read, not lost
-                    }
-                    throw new InterruptedIOException("interrupted while reading " + op);
-                } finally {
-                    if (mine) {
-                        waiting = null;
-                    }
-                }
-                if (mine && direct > 0) {
-                    n = takeDirect();
-                    break;
-                }
-            }
-            due = n > 0 && consumedMore(n);
-        } finally {
-            lock.unlock();
-        }
-        if (due) {
-            report.run();
-        }
-        return n;
+        return read(dst, op, true);
     }
 
     /**
@@ -229,11 +179,16 @@ public final class ReceiveSide implements Inbound {
      * @throws IOException the session's failure, once nothing is left to read
      */
     public int poll(ByteBuffer dst, Object op) throws IOException {
+        return read(dst, op, false);
+    }
+
+    /** Takes bytes (waiting for them if {@code wait}), counts them, and reports them if the engine asked. */
+    private int read(ByteBuffer dst, Object op, boolean wait) throws IOException {
         int n;
         boolean due;
         lock.lock();
         try {
-            n = take(dst, op);
+            n = wait ? takeWaiting(dst, op, System.nanoTime()) : take(dst, op);
             due = n > 0 && consumedMore(n);
         } finally {
             lock.unlock();
@@ -242,6 +197,46 @@ public final class ReceiveSide implements Inbound {
             report.run();
         }
         return n;
+    }
+
+    /** As {@link #take}, but waits up to the read timeout for a byte. Lock held. */
+    private int takeWaiting(ByteBuffer dst, Object op, long start) throws IOException {
+        while (true) {
+            int n = take(dst, op);
+            if (n != 0 || !dst.hasRemaining()) {
+                return n;
+            }
+            long timeout = timeoutNanos;
+            long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
+            if (timeout != 0 && left <= 0) {
+                throw new SocketTimeoutException("read on " + op + " timed out after "
+                        + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
+            }
+            boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
+            if (mine) {
+                waiting = dst;
+            }
+            try {
+                if (left < 0) {
+                    readable.await();
+                } else {
+                    readable.awaitNanos(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (mine && direct > 0) {
+                    return takeDirect(); // bytes already in the caller's buffer are read, not lost
+                }
+                throw new InterruptedIOException("interrupted while reading " + op);
+            } finally {
+                if (mine) {
+                    waiting = null;
+                }
+            }
+            if (mine && direct > 0) {
+                return takeDirect();
+            }
+        }
     }
 
     /** Takes buffered bytes, or says why there are none. Lock held. @return bytes, 0 for none yet, -1 at the end */

@@ -57,7 +57,8 @@ public final class SmuxSession implements Session {
     private final Condition changed = lock.newCondition();
     /** Bumped by everything that may end a wait (see the class comment). */
     private long news;
-    private boolean connectionClosed;
+    /** Written under the lock (then news is published); read without it by a closing thread. */
+    private volatile boolean connectionClosed;
     private Boolean probeAnswer;
     private boolean pingInFlight;
     private long pongNanos;
@@ -400,7 +401,7 @@ public final class SmuxSession implements Session {
         long progress = t.bytesWritten();
         while (true) {
             long seen = newsCount();
-            if (isConnectionClosed()) {
+            if (connectionClosed) {
                 return interrupted;
             }
             long left = deadline - System.nanoTime();
@@ -423,7 +424,7 @@ public final class SmuxSession implements Session {
         while (true) {
             long seen = newsCount();
             long left = deadline - System.nanoTime();
-            if (isConnectionClosed() || left <= 0) {
+            if (connectionClosed || left <= 0) {
                 return interrupted;
             }
             interrupted |= awaitNewsUninterruptibly(seen, left);
@@ -538,15 +539,6 @@ public final class SmuxSession implements Session {
         lock.lock();
         try {
             return news;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private boolean isConnectionClosed() {
-        lock.lock();
-        try {
-            return connectionClosed;
         } finally {
             lock.unlock();
         }
