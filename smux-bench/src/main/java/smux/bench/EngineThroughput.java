@@ -17,18 +17,24 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import smux.api.SmuxConfig;
-import smux.engine.EngineEvent;
 import smux.engine.SmuxEngine;
+import smux.engine.StreamSides;
+import smux.engine.runtime.ReceiveSide;
+import smux.engine.runtime.SegmentPool;
+import smux.engine.runtime.SendSide;
 
 /**
  * Two engines, a client and a server, driven by one thread through memory: the cost of the
- * protocol itself with no socket in the way.
+ * protocol itself with no socket in the way. Every stream has the production sides, a
+ * {@link SendSide} and a {@link ReceiveSide}, as in a session, so this measures the code
+ * production runs, minus the threads.
  *
  * <p>One operation writes {@code writeSize} (128 KiB) bytes on each of {@code streams} client
  * streams at once and pumps until the server's application has read all of them: the client's
  * frames are pulled into a 256 KiB staging buffer and fed whole to the server, the server's
- * application reads each readable stream into its buffer, and the server's frames (UPD) go back
- * the same way. Version 2, 512 KiB window, 32 KiB frames, keepalive on (never due).
+ * application reads every stream into its buffer (reporting its reads when the side asks, as a
+ * session does), and the server's frames (UPD) go back the same way. Version 2, 512 KiB window,
+ * 32 KiB frames, keepalive on (never due).
  *
  * <p>Read the rate from {@code transfer:bytes} (payload bytes per second) and the allocation from
  * {@code gc.alloc.rate.norm} over {@code transfer:frames / transfer}.
@@ -51,9 +57,58 @@ public class EngineThroughput {
     @Param({"true"})
     public boolean directStaging;
 
+    /** One end's streams: their sides, in order of birth, and which owe the engine a consumption report. */
+    private static final class Ends implements StreamSides.Factory {
+        private final SegmentPool pool = new SegmentPool(256);
+        final ReceiveSide[] rx;
+        final SendSide[] tx;
+        final int[] ids;
+        final boolean[] due;
+        int born;
+
+        Ends(int streams) {
+            rx = new ReceiveSide[streams];
+            tx = new SendSide[streams];
+            ids = new int[streams];
+            due = new boolean[streams];
+        }
+
+        @Override
+        public StreamSides create(int id) {
+            int i = born++;
+            ids[i] = id;
+            rx[i] = new ReceiveSide(pool, () -> due[i] = true);
+            tx[i] = new SendSide();
+            ReceiveSide in = rx[i];
+            SendSide out = tx[i];
+            return new StreamSides() {
+                @Override
+                public ReceiveSide inbound() {
+                    return in;
+                }
+
+                @Override
+                public SendSide outbound() {
+                    return out;
+                }
+            };
+        }
+
+        /** Tells the engine what the application read, for the streams whose side asked (never inside an engine call). */
+        void report(SmuxEngine engine) {
+            for (int i = 0; i < born; i++) {
+                if (due[i]) {
+                    due[i] = false;
+                    engine.stream(ids[i]).consumed(rx[i].consumed());
+                }
+            }
+        }
+    }
+
+    private Ends clientEnds;
+    private Ends serverEnds;
     private SmuxEngine client;
     private SmuxEngine server;
-    private int[] ids;
     private ByteBuffer[] src;
     private ByteBuffer staging;
     private ByteBuffer appIn;
@@ -67,14 +122,15 @@ public class EngineThroughput {
                 .stagingBufferSize(Sizes.STAGING_SIZE)
                 .build();
         long now = System.nanoTime();
-        client = new SmuxEngine(true, config, now);
-        server = new SmuxEngine(false, config, now);
+        clientEnds = new Ends(streams);
+        serverEnds = new Ends(streams);
+        client = new SmuxEngine(true, config, now, clientEnds);
+        server = new SmuxEngine(false, config, now, serverEnds);
         staging = directStaging ? ByteBuffer.allocateDirect(Sizes.STAGING_SIZE) : ByteBuffer.allocate(Sizes.STAGING_SIZE);
         appIn = ByteBuffer.allocate(Sizes.WRITE_SIZE);
-        ids = new int[streams];
         src = new ByteBuffer[streams];
         for (int i = 0; i < streams; i++) {
-            ids[i] = client.openStream(now);
+            client.openStream(now);
             byte[] b = new byte[writeSize];
             Sizes.fill(b, i);
             src[i] = ByteBuffer.wrap(b);
@@ -82,8 +138,8 @@ public class EngineThroughput {
         pump(now);
         for (int i = 0; i < streams; i++) {
             int id = server.accept();
-            if (id != ids[i]) {
-                throw new IllegalStateException("server accepted stream " + id + ", expected " + ids[i]);
+            if (id != clientEnds.ids[i] || id != serverEnds.ids[i]) {
+                throw new IllegalStateException("server accepted stream " + id + ", expected " + clientEnds.ids[i]);
             }
         }
         while (server.pollEvent() != null) {
@@ -96,26 +152,29 @@ public class EngineThroughput {
     public long transfer(Transferred counters) throws IOException {
         long now = System.nanoTime();
         long framesBefore = client.framesSent() + server.framesSent();
-        for (int i = 0; i < streams; i++) {
-            src[i].clear();
-            client.write(ids[i], src[i]);
-        }
+        postWrites();
         long want = (long) streams * writeSize;
         long got = 0;
         while (got < want) {
             int moved = pump(now);
-            int n = drainServer();
+            int n = drainServer(null, null);
             if (moved == 0 && n == 0) {
                 throw new IllegalStateException("stalled after " + got + " of " + want + " bytes");
             }
             got += n;
         }
-        while (client.pollEvent() != null) {
-            // Writable: every write was pulled in full; nothing to do
-        }
         counters.bytes += got;
         counters.frames += client.framesSent() + server.framesSent() - framesBefore;
         return got;
+    }
+
+    /** Posts one write on every client stream, as a stream handle does before it waits. */
+    private void postWrites() {
+        for (int i = 0; i < streams; i++) {
+            src[i].clear();
+            clientEnds.tx[i].post(src[i]);
+            client.stream(clientEnds.ids[i]).outboundChanged();
+        }
     }
 
     /** One round trip through the staging buffer: client to server, then server to client. */
@@ -131,20 +190,29 @@ public class EngineThroughput {
         return out + back;
     }
 
-    /** The server's application: reads every stream that says it is readable, until it is empty. */
-    private int drainServer() throws IOException {
+    /**
+     * The server's application: reads every stream until it is empty, then reports its reads where
+     * the sides asked. With {@code got}, keeps what it read per stream.
+     */
+    private int drainServer(byte[][] got, int[] fill) throws IOException {
         int total = 0;
-        EngineEvent e;
-        while ((e = server.pollEvent()) != null) {
-            if (e instanceof EngineEvent.Readable r) {
-                int n;
-                do {
-                    appIn.clear();
-                    n = server.read(r.streamId(), appIn);
-                    total += Math.max(n, 0);
-                } while (n > 0);
+        for (int i = 0; i < streams; i++) {
+            int n;
+            while (true) {
+                appIn.clear();
+                n = serverEnds.rx[i].poll(appIn, "the benchmark's stream");
+                if (n <= 0) {
+                    break;
+                }
+                if (got != null) {
+                    appIn.flip();
+                    appIn.get(got[i], fill[i], n);
+                    fill[i] += n;
+                }
+                total += n;
             }
         }
+        serverEnds.report(server);
         return total;
     }
 
@@ -152,43 +220,22 @@ public class EngineThroughput {
     private void verifyOneRound(long now) throws IOException {
         byte[][] got = new byte[streams][writeSize];
         int[] fill = new int[streams];
-        for (int i = 0; i < streams; i++) {
-            src[i].clear();
-            client.write(ids[i], src[i]);
-        }
+        postWrites();
         long left = (long) streams * writeSize;
         while (left > 0) {
             int moved = pump(now);
-            int n = 0;
-            EngineEvent e;
-            while ((e = server.pollEvent()) != null) {
-                if (e instanceof EngineEvent.Readable r) {
-                    int k = r.streamId() >>> 1; // client ids are 3, 5, 7, ...: index (id - 3) / 2
-                    int i = k - 1;
-                    int m;
-                    do {
-                        appIn.clear();
-                        m = server.read(r.streamId(), appIn);
-                        if (m > 0) {
-                            appIn.flip();
-                            appIn.get(got[i], fill[i], m);
-                            fill[i] += m;
-                            n += m;
-                        }
-                    } while (m > 0);
-                }
-            }
+            int n = drainServer(got, fill);
             if (moved == 0 && n == 0) {
                 throw new IllegalStateException("stalled in the verification round");
             }
             left -= n;
         }
-        while (client.pollEvent() != null) {
-            // drained
-        }
         for (int i = 0; i < streams; i++) {
+            if (!clientEnds.tx[i].ended()) {
+                throw new IllegalStateException("stream " + clientEnds.ids[i] + ": its write did not end");
+            }
             if (!Arrays.equals(got[i], src[i].array())) {
-                throw new IllegalStateException("stream " + ids[i] + " delivered different bytes");
+                throw new IllegalStateException("stream " + clientEnds.ids[i] + " delivered different bytes");
             }
         }
     }

@@ -4,8 +4,8 @@ import smux.api.SessionClosedException;
 
 /**
  * What the engine tells its driver, one value at a time from {@link SmuxEngine#pollEvent()}.
- * Immutable. Per-stream events are queued at most once until polled, so a busy stream does not
- * flood the queue, and their instances are reused.
+ * Immutable. There are no per-stream events: a stream's news reaches its application through the
+ * stream's own sides ({@link StreamSides}), so events are few and never flood the queue.
  */
 public sealed interface EngineEvent {
 
@@ -17,20 +17,14 @@ public sealed interface EngineEvent {
     record StreamOpened(int streamId) implements EngineEvent { }
 
     /**
-     * The stream has data to read, or reached end-of-stream.
-     *
-     * @param streamId the stream
+     * Nothing arrived for a whole keepalive interval: the session is quiet. Memory a burst left
+     * pooled for reuse need not outlive it (the runtime lets its pooled receive segments go). The
+     * engine keeps no pool of its own; it only says when.
      */
-    record Readable(int streamId) implements EngineEvent { }
+    record Quiet() implements EngineEvent { }
 
-    /**
-     * The stream's pending write was pulled in full: every byte is committed and the caller may
-     * reuse its buffer. (A write ended by {@link SmuxEngine#withdraw}, {@link SmuxEngine#closeStream}
-     * or a session close gets no event: the driver that made that call wakes its own writer.)
-     *
-     * @param streamId the stream
-     */
-    record Writable(int streamId) implements EngineEvent { }
+    /** The one {@link Quiet} instance the engine reports. */
+    Quiet QUIET = new Quiet();
 
     /**
      * The answer to {@link SmuxEngine#startProbe}: whether the peer speaks this library's protocol.

@@ -1,22 +1,31 @@
 package smux.engine;
 
 /**
- * What the engine knows of one stream: its state, its flow-control counters, where its received
- * bytes go and where its outgoing bytes wait, and its place in the scheduler's ring. Plain data;
- * the rules live in {@link SmuxEngine} and {@link SendScheduler}.
+ * What the engine knows of one stream: its state, its flow-control counters, its two sides, and
+ * its place in the scheduler's ring. Mostly plain data; the rules live in {@link StreamSet} and
+ * {@link SendScheduler}. It is also the stream's public view ({@link StreamView}), whose news
+ * it passes on to the rules.
  */
-final class EngineStream {
+final class EngineStream implements StreamView {
+    /** What the view's news goes to. */
+    interface Rules {
+        void consumed(EngineStream s, long total);
+
+        void outboundChanged(EngineStream s);
+
+        void close(EngineStream s);
+    }
+
     final int id;
     final FlowControl flow;
     StreamState state = StreamState.OPEN;
 
-    /** Where received bytes go: the engine's own buffer, or the runtime's receive side once bound. */
-    Inbound in;
-    /** Where outgoing bytes wait: the engine's own pending write, or the runtime's send side once bound. */
-    Outbound out;
-    /** The engine's own sides, while the stream is not bound (null after {@link SmuxEngine#bind}). */
-    BufferedInbound buffered;
-    PendingWrite pending;
+    /** Where received bytes go. */
+    final Inbound in;
+    /** Where outgoing bytes wait. */
+    final Outbound out;
+    private final StreamSides sides;
+    private final Rules rules;
 
     /** Its FIN is queued (or sent); it is queued once, after every committed byte. */
     boolean finQueued;
@@ -26,40 +35,16 @@ final class EngineStream {
     boolean inBacklog;
     /** The application closed it; the engine no longer knows it by id. */
     boolean forgotten;
-    /** The driver's object for this stream (the runtime's stream handle); opaque to the engine. */
-    Object attachment;
 
     // The scheduler's ring of streams with data to send and window to send it.
     EngineStream ringPrev;
     EngineStream ringNext;
     boolean inRing;
 
-    // At most one of each event is queued per stream; these are reused so events cost no allocation.
-    final EngineEvent.Readable readableEvent;
-    final EngineEvent.Writable writableEvent;
-    boolean readableQueued;
-    boolean writableQueued;
-
     /** Receive memory this stream holds of the session's budgets (version 2), see {@link Admission}. */
     long reserved;
     /** Tunes the window; null when the window is fixed (or in version 1). */
     WindowTuner tuner;
-
-    EngineStream(int id, boolean windowed, int window, SegmentPool pool) {
-        this.id = id;
-        this.flow = new FlowControl(windowed, window);
-        this.buffered = new BufferedInbound(pool);
-        this.pending = new PendingWrite();
-        this.in = buffered;
-        this.out = pending;
-        this.readableEvent = new EngineEvent.Readable(id);
-        this.writableEvent = new EngineEvent.Writable(id);
-    }
-
-    /** @return whether the runtime's sides replaced the engine's own */
-    boolean bound() {
-        return buffered == null;
-    }
 
     /**
      * Payload bytes handed to {@link #in} so far. Not {@code flow.received()}: that counts a PSH
@@ -68,8 +53,69 @@ final class EngineStream {
      */
     long appended;
 
+    EngineStream(int id, boolean windowed, int window, StreamSides sides, Rules rules) {
+        this.id = id;
+        this.flow = new FlowControl(windowed, window);
+        this.sides = sides;
+        this.in = sides.inbound();
+        this.out = sides.outbound();
+        this.rules = rules;
+    }
+
     /** @return bytes handed to the stream's inbound that the application has not been reported to consume */
     long unconsumed() {
         return appended - flow.consumed();
+    }
+
+    // ---------------------------------------------------------------- StreamView
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public StreamSides sides() {
+        return sides;
+    }
+
+    @Override
+    public StreamState state() {
+        return state;
+    }
+
+    @Override
+    public int receiveWindow() {
+        return flow.window();
+    }
+
+    @Override
+    public long measuredRoundTrip() {
+        return tuner == null ? 0 : tuner.srttNanos();
+    }
+
+    @Override
+    public long bufferedBytes() {
+        return forgotten ? 0 : unconsumed();
+    }
+
+    @Override
+    public void consumed(long total) {
+        rules.consumed(this, total);
+    }
+
+    @Override
+    public void outboundChanged() {
+        rules.outboundChanged(this);
+    }
+
+    @Override
+    public void close() {
+        rules.close(this);
+    }
+
+    @Override
+    public String toString() {
+        return "stream " + Integer.toUnsignedString(id) + " (" + state + ")";
     }
 }

@@ -4,12 +4,12 @@ import java.nio.ByteBuffer;
 
 /**
  * Where a stream's received bytes go once the engine has checked them against the stream's
- * window. The engine keeps one of its own for a single-threaded caller ({@link SmuxEngine#read});
- * the session runtime binds its own ({@link SmuxEngine#bind}), which application threads read
- * without the engine's lock. The engine calls these methods only from its own (single) caller.
+ * window: one side of every stream ({@link StreamSides}), made by the engine's caller, which
+ * application threads read without the caller's lock. The engine calls these methods only from
+ * its own (single) caller.
  *
  * <p>Consumption flows back in batches: the engine says at which total it wants to hear again
- * ({@link #requestConsumption}), and the owner then reports with {@link SmuxEngine#consumed}.
+ * ({@link #requestConsumption}), and the owner then reports with {@link StreamView#consumed}.
  */
 public interface Inbound {
     /**
@@ -24,7 +24,7 @@ public interface Inbound {
     void finish();
 
     /**
-     * Asks to be told (through {@link SmuxEngine#consumed}) once the application has read at
+     * Asks to be told (through {@link StreamView#consumed}) once the application has read at
      * least {@code total} bytes of the stream in all. Replaces the previous request.
      *
      * @param total a total of bytes consumed; {@link Long#MAX_VALUE} for "not now"

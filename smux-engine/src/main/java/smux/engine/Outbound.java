@@ -7,16 +7,16 @@ import java.nio.ByteBuffer;
  * into the staging buffer ({@link #commit}) is the commit point of guarantee 2: a committed byte
  * will be sent unless the connection fails; a byte not committed can be withdrawn and never is.
  *
- * <p>The engine keeps one of its own for a single-threaded caller ({@link SmuxEngine#write});
- * the session runtime binds its own ({@link SmuxEngine#bind}), which application threads post to
- * and withdraw from without the engine's lock. The engine calls these methods only from its own
- * (single) caller; an implementation makes them safe against its other users.
+ * <p>One side of every stream ({@link StreamSides}), made by the engine's caller, which
+ * application threads post to and withdraw from without the caller's lock. The engine calls these
+ * methods only from its own (single) caller; an implementation makes them safe against its other
+ * users.
  */
 public interface Outbound {
     /**
      * Returns how many bytes wait to be sent now. Only a commit makes it smaller, except that a
      * withdraw may drop it to 0 at any time; it grows only when the owner posts more (and then
-     * tells the engine, {@link SmuxEngine#outboundChanged}).
+     * tells the engine, {@link StreamView#outboundChanged}).
      *
      * @return bytes waiting
      */

@@ -36,6 +36,12 @@ final class SendScheduler {
         void controlSent(int rawCmd);
     }
 
+    /**
+     * A mark on a control frame the peer made us queue (a refusal FIN, a VRM answer), handed back
+     * through {@link Listener#controlSent} so that those queues can be bounded.
+     */
+    static final int PEER_DRIVEN = 0x100;
+
     private final int version;
     private final int maxFrameSize;
     private final Listener listener;

@@ -2,13 +2,11 @@ package smux.engine;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import smux.api.LimitExceededException;
 import smux.api.ProtocolException;
 import smux.api.ProtocolException.Violation;
 import smux.api.SessionClosedException;
 import smux.api.SmuxConfig;
-import smux.api.StreamClosedException;
 
 /**
  * The smux protocol for one connection, with no I/O, no threads and no clock: a state machine the
@@ -26,19 +24,18 @@ import smux.api.StreamClosedException;
  *       value passed in by the caller.</li>
  * </ul>
  *
- * <p>Streams are driven by id: {@link #openStream}, {@link #accept}, {@link #closeStream}. Each
- * stream's bytes go through two sides: received bytes into an {@link Inbound}, outgoing bytes
- * from an {@link Outbound}, which the engine copies from only inside {@link #pollTransmit}, so
+ * <p>Streams have one path. Each is born with its two sides, which the caller's
+ * {@link StreamSides.Factory} makes: received bytes go into its {@link Inbound}, outgoing bytes
+ * wait in its {@link Outbound}, which the engine copies from only inside {@link #pollTransmit}, so
  * what has been pulled is committed and what has not can be withdrawn ({@link SendScheduler}
- * explains the order of frames). A single-threaded caller uses the engine's own sides through
- * {@link #read}, {@link #write} / {@link #isWriting} / {@link #withdraw} and {@link #closeWrite};
- * the session runtime binds its own ({@link #bind}), which application threads use without
- * holding the caller's lock, and tells the engine what they did ({@link #outboundChanged},
- * {@link #consumed}).
+ * explains the order of frames). The caller opens streams ({@link #openStream}), takes those the
+ * peer opened ({@link #accept}), and tells the engine what their applications did through the
+ * stream's view ({@link #stream}): bytes consumed, a write posted or withdrawn, a close.
  *
- * <p>The parts with rules of their own live beside it: {@link Admission} (which streams are
- * taken, and their memory), {@link FlowControl} (windows), {@link SendScheduler} (what leaves
- * next), {@link Keepalive} and {@link Verifier} (probe and ping).
+ * <p>The parts with rules of their own live beside it: {@link FrameDispatch} (where each decoded
+ * frame goes), {@link StreamSet} (the streams and their rules), {@link Admission} (which streams
+ * are taken, and their memory), {@link FlowControl} (windows), {@link SendScheduler} (what leaves
+ * next), {@link Keepalive} and {@link Verification} (probe and ping).
  *
  * <p>Not thread-safe: one caller at a time.
  */
@@ -46,57 +43,22 @@ public final class SmuxEngine {
     /** Returned by {@link #accept()} when no stream waits. Stream id 0 is never a stream. */
     public static final int NO_STREAM = 0;
 
-    /** At most this many VRM answers wait to be sent before the peer is in breach. */
-    static final int MAX_QUEUED_ANSWERS = 16;
-    /** At most this many refusals (FIN for a stream we could not take) wait to be sent. */
-    static final int MAX_QUEUED_REFUSALS = 4096;
-    /**
-     * A bound version 1 stream reports what its application read after this many bytes (the
-     * engine's view of the budget lags by at most this much per stream; when input stops, the
-     * engine asks every stream at once and then for every read, see {@link #pauseInput}).
-     */
-    static final long V1_REPORT_STEP = 64 * 1024;
-    /** Marks a control frame the peer made us queue (a refusal FIN, a VRM answer), to count them out. */
-    private static final int PEER_DRIVEN = 0x100;
-
-    private enum Phase { OPEN, CLOSING, CLOSED }
-
     private final boolean client;
     private final int version;
-    private final int window;
-    private final boolean windowTuned;
-    private final int maxWindow;
-    private final long probeTimeout;
 
+    private final SessionState session = new SessionState();
     private final FrameDecoder decoder;
     private final SendScheduler scheduler;
-    private final SegmentPool pool;
-    private final StreamTable streams = new StreamTable();
-    private final ArrayDeque<EngineStream> backlog = new ArrayDeque<>();
-    private final ArrayDeque<EngineEvent> events = new ArrayDeque<>();
     private final Timers timers = new Timers();
-    private final Sink sink = new Sink();
     private final Keepalive keepalive;
-    private final Verifier verifier = new Verifier();
-    private final Admission admission;
+    private final StreamSet streams;
+    private final Verification verification;
+    private final FrameDispatch dispatch;
+    /** The probe's gate in front of {@link #dispatch}, fed instead of it while the probe runs. */
+    private final FrameSink probeGate;
 
-    private Phase phase = Phase.OPEN;
     private CloseReason closeReason;
     private SessionClosedException closeError;
-    /** Received bytes not yet reported consumed, all streams together. */
-    private long buffered;
-    /** Version 1: input stopped and every bound stream was asked to report each read. */
-    private boolean inputPaused;
-    private int answersQueued;
-    private int refusalsQueued;
-    private EngineStream dataTarget;
-    private long now;
-
-    private long bytesReceived;
-    private long bytesDropped;
-    private long streamsOpened;
-    private long streamsAccepted;
-    private long streamsRefused;
 
     /**
      * Creates the engine of one end of a connection. If the shared memory budget has no room for
@@ -106,29 +68,32 @@ public final class SmuxEngine {
      * @param client true for the side that opens odd stream ids (the dialer), false for even
      * @param config the session's settings
      * @param now the current time
+     * @param sides makes the two sides of every new stream
      */
-    public SmuxEngine(boolean client, SmuxConfig config, long now) {
+    public SmuxEngine(boolean client, SmuxConfig config, long now, StreamSides.Factory sides) {
         this.client = client;
         this.version = config.version();
-        this.window = config.initialStreamWindow();
-        this.windowTuned = config.windowTuned() && version == 2;
-        this.maxWindow = config.streamWindow();
-        this.probeTimeout = config.probeTimeout().toNanos();
+        session.now = now;
         this.keepalive = new Keepalive(config.keepAliveEnabled(), config.keepAliveInterval().toNanos(),
                 config.keepAliveTimeout().toNanos());
         this.decoder = new FrameDecoder(version);
         this.scheduler = new SendScheduler(version, config.maxFrameSize(), new Scheduled());
-        this.pool = new SegmentPool(256);
-        this.now = now;
-        Admission a;
+        Admission admission;
+        LimitExceededException noRoom = null;
         try {
-            a = new Admission(client, config);
+            admission = new Admission(client, config);
         } catch (LimitExceededException e) {
-            a = null;
-            fail(CloseReason.NO_MEMORY, "the session cannot start: " + e.getMessage(), e);
+            admission = null;
+            noRoom = e;
         }
-        this.admission = a;
-        if (a != null) {
+        this.streams = new StreamSet(session, config, admission, scheduler, sides);
+        this.verification = new Verification(session, scheduler, timers, config.probeTimeout().toNanos(),
+                why -> fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null));
+        this.dispatch = new FrameDispatch(client, session, streams, scheduler, verification, keepalive);
+        this.probeGate = verification.gate(dispatch);
+        if (noRoom != null) {
+            fail(CloseReason.NO_MEMORY, "the session cannot start: " + noRoom.getMessage(), noRoom);
+        } else {
             keepalive.start(timers, now);
         }
     }
@@ -144,8 +109,8 @@ public final class SmuxEngine {
      * @param now the current time
      */
     public void handleInput(ByteBuffer src, long now) {
-        this.now = now;
-        if (phase != Phase.OPEN) {
+        session.now = now;
+        if (!session.isOpen()) {
             src.position(src.limit()); // nothing more is processed after close
             return;
         }
@@ -153,13 +118,10 @@ public final class SmuxEngine {
             keepalive.onInput(timers, now, wantsInput());
         }
         try {
-            decoder.decode(src, sink);
+            decoder.decode(src, verification.probing() ? probeGate : dispatch);
         } catch (ProtocolException e) {
-            if (verifier.probing()) {
-                notSmux("the peer's answer broke the protocol: " + e.getMessage());
-            } else {
-                fail(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e);
-            }
+            end(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e,
+                    "the peer's answer broke the protocol: " + e.getMessage());
         }
     }
 
@@ -171,7 +133,7 @@ public final class SmuxEngine {
      * @return whether to keep reading the connection
      */
     public boolean wantsInput() {
-        return phase == Phase.OPEN && (version == 2 || admission.hasRoomForFrame(buffered));
+        return streams.wantsInput();
     }
 
     /**
@@ -190,21 +152,18 @@ public final class SmuxEngine {
      * @param now the current time
      */
     public void handleEof(long now) {
-        this.now = now;
-        if (verifier.probing()) {
-            notSmux("the peer closed the connection instead of answering");
-            return;
-        }
+        session.now = now;
+        String probeVerdict = "the peer closed the connection instead of answering";
         if (!decoder.atFrameBoundary()) {
             ProtocolException e = decoder.partialTlsRecord(); // a TLS alert is shorter than a header
             if (e == null) {
                 e = new ProtocolException(Violation.TRUNCATED_FRAME, "the connection ended in the middle "
                         + "of a frame (" + decoder.bytesNeeded() + " more bytes of its current piece were due)");
             }
-            fail(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e);
+            end(CloseReason.PROTOCOL_ERROR, "the peer broke the protocol: " + e.getMessage(), e, probeVerdict);
             return;
         }
-        fail(CloseReason.PEER_CLOSED, "the peer closed the connection", null);
+        end(CloseReason.PEER_CLOSED, "the peer closed the connection", null, probeVerdict);
     }
 
     /**
@@ -214,12 +173,9 @@ public final class SmuxEngine {
      * @param now the current time
      */
     public void handleTransportError(IOException error, long now) {
-        this.now = now;
-        if (verifier.probing()) {
-            notSmux("the connection failed before an answer came: " + error);
-            return;
-        }
-        fail(CloseReason.TRANSPORT_ERROR, "the connection failed: " + error.getMessage(), error);
+        session.now = now;
+        end(CloseReason.TRANSPORT_ERROR, "the connection failed: " + error.getMessage(), error,
+                "the connection failed before an answer came: " + error);
     }
 
     // ---------------------------------------------------------------- connection output
@@ -235,8 +191,8 @@ public final class SmuxEngine {
      * @return bytes written into {@code dst}
      */
     public int pollTransmit(ByteBuffer dst, long now) {
-        this.now = now;
-        if (phase == Phase.CLOSED) {
+        session.now = now;
+        if (session.phase == SessionState.Phase.CLOSED) {
             return 0;
         }
         return scheduler.pull(dst);
@@ -244,7 +200,7 @@ public final class SmuxEngine {
 
     /** @return whether {@link #pollTransmit} has something to send */
     public boolean wantsTransmit() {
-        return phase != Phase.CLOSED && scheduler.hasWork();
+        return session.phase != SessionState.Phase.CLOSED && scheduler.hasWork();
     }
 
     /**
@@ -254,7 +210,8 @@ public final class SmuxEngine {
      * @return true if closed and nothing is left to send
      */
     public boolean isFlushed() {
-        return phase == Phase.CLOSED || (phase == Phase.CLOSING && !scheduler.hasWork());
+        return session.phase == SessionState.Phase.CLOSED
+                || (session.phase == SessionState.Phase.CLOSING && !scheduler.hasWork());
     }
 
     // ---------------------------------------------------------------- events and time
@@ -265,24 +222,12 @@ public final class SmuxEngine {
      * @return the oldest undelivered event, or null if there is none
      */
     public EngineEvent pollEvent() {
-        EngineEvent e = events.poll();
-        if (e instanceof EngineEvent.Readable r) {
-            EngineStream s = streams.get(r.streamId());
-            if (s != null) {
-                s.readableQueued = false;
-            }
-        } else if (e instanceof EngineEvent.Writable w) {
-            EngineStream s = streams.get(w.streamId());
-            if (s != null) {
-                s.writableQueued = false;
-            }
-        }
-        return e;
+        return session.events.poll();
     }
 
     /** @return whether a timer is armed ({@link #nextTimeout()} is meaningful) */
     public boolean hasTimeout() {
-        return phase == Phase.OPEN && timers.anyArmed();
+        return session.isOpen() && timers.anyArmed();
     }
 
     /** @return the earliest deadline at which {@link #handleTimeout} must be called */
@@ -291,22 +236,22 @@ public final class SmuxEngine {
     }
 
     /**
-     * Runs the timers that are due: sends a keepalive, ends a silent session, fails an unanswered
-     * probe or ping.
+     * Runs the timers that are due: sends a keepalive (and reports a quiet session), ends a silent
+     * session, fails an unanswered probe or ping.
      *
      * @param now the current time
      */
     public void handleTimeout(long now) {
-        this.now = now;
-        if (phase != Phase.OPEN) {
+        session.now = now;
+        if (!session.isOpen()) {
             return;
         }
         if (timers.expired(Timers.Kind.KEEPALIVE, now)) {
             if (keepalive.fire(timers, now)) {
                 scheduler.queueControl(Command.NOP, 0, 0, 0, null);
             }
-            if (keepalive.quietSinceLast(bytesReceived)) {
-                pool.trim(); // quiet for an interval: a burst's pooled buffers need not outlive it
+            if (keepalive.quietSinceLast(dispatch.bytesReceived())) {
+                session.events.add(EngineEvent.QUIET);
             }
         }
         if (keepalive.idleExpired(timers, now, wantsInput())) {
@@ -315,13 +260,7 @@ public final class SmuxEngine {
             return;
         }
         if (timers.expired(Timers.Kind.PING, now)) {
-            timers.disarm(Timers.Kind.PING);
-            Verifier.Outcome o = verifier.onTimeout();
-            if (o == Verifier.Outcome.NOT_SMUX) {
-                notSmux("no answer within " + probeTimeout / 1_000_000 + " ms");
-            } else if (o == Verifier.Outcome.PING_TIMED_OUT) {
-                events.add(new EngineEvent.Pong(-1));
-            }
+            verification.onTimeout();
         }
     }
 
@@ -340,12 +279,12 @@ public final class SmuxEngine {
      * @throws IllegalStateException if the session already carried frames or streams
      */
     public void startProbe(int v1, int v2, long now) {
-        this.now = now;
-        if (phase != Phase.OPEN || streams.size() > 0 || decoder.framesDecoded() > 0 || verifier.busy()
-                || !admission.noneOpened()) {
+        session.now = now;
+        if (!session.isOpen() || streams.size() > 0 || decoder.framesDecoded() > 0 || verification.busy()
+                || !streams.noneOpened()) {
             throw new IllegalStateException("probe a peer before the session carries anything: create a new session to probe");
         }
-        sendVerify(true, v1, v2);
+        verification.start(true, v1, v2);
     }
 
     /**
@@ -359,40 +298,28 @@ public final class SmuxEngine {
      * @throws SessionClosedException if the session is over
      */
     public void ping(int v1, int v2, long now) throws SessionClosedException {
-        this.now = now;
+        session.now = now;
         requireOpen();
-        if (!verifier.peerVerified()) {
+        if (!verification.peerVerified()) {
             throw new IllegalStateException("ping needs a peer that answered the probe (a plain xtaci/smux peer would stop "
                     + "reading on a VRM frame): enable probePeer on the client");
         }
-        if (verifier.busy()) {
+        if (verification.busy()) {
             throw new IllegalStateException("a ping is already in flight: wait for its Pong event");
         }
-        sendVerify(false, v1, v2);
+        verification.start(false, v1, v2);
     }
 
     /** @return whether the peer proved to be this library (it answered our probe or sent one) */
     public boolean peerVerified() {
-        return verifier.peerVerified();
-    }
-
-    private void sendVerify(boolean probe, int v1, int v2) {
-        verifier.start(probe, v1, v2, now);
-        scheduler.queueControl(Command.VRM, 0, v1, v2, null);
-        timers.arm(Timers.Kind.PING, now + probeTimeout);
-    }
-
-    private void notSmux(String why) {
-        verifier.abandon(); // answered here, once
-        events.add(new EngineEvent.ProbeResult(false));
-        fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null);
+        return verification.peerVerified();
     }
 
     // ---------------------------------------------------------------- streams
 
     /**
-     * Opens a stream: queues its SYN and returns its id. Ids follow xtaci: the client's are odd
-     * from 3, the server's even from 2.
+     * Opens a stream: makes its sides, queues its SYN and returns its id. Ids follow xtaci: the
+     * client's are odd from 3, the server's even from 2.
      *
      * @param now the current time
      * @return the new stream's id
@@ -400,17 +327,14 @@ public final class SmuxEngine {
      * @throws LimitExceededException if the stream cap, the buffer budget or the ids are exhausted
      */
     public int openStream(long now) throws IOException {
-        this.now = now;
+        session.now = now;
         requireOpen();
-        int id = admission.openLocal(streams.size());
-        EngineStream s = admit(id);
-        scheduler.queueControl(Command.SYN, id, 0, 0, null);
-        streamsOpened++;
-        return s.id;
+        return streams.openLocal();
     }
 
     /**
-     * Takes the oldest stream the peer opened.
+     * Takes the oldest stream the peer opened (its sides were made when its SYN arrived, and hold
+     * what it sent since).
      *
      * @return its id, or {@link #NO_STREAM} if none waits
      * @throws SessionClosedException if the session is over
@@ -418,328 +342,52 @@ public final class SmuxEngine {
     public int accept() throws SessionClosedException {
         // Streams the peer opened before the session failed stay acceptable (their data arrived and
         // can be read, as for streams accepted earlier); a local close empties the backlog.
-        EngineStream s = backlog.poll();
-        if (s == null) {
+        int id = streams.accept();
+        if (id == NO_STREAM) {
             requireOpen();
-            return NO_STREAM;
         }
-        s.inBacklog = false;
-        return s.id;
+        return id;
     }
 
     /**
-     * Replaces the engine's own sides of a stream with the caller's: from now on received bytes
-     * go to {@code in} (bytes already received move there first), and outgoing bytes come from
-     * {@code out}. The caller then reports what its application does with {@link #consumed} and
-     * {@link #outboundChanged}, and no longer uses {@link #read}, {@link #write},
-     * {@link #withdraw} or {@link #closeWrite} on the stream.
+     * Returns a stream's view: its state and window, and where its application's news goes.
      *
-     * @param id the stream
-     * @param in where its received bytes go
-     * @param out where its outgoing bytes wait
-     * @throws StreamClosedException if the stream was closed
-     * @throws IllegalStateException if it is bound already, or the engine's own side is in use
-     */
-    public void bind(int id, Inbound in, Outbound out) throws StreamClosedException {
-        EngineStream s = stream(id);
-        if (s.bound()) {
-            throw new IllegalStateException("stream " + Integer.toUnsignedString(id) + " is bound already");
-        }
-        if (s.pending.writing() || s.pending.writeClosed() || s.buffered.consumed() > 0) {
-            throw new IllegalStateException("bind stream " + Integer.toUnsignedString(id) + " before using it");
-        }
-        ReceiveBuffer early = s.buffered.buffer;
-        while (early.size() > 0) {
-            // bytes that arrived before the application took the stream: hand them over in order
-            ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(early.size(), SegmentPool.SEGMENT_SIZE));
-            early.read(chunk);
-            in.append(chunk.flip(), chunk.remaining());
-        }
-        s.buffered = null;
-        s.pending = null;
-        s.in = in;
-        s.out = out;
-        if (!s.state.peerMayWrite()) {
-            in.finish();
-        }
-        in.requestConsumption(nextReport(s));
-    }
-
-    /**
-     * A bound stream's application read: {@code total} bytes in all so far. May queue a window
-     * update (version 2) or free budget (version 1), and asks for the next report.
-     *
-     * @param id the stream; an unknown or closed id is ignored
-     * @param total bytes consumed in all (never less than reported before)
-     */
-    public void consumed(int id, long total) {
-        EngineStream s = streams.get(id);
-        if (s == null) {
-            return;
-        }
-        long n = total - s.flow.consumed();
-        if (n > 0) {
-            onConsumed(s, n);
-        }
-        s.in.requestConsumption(nextReport(s));
-    }
-
-    /**
-     * A bound stream's outbound changed: a write was posted (the stream may now be scheduled), or
-     * withdrawn, or writing was closed (its FIN may now be due).
-     *
-     * @param id the stream; an unknown or closed id is ignored
-     */
-    public void outboundChanged(int id) {
-        EngineStream s = streams.get(id);
-        if (s == null || phase != Phase.OPEN) {
-            return;
-        }
-        if (s.out.writeClosed()) {
-            requestFin(s);
-        }
-        if (s.out.pending() > 0) {
-            scheduler.offer(s);
-        } else {
-            scheduler.remove(s);
-            finIfDue(s);
-        }
-    }
-
-    /**
-     * Moves received bytes of a stream into {@code dst}. Reading reports consumption to the peer
-     * (version 2 UPD) or frees the session budget (version 1).
-     *
-     * @param id the stream
-     * @param dst where to put the bytes
-     * @return bytes read; 0 if none are buffered yet; -1 at end-of-stream (the peer sent FIN
-     *     and everything before it was read)
-     * @throws SessionClosedException if the session is over and nothing is left to read
-     * @throws StreamClosedException if the stream was closed with {@link #closeStream}
-     */
-    public int read(int id, ByteBuffer dst) throws IOException {
-        EngineStream s = unbound(id);
-        if (phase == Phase.CLOSING) {
-            throw closeError;
-        }
-        int n = s.buffered.read(dst);
-        if (n > 0) {
-            onConsumed(s, n);
-            return n;
-        }
-        if (!s.state.peerMayWrite()) {
-            return -1;
-        }
-        if (phase == Phase.CLOSED) {
-            throw closeError;
-        }
-        return 0;
-    }
-
-    /**
-     * Returns how many bytes of a stream can be read without waiting.
-     *
-     * @param id the stream
-     * @return buffered bytes
-     * @throws StreamClosedException if the stream was closed
-     */
-    public long available(int id) throws StreamClosedException {
-        return unbound(id).buffered.buffer.size();
-    }
-
-    /**
-     * Starts a write: the engine keeps {@code src} and sends its remaining bytes as frames are
-     * pulled, advancing its position. The caller must leave the buffer alone until
-     * {@link #isWriting} is false (an {@link EngineEvent.Writable} follows) or it calls
-     * {@link #withdraw}.
-     *
-     * @param id the stream
-     * @param src the bytes to send
-     * @throws IllegalStateException if a write is already in progress on the stream
-     * @throws StreamClosedException if the stream is closed for writing
-     * @throws SessionClosedException if the session is over
-     */
-    public void write(int id, ByteBuffer src) throws IOException {
-        EngineStream s = unbound(id);
-        requireOpen();
-        if (!s.state.canWrite()) {
-            throw new StreamClosedException("stream " + Integer.toUnsignedString(id)
-                    + " is closed for writing (closeWrite or close was called)");
-        }
-        if (s.pending.writing()) {
-            throw new IllegalStateException("a write is already in progress on stream " + Integer.toUnsignedString(id)
-                    + ": writes on one stream must not overlap");
-        }
-        if (!src.hasRemaining()) {
-            return;
-        }
-        s.pending.post(src);
-        scheduler.offer(s);
-    }
-
-    /**
-     * @param id the stream
-     * @return whether a write is in progress (some of its bytes are not yet committed)
-     * @throws StreamClosedException if the stream was closed
-     */
-    public boolean isWriting(int id) throws StreamClosedException {
-        return unbound(id).pending.writing();
-    }
-
-    /**
-     * Ends the write in progress: its bytes not yet pulled are dropped and will never be sent.
-     * This is what a write that timed out reports.
-     *
-     * @param id the stream
-     * @return how many bytes of that write were committed, or -1 if no write was in progress
-     * @throws StreamClosedException if the stream was closed
-     */
-    public int withdraw(int id) throws StreamClosedException {
-        EngineStream s = unbound(id);
-        int committed = s.pending.withdraw();
-        if (committed >= 0) {
-            scheduler.remove(s);
-            finIfDue(s);
-        }
-        return committed;
-    }
-
-    /**
-     * Half-closes a stream: FIN leaves after every byte already written (including a write in
-     * progress); the stream still reads. Calling it again does nothing.
-     *
-     * @param id the stream
-     * @throws SessionClosedException if the session is over
-     * @throws StreamClosedException if the stream was closed
-     */
-    public void closeWrite(int id) throws IOException {
-        EngineStream s = unbound(id);
-        requireOpen();
-        s.pending.closeWrite();
-        requestFin(s);
-        finIfDue(s);
-    }
-
-    /**
-     * Closes a stream and forgets it: a write in progress on the engine's own side is withdrawn,
-     * FIN is queued if it was not sent, unread bytes are dropped and later frames for the stream
-     * are ignored. (A bound stream's owner ends its own write first.)
-     *
-     * @param id the stream; an unknown or already closed id is ignored
-     * @return the committed bytes of the write that was in progress, or -1 if there was none
-     */
-    public int closeStream(int id) {
-        EngineStream s = streams.get(id);
-        if (s == null) {
-            return -1;
-        }
-        int committed = s.bound() ? -1 : s.pending.withdraw();
-        if (phase == Phase.OPEN) {
-            requestFin(s);
-            queueFin(s); // after whatever was committed; nothing more will be
-        }
-        forget(s);
-        return committed;
-    }
-
-    /**
-     * @param id the stream
-     * @return its state
-     * @throws StreamClosedException if the stream was closed
-     */
-    public StreamState streamState(int id) throws StreamClosedException {
-        return stream(id).state;
-    }
-
-    /**
-     * @param id the stream
-     * @return the receive window its last UPD advertised (version 2; the initial one before any)
-     * @throws StreamClosedException if the stream was closed
-     */
-    public int receiveWindow(int id) throws StreamClosedException {
-        return stream(id).flow.window();
-    }
-
-    /**
-     * @param id the stream
-     * @return the round trip its window tuner measured, nanoseconds; 0 if none yet or not tuned
-     * @throws StreamClosedException if the stream was closed
-     */
-    public long measuredRoundTrip(int id) throws StreamClosedException {
-        WindowTuner t = stream(id).tuner;
-        return t == null ? 0 : t.srttNanos();
-    }
-
-    /**
-     * Attaches the driver's own object to a stream, so that events can be routed to it without a
-     * second lookup table. The engine never looks at it.
-     *
-     * @param id the stream
-     * @param attachment the object, or null to detach
-     * @throws StreamClosedException if the stream was closed
-     */
-    public void attach(int id, Object attachment) throws StreamClosedException {
-        stream(id).attachment = attachment;
-    }
-
-    /**
      * @param id a stream id
-     * @return the object attached to the stream, or null if none or the stream is unknown
+     * @return the stream, or null if the engine does not know it (never opened, or closed by its application)
      */
-    public Object attachment(int id) {
-        EngineStream s = streams.get(id);
-        return s == null ? null : s.attachment;
-    }
-
-    /**
-     * @param id a stream id
-     * @return whether the engine knows the stream (opened and not yet closed by the application)
-     */
-    public boolean hasStream(int id) {
-        return streams.get(id) != null;
+    public StreamView stream(int id) {
+        return streams.get(id);
     }
 
     // ---------------------------------------------------------------- the session
 
     /**
-     * Closes the session: every write in progress is withdrawn (its committed bytes still go),
-     * FIN is queued for every stream that did not send one, unread data is dropped, and every
-     * later call fails. The driver keeps pulling until {@link #isFlushed()}, then closes the
-     * connection. Calling it again does nothing.
+     * Closes the session: FIN is queued for every stream that did not send one (after the bytes
+     * already committed; the owners of the streams end their writes in progress), unread data is
+     * dropped, and every later call fails. The driver keeps pulling until {@link #isFlushed()},
+     * then closes the connection. Calling it again does nothing.
      *
      * @param now the current time
      */
     public void close(long now) {
-        this.now = now;
-        if (phase != Phase.OPEN) {
-            // a failed session kept its backlog for the application; closing it gives them up
-            for (EngineStream s; (s = backlog.peek()) != null; ) {
-                forget(s);
-            }
+        session.now = now;
+        if (!session.isOpen()) {
+            streams.forgetBacklog(); // a failed session kept its backlog for the application
             return;
         }
-        abandonVerify();
-        streams.forEach(s -> {
-            scheduler.remove(s);
-            if (!s.bound()) {
-                s.pending.withdraw(); // what was pulled is staged and goes, the rest never does
-            }
-            requestFin(s);
-            queueFin(s);
-            dropUnconsumed(s);
-        });
-        backlog.clear();
-        phase = Phase.CLOSING;
-        admission.sessionEnded(buffered);
+        verification.abandon();
+        streams.closeAll();
+        session.phase = SessionState.Phase.CLOSING;
+        streams.sessionEnded();
         closeReason = CloseReason.LOCAL;
         closeError = new SessionClosedException("the session was closed");
         timers.disarmAll();
-        events.add(new EngineEvent.Closed(closeReason, closeError));
+        session.events.add(new EngineEvent.Closed(closeReason, closeError));
     }
 
     /** @return whether the session is over (closed locally or failed) */
     public boolean isClosed() {
-        return phase != Phase.OPEN;
+        return !session.isOpen();
     }
 
     /** @return why the session ended, or null while it is open */
@@ -769,17 +417,23 @@ public final class SmuxEngine {
 
     /** @return streams waiting to be accepted */
     public int backlogSize() {
-        return backlog.size();
+        return streams.backlogSize();
     }
 
-    /** @return received bytes not yet reported consumed, across all streams */
+    /**
+     * Returns the received bytes not yet reported consumed, across all streams. Streams report
+     * their applications' reads in batches, so this may be ahead of what is unread by the
+     * reports still due.
+     *
+     * @return the bytes
+     */
     public long bufferedBytes() {
-        return buffered;
+        return streams.bufferedBytes();
     }
 
     /** @return receive memory this session holds of its budgets now (see {@link Admission}) */
     public long reservedBytes() {
-        return admission == null ? 0 : admission.held();
+        return streams.reservedBytes();
     }
 
     /** @return frames written into staging buffers so far */
@@ -797,44 +451,29 @@ public final class SmuxEngine {
         return scheduler.dataBytesSent();
     }
 
-    /** @return stream payload bytes received and buffered */
+    /** @return stream payload bytes received and handed to their streams */
     public long bytesReceived() {
-        return bytesReceived;
+        return dispatch.bytesReceived();
     }
 
     /** @return payload bytes received for streams that were closed or unknown, and dropped */
     public long bytesDropped() {
-        return bytesDropped;
+        return dispatch.bytesDropped();
     }
 
     /** @return streams this side opened */
     public long streamsOpened() {
-        return streamsOpened;
+        return streams.streamsOpened();
     }
 
     /** @return streams the peer opened that were admitted */
     public long streamsAccepted() {
-        return streamsAccepted;
+        return dispatch.streamsAccepted();
     }
 
     /** @return streams the peer opened that were refused (backlog full or a limit reached) */
     public long streamsRefused() {
-        return streamsRefused;
-    }
-
-    /** @return the segment pool the engine's own receive buffers use (the runtime shares it) */
-    public SegmentPool segmentPool() {
-        return pool;
-    }
-
-    /** @return free receive-buffer segments the session keeps for reuse */
-    public int segmentsPooled() {
-        return pool.idle();
-    }
-
-    /** @return receive-buffer segments ever allocated (flat in a steady state) */
-    public long segmentsAllocated() {
-        return pool.allocated();
+        return dispatch.streamsRefused();
     }
 
     /**
@@ -842,380 +481,44 @@ public final class SmuxEngine {
      * used, so tests reach the end of the 32-bit id space without opening four billion streams.
      */
     void skipStreamIdsForTest(long lastId) {
-        admission.skipStreamIdsForTest(lastId);
+        streams.skipStreamIdsForTest(lastId);
     }
 
     // ---------------------------------------------------------------- internals
 
-    private EngineStream stream(int id) throws StreamClosedException {
-        EngineStream s = streams.get(id);
-        if (s == null) {
-            throw new StreamClosedException("stream " + Integer.toUnsignedString(id) + " is closed or was never opened");
-        }
-        return s;
-    }
-
-    /** A stream on the engine's own sides. */
-    private EngineStream unbound(int id) throws StreamClosedException {
-        EngineStream s = stream(id);
-        if (s.bound()) {
-            throw new IllegalStateException("stream " + Integer.toUnsignedString(id) + " is bound: its owner reads and writes it");
-        }
-        return s;
-    }
-
     private void requireOpen() throws SessionClosedException {
-        if (phase != Phase.OPEN) {
+        if (!session.isOpen()) {
             throw closeError;
         }
     }
 
-    /** Adds a stream whose memory {@link Admission} has reserved. */
-    private EngineStream admit(int id) {
-        EngineStream s = new EngineStream(id, version == 2, window, pool);
-        s.reserved = admission.streamReservation();
-        if (windowTuned) {
-            s.tuner = new WindowTuner(window, maxWindow);
-            s.flow.updateEveryQuarter();
-        }
-        streams.put(s);
-        return s;
-    }
-
     /**
-     * The window a UPD of {@code s} carries. A tuned window first asks its {@link WindowTuner},
-     * then reserves what the new window needs before it is advertised (the peer may then have up
-     * to {@code max(old right edge, consumed + window) - consumed} bytes unread or in flight), or
-     * keeps what it can afford; memory a smaller window no longer needs goes back.
+     * The connection ended, failed, or broke the protocol. While the probe waits, that is its
+     * answer (the peer is not smux); otherwise the session fails for {@code reason}.
      */
-    private int windowForUpdate(EngineStream s) {
-        if (s.tuner == null) {
-            return s.flow.window();
-        }
-        long consumed = s.flow.consumed();
-        long edge = s.flow.receiveLimit();
-        int next = s.tuner.nextWindow(s.flow.window(), s.flow.received(), consumed, edge, admission.tight(), now);
-        long needed = Math.max(edge - consumed, next);
-        if (needed > s.reserved) {
-            if (admission.tryReserve(needed - s.reserved)) {
-                s.reserved = needed;
-            } else {
-                next = (int) Math.max(window, Math.min(next, s.reserved)); // what is reserved already
-                needed = Math.max(edge - consumed, next);
-            }
-        }
-        if (needed < s.reserved) {
-            admission.release(s.reserved - needed);
-            s.reserved = needed;
-        }
-        return next;
-    }
-
-    private void forget(EngineStream s) {
-        scheduler.remove(s);
-        dropUnconsumed(s);
-        admission.streamForgotten(s.reserved);
-        s.reserved = 0;
-        if (s.inBacklog) {
-            backlog.remove(s);
-            s.inBacklog = false;
-        }
-        s.forgotten = true;
-        streams.remove(s.id);
-        if (dataTarget == s) {
-            dataTarget = null;
-        }
-    }
-
-    /** Counts a stream's unread bytes as gone (the engine's own buffer is emptied). */
-    private void dropUnconsumed(EngineStream s) {
-        if (!s.bound()) {
-            s.buffered.buffer.clear();
-        }
-        long n = s.unconsumed();
-        s.flow.dropUnconsumed(s.appended);
-        buffered -= n;
-        admission.bufferFreed(n);
-    }
-
-    /** The application read {@code n} more bytes of a stream. */
-    private void onConsumed(EngineStream s, long n) {
-        buffered -= n;
-        admission.bufferFreed(n);
-        if (version == 1) {
-            admission.makeRoom(buffered);
-            if (inputPaused && wantsInput()) {
-                inputPaused = false; // bound streams go back to reporting in steps, at their next report
-            }
-        }
-        if (s.flow.onConsumed(n) && !s.updateQueued && s.state.peerMayWrite() && phase == Phase.OPEN) {
-            s.updateQueued = true;
-            scheduler.queueControl(Command.UPD, s.id, 0, 0, s);
-        }
-    }
-
-    /**
-     * The total of consumed bytes at which a bound stream should report next: in version 2 when
-     * its next UPD is due (asked again when a queued UPD leaves); otherwise, or once no UPD will
-     * be sent, in steps for the memory accounting (every read while version 1 input is paused).
-     */
-    private long nextReport(EngineStream s) {
-        if (phase == Phase.CLOSING) {
-            return Long.MAX_VALUE; // a local close dropped every unread byte: nothing to account
-        }
-        if (version == 2 && phase == Phase.OPEN && s.state.peerMayWrite()) {
-            return s.updateQueued ? Long.MAX_VALUE : s.flow.nextUpdateAt();
-        }
-        return s.flow.consumed() + (inputPaused ? 1 : V1_REPORT_STEP);
-    }
-
-    /**
-     * Version 1: input just stopped (the budget is spent). Bound streams report in steps, so the
-     * engine's count of unread bytes may be behind what their applications have read: ask them
-     * all now, and for every read until input goes on, or a reader that has read everything would
-     * wait forever for bytes the engine no longer reads.
-     */
-    private void pauseInput() {
-        if (inputPaused) {
-            return;
-        }
-        inputPaused = true;
-        streams.forEach(s -> {
-            if (s.bound() && s.unconsumed() > 0) {
-                long total = s.in.consumed();
-                long n = total - s.flow.consumed();
-                if (n > 0) {
-                    buffered -= n;
-                    admission.bufferFreed(n);
-                    s.flow.onConsumed(n);
-                }
-                s.in.requestConsumption(nextReport(s));
-            }
-        });
-        admission.makeRoom(buffered);
-        if (wantsInput()) {
-            inputPaused = false;
-        }
-    }
-
-    /** The application finished writing: the state changes at once; the FIN leaves after the data. */
-    private void requestFin(EngineStream s) {
-        if (s.state.canWrite()) {
-            s.state = s.state.next(StreamState.Input.SEND_FIN);
-        }
-    }
-
-    /** Queues the FIN that was requested, once nothing of the stream's data is pending. */
-    private void finIfDue(EngineStream s) {
-        if (phase == Phase.OPEN && !s.state.canWrite() && s.out.pending() == 0) {
-            queueFin(s);
-        }
-    }
-
-    /** Queues the stream's FIN, once. */
-    private void queueFin(EngineStream s) {
-        if (!s.finQueued && phase != Phase.CLOSED) {
-            s.finQueued = true;
-            scheduler.queueControl(Command.FIN, s.id, 0, 0, null);
-        }
-    }
-
-    private void signalReadable(EngineStream s) {
-        if (!s.readableQueued) {
-            s.readableQueued = true;
-            events.add(s.readableEvent);
-        }
-    }
-
-    private void signalWritable(EngineStream s) {
-        if (!s.writableQueued) {
-            s.writableQueued = true;
-            events.add(s.writableEvent);
-        }
-    }
-
-    private void abandonVerify() {
-        Verifier.Outcome o = verifier.abandon();
-        if (o == Verifier.Outcome.NOT_SMUX) {
-            events.add(new EngineEvent.ProbeResult(false));
-        } else if (o == Verifier.Outcome.PING_TIMED_OUT) {
-            events.add(new EngineEvent.Pong(-1));
+    private void end(CloseReason reason, String message, Throwable cause, String probeVerdict) {
+        if (verification.probing()) {
+            verification.notSmux(probeVerdict);
+        } else {
+            fail(reason, message, cause);
         }
     }
 
     private void fail(CloseReason reason, String message, Throwable cause) {
-        if (phase == Phase.CLOSED) {
+        if (session.phase == SessionState.Phase.CLOSED) {
             return;
         }
-        boolean wasOpen = phase == Phase.OPEN;
-        abandonVerify();
-        phase = Phase.CLOSED;
-        if (admission != null) { // null only when the session could not start
-            admission.sessionEnded(buffered);
-        }
+        boolean wasOpen = session.isOpen();
+        verification.abandon();
+        session.phase = SessionState.Phase.CLOSED;
+        streams.sessionEnded();
         scheduler.clear();
         timers.disarmAll();
-        dataTarget = null;
+        dispatch.stop();
         if (wasOpen) {
             closeReason = reason;
             closeError = new SessionClosedException(message, cause);
-            events.add(new EngineEvent.Closed(reason, closeError));
-        }
-    }
-
-    /** Decoded frames arrive here; kept off the public API. */
-    private final class Sink implements FrameSink {
-        @Override
-        public boolean readyForFrame() {
-            if (version == 1 && !wantsInput()) {
-                admission.makeRoom(buffered);
-            }
-            return wantsInput();
-        }
-
-        @Override
-        public void onFrame(int cmd, int streamId, int length) throws ProtocolException {
-            if (verifier.probing() && cmd != Command.NOP) {
-                notSmux("it answered with " + Command.name(cmd) + " instead of VRM");
-                return;
-            }
-            switch (cmd) {
-                case Command.SYN: onSyn(streamId); break;
-                case Command.FIN: onFin(streamId); break;
-                case Command.PSH: onPushHeader(streamId, length); break;
-                default: break; // NOP: arriving at all is what keepalive is about
-            }
-        }
-
-        @Override
-        public void onData(int streamId, ByteBuffer src, int n) {
-            EngineStream s = dataTarget;
-            if (s == null) {
-                src.position(src.position() + n);
-                bytesDropped += n;
-                return;
-            }
-            s.in.append(src, n);
-            s.appended += n;
-            buffered += n;
-            bytesReceived += n;
-            if (!s.bound()) {
-                signalReadable(s);
-            }
-            if (version == 1 && !admission.hasRoomForFrame(buffered)) {
-                admission.makeRoom(buffered); // grow now: wantsInput() is what the driver asks next
-                if (!wantsInput()) {
-                    keepalive.inputPaused(); // input stops here
-                    pauseInput();
-                }
-            }
-        }
-
-        @Override
-        public void onPair(int cmd, int streamId, int first, int second) throws ProtocolException {
-            if (cmd == Command.VRM) {
-                onVerify(streamId, first, second);
-                return;
-            }
-            if (verifier.probing()) {
-                notSmux("it answered with UPD instead of VRM");
-                return;
-            }
-            EngineStream s = streams.get(streamId);
-            if (s == null) {
-                return; // a window update for a stream we closed: read and dropped, as xtaci does
-            }
-            s.flow.onPeerUpdate(streamId, first, second);
-            scheduler.offer(s);
-        }
-
-        private void onSyn(int id) throws ProtocolException {
-            if (!admission.isPeerId(id)) {
-                throw new ProtocolException(Violation.BAD_STREAM_ID, "SYN for stream " + Integer.toUnsignedString(id)
-                        + ": the " + (client ? "server" : "client") + " opens " + (client ? "even" : "odd")
-                        + " ids other than 0");
-            }
-            // A SYN for an id we still hold (the peer reuses it, typically right after our FIN and
-            // before our application closed the stream) is refused with FIN: the peer's new stream
-            // ends at once instead of waiting forever for an answer (xtaci ignores it). Once the
-            // application has closed the old stream, the same SYN opens a new stream.
-            String refusal = streams.get(id) != null
-                    ? "stream " + Integer.toUnsignedString(id) + " is still open here"
-                    : admission.admitPeer(streams.size(), backlog.size());
-            if (refusal != null) {
-                if (refusalsQueued >= MAX_QUEUED_REFUSALS) {
-                    throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer opened streams faster than it read "
-                            + "their refusals (" + MAX_QUEUED_REFUSALS + " FIN frames unsent)");
-                }
-                refusalsQueued++;
-                streamsRefused++;
-                scheduler.queueControl(Command.FIN | PEER_DRIVEN, id, 0, 0, null);
-                return;
-            }
-            EngineStream s = admit(id);
-            s.inBacklog = true;
-            backlog.add(s);
-            streamsAccepted++;
-            events.add(new EngineEvent.StreamOpened(id));
-        }
-
-        private void onFin(int id) {
-            EngineStream s = streams.get(id);
-            if (s == null || !s.state.peerMayWrite()) {
-                return; // unknown, or a duplicate FIN
-            }
-            s.state = s.state.next(StreamState.Input.RECV_FIN);
-            if (s.bound()) {
-                s.in.finish();
-            } else {
-                signalReadable(s);
-            }
-        }
-
-        private void onPushHeader(int id, int length) throws ProtocolException {
-            dataTarget = null;
-            if (length == 0) {
-                return;
-            }
-            EngineStream s = streams.get(id);
-            if (s == null || !s.state.peerMayWrite()) {
-                return; // unknown, closed, or after the peer's FIN: read and dropped
-            }
-            s.flow.onReceived(id, length);
-            if (s.tuner != null) {
-                s.tuner.onReceived(s.flow.received(), now);
-            }
-            dataTarget = s;
-        }
-
-        private void onVerify(int streamId, int v1, int v2) throws ProtocolException {
-            if (streamId != 0) {
-                throw new ProtocolException(Violation.BAD_SESSION_FRAME, "VRM on stream "
-                        + Integer.toUnsignedString(streamId) + " (it belongs to stream 0)");
-            }
-            switch (verifier.onVrm(v1, v2, now)) {
-                case PROBE_ANSWERED:
-                    timers.disarm(Timers.Kind.PING);
-                    events.add(new EngineEvent.ProbeResult(true));
-                    break;
-                case PONG:
-                    timers.disarm(Timers.Kind.PING);
-                    events.add(new EngineEvent.Pong(verifier.rttNanos()));
-                    break;
-                case NOT_SMUX:
-                    notSmux("its VRM answer was wrong");
-                    break;
-                case LATE:
-                    break; // the answer to a ping that timed out
-                default: // ANSWER
-                    if (answersQueued >= MAX_QUEUED_ANSWERS) {
-                        throw new ProtocolException(Violation.CONTROL_BACKLOG, "the peer sent more than "
-                                + MAX_QUEUED_ANSWERS + " VRM frames without reading the answers");
-                    }
-                    answersQueued++;
-                    scheduler.queueControl(Command.VRM | PEER_DRIVEN, 0, VerifyCode.answer1(v1), VerifyCode.answer2(v2), null);
-                    break;
-            }
+            session.events.add(new EngineEvent.Closed(reason, closeError));
         }
     }
 
@@ -1223,30 +526,25 @@ public final class SmuxEngine {
     private final class Scheduled implements SendScheduler.Listener {
         @Override
         public void writeCommitted(EngineStream s) {
-            if (!s.bound() && !s.pending.writing()) {
-                signalWritable(s);
-            }
-            finIfDue(s);
+            streams.finIfDue(s);
         }
 
         @Override
         public int windowForUpdate(EngineStream s) {
-            return SmuxEngine.this.windowForUpdate(s);
+            return streams.windowForUpdate(s);
         }
 
         @Override
         public void updateSent(EngineStream s) {
-            if (s.bound()) {
-                s.in.requestConsumption(nextReport(s));
-            }
+            streams.updateSent(s);
         }
 
         @Override
         public void controlSent(int rawCmd) {
             switch (rawCmd) {
                 case Command.NOP: keepalive.nopSent(); break;
-                case Command.VRM | PEER_DRIVEN: answersQueued--; break;
-                case Command.FIN | PEER_DRIVEN: refusalsQueued--; break;
+                case Command.VRM | SendScheduler.PEER_DRIVEN: verification.answerSent(); break;
+                case Command.FIN | SendScheduler.PEER_DRIVEN: dispatch.refusalSent(); break;
                 default: break;
             }
         }

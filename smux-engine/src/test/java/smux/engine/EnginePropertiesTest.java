@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * Random interleavings of open, write, read, closeWrite, closeStream, withdraw and the passing of
@@ -191,7 +192,7 @@ class EnginePropertiesTest {
                 return null;
             }
             int id = ids.get(index % ids.size());
-            return side(client).engine.hasStream(id) ? id : null;
+            return side(client).app.hasStream(id) ? id : null;
         }
 
         void apply(Op op) throws IOException {
@@ -202,7 +203,7 @@ class EnginePropertiesTest {
                 flows.put(id, new Flow[] {new Flow(), new Flow()});
             } else if (op instanceof Write w) {
                 Integer id = usable(w.side(), w.stream());
-                SmuxEngine e = side(w.side()).engine;
+                EngineApp e = side(w.side()).app;
                 if (id == null || e.isWriting(id) || !e.streamState(id).canWrite()) {
                     return;
                 }
@@ -228,7 +229,7 @@ class EnginePropertiesTest {
                 if (id == null) {
                     return;
                 }
-                side(cw.side()).engine.closeWrite(id);
+                side(cw.side()).app.closeWrite(id);
                 out(cw.side(), id).finRequested = true;
             } else if (op instanceof CloseStream cs) {
                 Integer id = usable(cs.side(), cs.stream());
@@ -236,7 +237,7 @@ class EnginePropertiesTest {
                     return;
                 }
                 Flow f = out(cs.side(), id);
-                int committed = side(cs.side()).engine.closeStream(id);
+                int committed = side(cs.side()).app.closeStream(id);
                 if (committed >= 0) {
                     commit(f, committed);
                 }
@@ -247,7 +248,7 @@ class EnginePropertiesTest {
                 if (id == null) {
                     return;
                 }
-                int committed = side(wd.side()).engine.withdraw(id);
+                int committed = side(wd.side()).app.withdraw(id);
                 Flow f = out(wd.side(), id);
                 if (committed >= 0) {
                     assertEquals(f.pendingStart + committed, f.pending.position(), "position after the committed bytes");
@@ -270,7 +271,7 @@ class EnginePropertiesTest {
         void readUpTo(boolean client, int id, int max) throws IOException {
             Flow f = in(client, id);
             ByteBuffer dst = ByteBuffer.allocate(max);
-            int n = side(client).engine.read(id, dst);
+            int n = side(client).app.read(id, dst);
             if (n > 0) {
                 f.read.write(dst.array(), 0, n);
             } else if (n < 0) {
@@ -281,8 +282,8 @@ class EnginePropertiesTest {
         /** Accepts new streams and books writes that completed. */
         void settle() throws IOException {
             for (boolean client : new boolean[] {true, false}) {
-                SmuxEngine e = side(client).engine;
-                while (!e.isClosed() && e.accept() != SmuxEngine.NO_STREAM) {
+                EngineApp e = side(client).app;
+                while (!e.engine.isClosed() && e.accept() != SmuxEngine.NO_STREAM) {
                     // accepted: the id is already known from the opener's side
                 }
                 for (int id : ids) {
@@ -311,9 +312,9 @@ class EnginePropertiesTest {
                     assertTrue(read.length <= all.length, "stream " + id + " dir " + dir + ": read more than was committed");
                     assertArrayEquals(Arrays.copyOf(all, read.length), read, "stream " + id + " dir " + dir);
                 }
-                if (keepFirstUnread && pair.server.engine.hasStream(id)) {
+                if (keepFirstUnread && pair.server.app.hasStream(id)) {
                     try {
-                        assertTrue(pair.server.engine.available(id) <= window, "a stream holds at most its window");
+                        assertTrue(pair.server.app.available(id) <= window, "a stream holds at most its window");
                     } catch (IOException e) {
                         throw new AssertionError(e);
                     }
@@ -346,7 +347,7 @@ class EnginePropertiesTest {
                 // every writer finishes (FIN after its data); a stream whose SYN is still on the way gets it later
                 for (int id : ids) {
                     for (boolean client : new boolean[] {true, false}) {
-                        SmuxEngine e = side(client).engine;
+                        EngineApp e = side(client).app;
                         if (e.hasStream(id) && !out(client, id).finRequested) {
                             e.closeWrite(id);
                             out(client, id).finRequested = true;
@@ -360,7 +361,7 @@ class EnginePropertiesTest {
                     }
                     for (boolean client : new boolean[] {true, false}) {
                         Flow f = in(client, id);
-                        if (side(client).engine.hasStream(id) && !f.eof) {
+                        if (side(client).app.hasStream(id) && !f.eof) {
                             int before = f.read.size();
                             readUpTo(client, id, 1 << 20);
                             progress |= f.read.size() != before || f.eof;

@@ -23,6 +23,7 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import smux.engine.runtime.EngineApp;
 
 /**
  * Golden fixtures: real traffic of Go xtaci/smux 1.5.16 (vectors/xtaci-smux-1.5.16, copied from
@@ -123,7 +124,7 @@ class GoldenVectorTest {
     /** How a test feeds captured bytes: whole, one byte at a time, or in random pieces. */
     enum Split { WHOLE, BYTEWISE, RANDOM }
 
-    private static void feed(SmuxEngine e, byte[] all, int from, int to, Split split, Random random) {
+    private static void feed(EngineApp e, byte[] all, int from, int to, Split split, Random random) {
         byte[] part = Arrays.copyOfRange(all, from, to);
         switch (split) {
             case WHOLE -> assertEquals(0, Wire.feed(e, part, T));
@@ -132,7 +133,7 @@ class GoldenVectorTest {
                 for (int off = 0; off < part.length; ) {
                     int n = 1 + random.nextInt(Math.min(part.length - off, 9000));
                     ByteBuffer b = ByteBuffer.wrap(part, off, n);
-                    e.handleInput(b, T);
+                    e.feed(b, T);
                     assertFalse(b.hasRemaining());
                     off += n;
                 }
@@ -152,7 +153,7 @@ class GoldenVectorTest {
         return ends.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static byte[] readExactly(SmuxEngine e, int id, int n) throws IOException {
+    private static byte[] readExactly(EngineApp e, int id, int n) throws IOException {
         ByteBuffer dst = ByteBuffer.allocate(n);
         int got = e.read(id, dst);
         assertEquals(n, got, "bytes read");
@@ -165,13 +166,14 @@ class GoldenVectorTest {
         byte[] in = resource("v" + version + ".client-to-server.bin");
         int[] ends = frameEnds(in);
         Random random = new Random(version * 31L + split.ordinal());
-        SmuxEngine server = new SmuxEngine(false, Wire.goldenConfig(version), T);
+        EngineApp server = new EngineApp(false, Wire.goldenConfig(version), T);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
         // SYN 3 and "hello smux"
         feed(server, in, 0, ends[1], split, random);
-        assertEquals(List.of(new EngineEvent.StreamOpened(3), new EngineEvent.Readable(3)), Wire.events(server));
+        assertEquals(List.of(new EngineEvent.StreamOpened(3)), Wire.events(server));
         assertEquals(3, server.accept());
+        assertEquals(10, server.available(3), "the data arrived with the SYN, before the accept");
         assertArrayEquals(HELLO, readExactly(server, 3, 10));
         server.write(3, ByteBuffer.wrap(WORLD));
         out.writeBytes(Wire.pull(server, T));
@@ -196,9 +198,9 @@ class GoldenVectorTest {
 
         assertArrayEquals(resource("v" + version + ".server-to-client.bin"), out.toByteArray(),
                 "the Java server transmits what the Go server did");
-        assertFalse(server.isClosed());
-        assertEquals(0, server.bufferedBytes());
-        assertEquals(70_010, server.bytesReceived());
+        assertFalse(server.engine.isClosed());
+        assertEquals(0, server.engine.bufferedBytes());
+        assertEquals(70_010, server.engine.bytesReceived());
     }
 
     @ParameterizedTest(name = "v{0} {1}")
@@ -207,10 +209,10 @@ class GoldenVectorTest {
         byte[] in = resource("v" + version + ".server-to-client.bin");
         int[] ends = frameEnds(in);
         Random random = new Random(version * 17L + split.ordinal());
-        SmuxEngine client = new SmuxEngine(true, Wire.goldenConfig(version), T);
+        EngineApp client = new EngineApp(true, Wire.goldenConfig(version), T);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        int id = client.openStream(T);
+        int id = client.open(T);
         assertEquals(3, id, "xtaci increments before use: the first client stream is 3");
         client.write(id, ByteBuffer.wrap(HELLO));
         out.writeBytes(Wire.pull(client, T));
@@ -218,7 +220,9 @@ class GoldenVectorTest {
         // v2: UPD{10} then "world"; v1: "world"
         int world = version == 2 ? 1 : 0;
         feed(client, in, 0, ends[world], split, random);
-        assertEquals(List.of(new EngineEvent.Writable(3), new EngineEvent.Readable(3)), Wire.events(client));
+        assertEquals(List.of(), Wire.events(client));
+        assertFalse(client.isWriting(id), "the write was pulled in full");
+        assertEquals(5, client.available(3));
         assertArrayEquals(WORLD, readExactly(client, 3, 5));
         ByteBuffer bulk = ByteBuffer.wrap(BULK.clone());
         client.write(id, bulk);
@@ -242,7 +246,7 @@ class GoldenVectorTest {
 
         assertArrayEquals(resource("v" + version + ".client-to-server.bin"), out.toByteArray(),
                 "the Java client transmits what the Go client did");
-        assertFalse(client.isClosed());
+        assertFalse(client.engine.isClosed());
     }
 
     // ---------------------------------------------------------------- two Java engines
@@ -268,31 +272,32 @@ class GoldenVectorTest {
         p.client.write(id, HELLO);
         p.drive();
 
-        assertEquals(List.of(new EngineEvent.StreamOpened(3), new EngineEvent.Readable(3)), p.server.events());
+        assertEquals(List.of(new EngineEvent.StreamOpened(3)), p.server.events());
         assertEquals(3, p.server.accept());
-        assertArrayEquals(HELLO, readExactly(p.server.engine, 3, 10));
+        assertEquals(10, p.server.app.available(3));
+        assertArrayEquals(HELLO, readExactly(p.server.app, 3, 10));
         p.server.write(3, WORLD);
         p.drive();
 
-        assertArrayEquals(WORLD, readExactly(p.client.engine, id, 5));
+        assertArrayEquals(WORLD, readExactly(p.client.app, id, 5));
         ByteBuffer bulk = p.client.write(id, BULK);
         p.drive();
 
         // the Go server read the bulk data in frame-sized pieces; so do we, a round trip apart
         ByteArrayOutputStream got = new ByteArrayOutputStream();
-        got.writeBytes(readExactly(p.server.engine, 3, 32768));
+        got.writeBytes(readExactly(p.server.app, 3, 32768));
         p.drive();
-        got.writeBytes(readExactly(p.server.engine, 3, 32768));
+        got.writeBytes(readExactly(p.server.app, 3, 32768));
         p.drive();
-        assertFalse(p.client.engine.isWriting(id));
+        assertFalse(p.client.app.isWriting(id));
         assertFalse(bulk.hasRemaining());
-        p.client.engine.closeWrite(id);
+        p.client.app.closeWrite(id);
         p.drive();
 
-        got.writeBytes(Wire.readAvailable(p.server.engine, 3));
+        got.writeBytes(Wire.readAvailable(p.server.app, 3));
         assertArrayEquals(BULK, got.toByteArray());
         assertNull(p.server.read(3), "end of stream");
-        p.server.engine.closeStream(3);
+        p.server.app.closeStream(3);
         p.drive();
         assertNull(p.client.read(id), "end of stream");
 

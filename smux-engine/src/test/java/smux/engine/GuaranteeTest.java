@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * The two guarantees of SPEC.md section 1, at engine level. (1) A stream its application never
@@ -47,14 +48,14 @@ class GuaranteeTest {
         long maxBufferedA = 0;
         while (!gotB.eof) {
             assertTrue(p.step(), "stream B stalled after " + gotB.count + " bytes");
-            maxBufferedA = Math.max(maxBufferedA, p.server.engine.available(a));
+            maxBufferedA = Math.max(maxBufferedA, p.server.app.available(a));
         }
         assertEquals(64L << 20, gotB.count);
         assertEquals(-1, gotB.firstMismatch, "B's bytes arrive in order, unaltered");
         assertEquals(WINDOW, maxBufferedA, "A fills its window exactly, never more");
         assertEquals(gotA.count + WINDOW, p.server.engine.bytesReceived() - gotB.count,
                 "A received what it read plus one window: the sender stopped at the window it was granted");
-        assertTrue(p.client.engine.isWriting(a), "A's writer waits for the window");
+        assertTrue(p.client.app.isWriting(a), "A's writer waits for the window");
         assertTrue(p.server.engine.bufferedBytes() <= WINDOW, "the session holds nothing but A's window");
         assertFalse(p.server.engine.isClosed());
 
@@ -92,7 +93,7 @@ class GuaranteeTest {
         assertEquals(4L << 20, up.count);
         assertEquals(-1, down.firstMismatch);
         assertEquals(-1, up.firstMismatch);
-        assertEquals(262_144, p.server.engine.available(a), "A never read: xtaci's initial window, no more");
+        assertEquals(262_144, p.server.app.available(a), "A never read: xtaci's initial window, no more");
     }
 
     @ParameterizedTest(name = "v{0}")
@@ -105,21 +106,21 @@ class GuaranteeTest {
         ByteBuffer src = ByteBuffer.wrap(original.clone());
 
         // the client's connection writer only drains one 64 KiB staging buffer before the "deadline"
-        SmuxEngine client = p.client.engine;
+        EngineApp client = p.client.app;
         client.write(id, src);
         ByteBuffer staging = ByteBuffer.allocate(64 * 1024);
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
-        client.pollTransmit(staging, p.now);
+        client.pull(staging, p.now);
         wire.write(staging.array(), 0, staging.position());
         int committed = client.withdraw(id);
         assertEquals(64_000, committed, "four whole 16 000-byte frames fit beside the SYN in 64 KiB");
         assertEquals(committed, src.position(), "the buffer's position is after the committed bytes");
         assertFalse(client.isWriting(id));
-        assertFalse(client.wantsTransmit(), "the rest is never sent");
+        assertFalse(client.engine.wantsTransmit(), "the rest is never sent");
 
         // the staged bytes are handed to the connection and reach the peer
-        SmuxEngine server = p.server.engine;
-        server.handleInput(ByteBuffer.wrap(wire.toByteArray()), p.now);
+        EngineApp server = p.server.app;
+        server.feed(ByteBuffer.wrap(wire.toByteArray()), p.now);
         assertEquals(id, server.accept());
         assertArrayEquals(Arrays.copyOf(original, committed), Wire.readAvailable(server, id));
 
@@ -128,7 +129,7 @@ class GuaranteeTest {
         Pair.Received rest = p.server.autoRead(id);
         p.drive();
         assertArrayEquals(Arrays.copyOfRange(original, committed, original.length), rest.bytes());
-        assertEquals(original.length, server.bytesReceived());
+        assertEquals(original.length, server.engine.bytesReceived());
     }
 
     @Test
@@ -138,14 +139,14 @@ class GuaranteeTest {
         byte[] original = Bytes.stream(5, 0, 2 << 20);
         ByteBuffer src = p.client.write(id, original);
         p.step(); // frames are pulled and put on the wire, 50 ms from the peer
-        int committed = p.client.engine.withdraw(id);
+        int committed = p.client.app.withdraw(id);
         assertEquals(262_144, committed, "xtaci's initial window was pulled at once");
         assertEquals(262_144, p.client.inFlight() - 8 - 8 * (262_144 / 32_768), "all of it still on the wire");
         p.drive();
         p.server.accept();
         assertArrayEquals(Arrays.copyOf(original, committed), p.server.read(id));
 
-        p.client.engine.write(id, src);
+        p.client.app.write(id, src);
         Pair.Received rest = p.server.autoRead(id);
         p.drive();
         assertArrayEquals(Arrays.copyOfRange(original, committed, original.length), rest.bytes(),
@@ -169,9 +170,9 @@ class GuaranteeTest {
         while (offset < total) {
             int n = (int) Math.min(total - offset, 1 + random.nextInt(400_000));
             ByteBuffer src = ByteBuffer.wrap(Bytes.stream(9, offset, n));
-            p.client.engine.write(id, src);
+            p.client.app.write(id, src);
             p.advance(random.nextInt(4) * Pair.MS); // the deadline
-            int done = p.client.engine.isWriting(id) ? p.client.engine.withdraw(id) : n;
+            int done = p.client.app.isWriting(id) ? p.client.app.withdraw(id) : n;
             assertEquals(done, src.position());
             offset += done;
             attempts++;

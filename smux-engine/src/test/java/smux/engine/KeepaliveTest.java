@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /** Keepalive: NOPs every interval keep a quiet session alive; silence for the timeout ends it. */
 class KeepaliveTest {
@@ -55,7 +56,7 @@ class KeepaliveTest {
 
     @Test
     void aQuietIntervalLetsABurstsPooledBuffersGo() throws IOException {
-        SmuxEngine e = new SmuxEngine(false, keepalive(2), 0);
+        EngineApp e = new EngineApp(false, keepalive(2), 0);
         Wire.feed(e, FrameFactory.syn(2, 3), 1);
         for (int i = 0; i < 4; i++) {
             Wire.feed(e, FrameFactory.psh(2, 3, new byte[50_000]), 2);
@@ -63,43 +64,43 @@ class KeepaliveTest {
         int id = e.accept();
         ByteBuffer sink = ByteBuffer.allocate(200_000);
         assertEquals(200_000, e.read(id, sink));
-        assertTrue(e.segmentsPooled() > 0, "read segments are kept for the next burst");
-        e.handleTimeout(10 * SEC); // data arrived during this interval: the pool stays
-        assertTrue(e.segmentsPooled() > 0);
-        e.handleTimeout(20 * SEC); // nothing arrived since the last keepalive
-        assertEquals(0, e.segmentsPooled(), "a quiet session holds no pooled buffers");
+        assertTrue(e.pool().idle() > 0, "read segments are kept for the next burst");
+        e.timeout(10 * SEC); // data arrived during this interval: the pool stays
+        assertTrue(e.pool().idle() > 0);
+        e.timeout(20 * SEC); // nothing arrived since the last keepalive
+        assertEquals(0, e.pool().idle(), "a quiet session holds no pooled buffers");
     }
 
     @Test
     void anyArrivingByteRestartsTheIdleClock() {
-        SmuxEngine e = new SmuxEngine(true, keepalive(2), 0);
+        EngineApp e = new EngineApp(true, keepalive(2), 0);
         Wire.feed(e, new byte[] {2}, 25 * SEC); // a first byte of a header
-        e.handleTimeout(30 * SEC);
-        assertFalse(e.isClosed());
+        e.timeout(30 * SEC);
+        assertFalse(e.engine.isClosed());
         Wire.feed(e, java.util.Arrays.copyOfRange(FrameFactory.nop(2), 1, 8), 50 * SEC);
-        e.handleTimeout(79 * SEC);
-        assertFalse(e.isClosed());
-        e.handleTimeout(80 * SEC);
-        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, e.closeReason());
+        e.timeout(79 * SEC);
+        assertFalse(e.engine.isClosed());
+        e.timeout(80 * SEC);
+        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, e.engine.closeReason());
     }
 
     @Test
     void timersAreDueOnlyWhenAskedAndNotBefore() {
-        SmuxEngine e = new SmuxEngine(true, keepalive(2), 0);
-        assertTrue(e.hasTimeout());
-        assertEquals(10 * SEC, e.nextTimeout());
-        e.handleTimeout(10 * SEC - 1);
-        assertFalse(e.wantsTransmit(), "nothing before the deadline");
-        e.handleTimeout(10 * SEC);
+        EngineApp e = new EngineApp(true, keepalive(2), 0);
+        assertTrue(e.engine.hasTimeout());
+        assertEquals(10 * SEC, e.engine.nextTimeout());
+        e.timeout(10 * SEC - 1);
+        assertFalse(e.engine.wantsTransmit(), "nothing before the deadline");
+        e.timeout(10 * SEC);
         assertEquals(List.of(new Frame.Nop()), Wire.frames(e, 10 * SEC));
-        assertEquals(20 * SEC, e.nextTimeout());
+        assertEquals(20 * SEC, e.engine.nextTimeout());
     }
 
     @Test
     void unpulledKeepalivesDoNotPileUp() {
-        SmuxEngine e = new SmuxEngine(true, keepalive(2), 0);
+        EngineApp e = new EngineApp(true, keepalive(2), 0);
         for (long t = 10; t <= 29; t++) {
-            e.handleTimeout(t * SEC);
+            e.timeout(t * SEC);
             Wire.feed(e, FrameFactory.nop(2), t * SEC); // the peer is alive, our writer is stuck
         }
         assertEquals(List.of(new Frame.Nop()), Wire.frames(e, 30 * SEC), "at most one NOP queued");
@@ -159,41 +160,41 @@ class KeepaliveTest {
     @Test
     void timeSpentNotReadingDoesNotCountAsSilence() throws IOException {
         // version 1, budget spent at t=0: the engine stops reading, so the peer's silence is unknown
-        SmuxEngine s = new SmuxEngine(false, keepalive(1).toBuilder().maxSessionBuffer(64 * 1024).build(), 0);
+        EngineApp s = new EngineApp(false, keepalive(1).toBuilder().maxSessionBuffer(64 * 1024).build(), 0);
         Wire.feed(s, FrameFactory.concat(FrameFactory.syn(1, 3), FrameFactory.psh(1, 3, new byte[65535]),
                 FrameFactory.psh(1, 3, new byte[100])), 0);
-        assertFalse(s.wantsInput());
-        s.handleTimeout(30 * SEC);
-        assertFalse(s.isClosed(), "paused: not silent");
+        assertFalse(s.engine.wantsInput());
+        s.timeout(30 * SEC);
+        assertFalse(s.engine.isClosed(), "paused: not silent");
         // the application reads just as the next deadline comes, before the driver fed the bytes
         // that waited in the connection all along
         s.read(3, ByteBuffer.allocate(1000));
-        assertTrue(s.wantsInput());
-        s.handleTimeout(60 * SEC);
-        assertFalse(s.isClosed(), "it was not reading for the whole interval: the peer gets a full timeout");
+        assertTrue(s.engine.wantsInput());
+        s.timeout(60 * SEC);
+        assertFalse(s.engine.isClosed(), "it was not reading for the whole interval: the peer gets a full timeout");
         // a peer that stays silent while we read is still found dead
-        s.handleTimeout(90 * SEC);
-        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, s.closeReason());
+        s.timeout(90 * SEC);
+        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, s.engine.closeReason());
     }
 
     @Test
     void afterAPauseSilenceWhileReadingStillCounts() throws IOException {
-        SmuxEngine s = new SmuxEngine(false, keepalive(1).toBuilder().maxSessionBuffer(64 * 1024).build(), 0);
+        EngineApp s = new EngineApp(false, keepalive(1).toBuilder().maxSessionBuffer(64 * 1024).build(), 0);
         Wire.feed(s, FrameFactory.concat(FrameFactory.syn(1, 3), FrameFactory.psh(1, 3, new byte[65535]),
                 FrameFactory.psh(1, 3, new byte[1])), 0);
-        assertFalse(s.wantsInput());
+        assertFalse(s.engine.wantsInput());
         s.read(3, ByteBuffer.allocate(65536));
         Wire.feed(s, FrameFactory.nop(1), 5 * SEC);
-        s.handleTimeout(35 * SEC);
-        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, s.closeReason(), "30 s of silence while reading");
+        s.timeout(35 * SEC);
+        assertEquals(CloseReason.KEEPALIVE_TIMEOUT, s.engine.closeReason(), "30 s of silence while reading");
     }
 
     @Test
     void disabledKeepaliveArmsNoTimer() {
-        SmuxEngine e = new SmuxEngine(true, Wire.quiet(2), 0);
-        assertFalse(e.hasTimeout());
-        e.handleTimeout(Long.MAX_VALUE);
-        assertFalse(e.isClosed());
-        assertFalse(e.wantsTransmit());
+        EngineApp e = new EngineApp(true, Wire.quiet(2), 0);
+        assertFalse(e.engine.hasTimeout());
+        e.timeout(Long.MAX_VALUE);
+        assertFalse(e.engine.isClosed());
+        assertFalse(e.engine.wantsTransmit());
     }
 }

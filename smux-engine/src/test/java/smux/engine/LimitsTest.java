@@ -13,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import smux.api.LimitExceededException;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * Every limit refuses cleanly and the session keeps working: the accept backlog, maxStreams and
@@ -38,10 +39,10 @@ class LimitsTest {
         assertEquals(List.of(new EngineEvent.StreamOpened(a), new EngineEvent.StreamOpened(b)),
                 p.server.eventsOf(EngineEvent.StreamOpened.class));
         assertEquals(1, p.server.engine.streamsRefused());
-        assertFalse(p.server.engine.hasStream(refused));
+        assertFalse(p.server.app.hasStream(refused));
         assertEquals(13, p.server.engine.bytesDropped(), "data for the refused stream is read and dropped");
         assertNull(p.client.read(refused), "the refusal reads as end-of-stream");
-        assertEquals(StreamState.REMOTE_CLOSED, p.client.engine.streamState(refused));
+        assertEquals(StreamState.REMOTE_CLOSED, p.client.app.streamState(refused));
 
         // the session keeps working: accepted streams move data, and a new stream fits once one is accepted
         assertEquals(a, p.server.accept());
@@ -68,13 +69,13 @@ class LimitsTest {
         // the server is full too: its own open throws, and a stream the client opens... cannot exist yet
         assertThrows(LimitExceededException.class, () -> p.server.open());
 
-        p.client.engine.closeStream(a);
+        p.client.app.closeStream(a);
         int c = p.client.open(); // room again on the client; the server still holds a until it closes it
         p.drive();
         assertEquals(1, p.server.engine.streamsRefused());
         assertNull(p.client.read(c), "refused with FIN");
-        p.server.engine.closeStream(a);
-        p.client.engine.closeStream(c);
+        p.server.app.closeStream(a);
+        p.client.app.closeStream(c);
         int d = p.client.open();
         p.drive();
         assertEquals(d, p.server.accept(), "admitted once the server has room");
@@ -145,21 +146,21 @@ class LimitsTest {
         p.client.write(a, data);
         p.drive();
 
-        SmuxEngine s = p.server.engine;
-        assertFalse(s.wantsInput(), "budget spent");
-        long buffered = s.bufferedBytes();
+        EngineApp s = p.server.app;
+        assertFalse(s.engine.wantsInput(), "budget spent");
+        long buffered = s.engine.bufferedBytes();
         assertTrue(buffered >= 64 * 1024 && buffered < 64 * 1024 + 32 * 1024,
                 "it stops at the first frame boundary past the budget: " + buffered);
         long waiting = p.server.unconsumedInput();
         long transmitted = p.client.engine.framesSent() * 8 + p.client.engine.bytesSent();
-        assertEquals(transmitted - (s.framesReceived() * 8 + s.bytesReceived()), waiting,
+        assertEquals(transmitted - (s.engine.framesReceived() * 8 + s.engine.bytesReceived()), waiting,
                 "the rest waits in the connection, unread");
-        assertTrue(s.segmentsAllocated() <= 8, "memory stays at the budget: " + s.segmentsAllocated() + " segments");
+        assertTrue(s.pool().allocated() <= 8, "memory stays at the budget: " + s.pool().allocated() + " segments");
 
         assertEquals(a, p.server.accept());
         ByteBuffer dst = ByteBuffer.allocate(40_000);
         s.read(a, dst);
-        assertTrue(s.wantsInput(), "a read frees budget");
+        assertTrue(s.engine.wantsInput(), "a read frees budget");
         p.drive();
         assertTrue(p.server.unconsumedInput() < waiting, "input resumed");
 
@@ -185,7 +186,7 @@ class LimitsTest {
         p.drive();
         p.server.accept();
         p.server.accept();
-        assertEquals(0, p.server.engine.available(b));
+        assertEquals(0, p.server.app.available(b));
         p.server.autoRead(a);
         Pair.Received gotB = p.server.autoRead(b);
         p.drive();

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * Two engines joined by a simulated connection, after quinn-proto's test {@code Pair}: a clock
@@ -23,7 +24,8 @@ import smux.api.SmuxConfig;
  * only if they come before a pending delivery); {@link #advance} lets simulated time pass,
  * firing every timer on the way.
  *
- * <p>The connection is modelled as a driver would run it: a side pulls frames while its engine
+ * <p>Each side is an {@link EngineApp}: its streams have the production sides, and its application
+ * reads and writes through them. The connection is modelled as a driver would run it: a side pulls frames while its engine
  * {@link SmuxEngine#wantsTransmit() wants to transmit}, feeds received bytes while it
  * {@link SmuxEngine#wantsInput() wants input} (a version 1 engine with its budget spent leaves
  * them in the pipe), and closes the connection (EOF to the peer) once its engine is closed and
@@ -71,8 +73,8 @@ final class Pair {
 
     Pair(SmuxConfig clientConfig, SmuxConfig serverConfig, long start) {
         this.now = start;
-        this.client = new Side("client", new SmuxEngine(true, clientConfig, start), clientConfig);
-        this.server = new Side("server", new SmuxEngine(false, serverConfig, start), serverConfig);
+        this.client = new Side("client", new EngineApp(true, clientConfig, start), clientConfig);
+        this.server = new Side("server", new EngineApp(false, serverConfig, start), serverConfig);
         client.peer = server;
         server.peer = client;
         sides = new Side[] {client, server};
@@ -262,6 +264,8 @@ final class Pair {
 
     final class Side {
         final String name;
+        /** The application on this side, with its engine. */
+        final EngineApp app;
         final SmuxEngine engine;
         final SmuxConfig config;
         Side peer;
@@ -285,9 +289,10 @@ final class Pair {
         /** The simulated time at which the engine reported Closed. */
         long closedAt;
 
-        Side(String name, SmuxEngine engine, SmuxConfig config) {
+        Side(String name, EngineApp app, SmuxConfig config) {
             this.name = name;
-            this.engine = engine;
+            this.app = app;
+            this.engine = app.engine;
             this.config = config;
             this.staging = ByteBuffer.allocate(config.stagingBufferSize());
         }
@@ -304,17 +309,17 @@ final class Pair {
         // ------------------------------------------------------------ application shortcuts
 
         int open() throws IOException {
-            return engine.openStream(now);
+            return app.open(now);
         }
 
         int accept() throws IOException {
-            return engine.accept();
+            return app.accept();
         }
 
         /** Starts a write of a copy of {@code data}; returns the buffer the engine consumes. */
         ByteBuffer write(int id, byte[] data) throws IOException {
             ByteBuffer b = ByteBuffer.wrap(data.clone());
-            engine.write(id, b);
+            app.write(id, b);
             return b;
         }
 
@@ -323,7 +328,7 @@ final class Pair {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             while (true) {
                 readBuffer.clear();
-                int n = engine.read(id, readBuffer);
+                int n = app.read(id, readBuffer);
                 if (n == -1 && out.size() == 0) {
                     return null;
                 }
@@ -416,7 +421,7 @@ final class Pair {
             if (frozen || !engine.hasTimeout() || engine.nextTimeout() - now > 0) {
                 return false;
             }
-            engine.handleTimeout(now);
+            app.timeout(now);
             return true;
         }
 
@@ -427,13 +432,13 @@ final class Pair {
             boolean any = false;
             for (Map.Entry<Integer, Received> e : readers.entrySet()) {
                 Received r = e.getValue();
-                if (r.eof || r.error != null || !engine.hasStream(e.getKey())) {
+                if (r.eof || r.error != null || !app.hasStream(e.getKey())) {
                     continue;
                 }
                 try {
                     while (true) {
                         readBuffer.clear();
-                        int n = engine.read(e.getKey(), readBuffer);
+                        int n = app.read(e.getKey(), readBuffer);
                         if (n > 0) {
                             r.accept(readBuffer.array(), n);
                             any = true;
@@ -449,17 +454,17 @@ final class Pair {
             }
             for (Sender s : writers.values()) {
                 try {
-                    if (s.finished || !engine.hasStream(s.id) || engine.isWriting(s.id)) {
+                    if (s.finished || !app.hasStream(s.id) || app.isWriting(s.id)) {
                         continue;
                     }
                     if (s.started < s.total) {
                         int n = (int) Math.min(s.piece, s.total - s.started);
-                        engine.write(s.id, ByteBuffer.wrap(Bytes.stream(s.seed, s.started, n)));
+                        app.write(s.id, ByteBuffer.wrap(Bytes.stream(s.seed, s.started, n)));
                         s.started += n;
                     } else {
                         s.finished = true;
                         if (s.finAtEnd) {
-                            engine.closeWrite(s.id);
+                            app.closeWrite(s.id);
                         }
                     }
                     any = true;
@@ -487,7 +492,7 @@ final class Pair {
             boolean any = false;
             while (engine.wantsTransmit()) {
                 staging.clear();
-                int n = engine.pollTransmit(staging, now);
+                int n = app.pull(staging, now);
                 if (n == 0) {
                     break;
                 }
@@ -526,7 +531,7 @@ final class Pair {
             while (!input.isEmpty() && engine.wantsInput()) {
                 ByteBuffer b = input.peek();
                 int before = b.remaining();
-                engine.handleInput(b, now);
+                app.feed(b, now);
                 any |= b.remaining() != before;
                 if (b.hasRemaining()) {
                     break;
@@ -538,14 +543,14 @@ final class Pair {
             }
             if (eofArrived && input.isEmpty() && !eofFed) {
                 eofFed = true;
-                engine.handleEof(now);
+                app.eof(now);
                 any = true;
             }
             return any;
         }
 
         private void collectEvents() {
-            for (EngineEvent e; (e = engine.pollEvent()) != null; ) {
+            for (EngineEvent e : app.pollEvents()) {
                 if (e instanceof EngineEvent.Closed) {
                     closedAt = now;
                 }

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import smux.api.SessionClosedException;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * Peer verification (VRM): a probe between two engines says true; anything else a peer does
@@ -49,55 +50,55 @@ class ProbeTest {
         assertEquals("after the probe", new String(p.server.read(id), java.nio.charset.StandardCharsets.US_ASCII));
     }
 
-    private static SmuxEngine probing() {
-        SmuxEngine e = new SmuxEngine(true, CONFIG, 0);
-        e.startProbe(V1, V2, 0);
+    private static EngineApp probing() {
+        EngineApp e = new EngineApp(true, CONFIG, 0);
+        e.engine.startProbe(V1, V2, 0);
         assertEquals(List.of(new Frame.Vrm(V1, V2)), Wire.frames(e, 0));
         return e;
     }
 
-    private static void assertNotSmux(SmuxEngine e) {
+    private static void assertNotSmux(EngineApp e) {
         List<EngineEvent> events = Wire.events(e);
         assertEquals(new EngineEvent.ProbeResult(false), events.get(0), "events: " + events);
         assertEquals(2, events.size(), "events: " + events);
         EngineEvent.Closed closed = (EngineEvent.Closed) events.get(1);
         assertEquals(CloseReason.NOT_SMUX, closed.reason());
-        assertTrue(e.isClosed());
-        assertFalse(e.peerVerified());
-        assertFalse(e.wantsTransmit(), "nothing more goes to a peer that is not smux");
+        assertTrue(e.engine.isClosed());
+        assertFalse(e.engine.peerVerified());
+        assertFalse(e.engine.wantsTransmit(), "nothing more goes to a peer that is not smux");
     }
 
     @Test
     void aWrongAnswerSaysFalse() {
-        SmuxEngine e = probing();
+        EngineApp e = probing();
         Wire.feed(e, FrameFactory.vrm(2, 0, V1, V2), SECOND); // an echo is not the answer
         assertNotSmux(e);
     }
 
     @Test
     void anAnswerWithOneHalfWrongSaysFalse() {
-        SmuxEngine e = probing();
+        EngineApp e = probing();
         Wire.feed(e, FrameFactory.vrm(2, 0, VerifyCode.answer1(V1), V2), SECOND);
         assertNotSmux(e);
     }
 
     @Test
     void anotherFrameFirstSaysFalse() {
-        SmuxEngine e = probing();
+        EngineApp e = probing();
         Wire.feed(e, FrameFactory.concat(FrameFactory.syn(2, 2), FrameFactory.vrm(2, 0, 0xBEEFADDE, 0xCABEFEBA)), SECOND);
         assertNotSmux(e);
     }
 
     @Test
     void aWindowUpdateFirstSaysFalse() {
-        SmuxEngine e = probing();
+        EngineApp e = probing();
         Wire.feed(e, FrameFactory.upd(2, 3, 0, 65536), SECOND);
         assertNotSmux(e);
     }
 
     @Test
     void bytesThatAreNotSmuxSayFalse() {
-        SmuxEngine e = probing();
+        EngineApp e = probing();
         Wire.feed(e, Bytes.ascii("HTTP/1.1 400 Bad Request\r\n\r\n"), SECOND);
         assertNotSmux(e);
     }
@@ -105,48 +106,48 @@ class ProbeTest {
     @Test
     void endOfStreamSaysFalse() {
         // what an xtaci/smux peer does: VRM is a protocol error to it, its reader stops, the connection ends
-        SmuxEngine e = probing();
-        e.handleEof(SECOND);
+        EngineApp e = probing();
+        e.eof(SECOND);
         assertNotSmux(e);
     }
 
     @Test
     void aTransportErrorSaysFalse() {
-        SmuxEngine e = probing();
-        e.handleTransportError(new IOException("reset"), SECOND);
+        EngineApp e = probing();
+        e.transportError(new IOException("reset"), SECOND);
         assertNotSmux(e);
     }
 
     @Test
     void silenceSaysFalseAtTheProbeTimeout() {
-        SmuxEngine e = probing();
-        assertTrue(e.hasTimeout());
-        assertEquals(5 * SECOND, e.nextTimeout());
-        e.handleTimeout(5 * SECOND - 1);
+        EngineApp e = probing();
+        assertTrue(e.engine.hasTimeout());
+        assertEquals(5 * SECOND, e.engine.nextTimeout());
+        e.timeout(5 * SECOND - 1);
         assertEquals(List.of(), Wire.events(e));
-        e.handleTimeout(5 * SECOND);
+        e.timeout(5 * SECOND);
         assertNotSmux(e);
     }
 
     @Test
     void aKeepaliveBeforeTheAnswerIsTolerated() {
-        SmuxEngine e = probing();
+        EngineApp e = probing();
         Wire.feed(e, FrameFactory.concat(FrameFactory.nop(2), FrameFactory.vrm(2, 0, 0xBEEFADDE, 0xCABEFEBA)), SECOND);
         assertEquals(List.of(new EngineEvent.ProbeResult(true)), Wire.events(e));
-        assertFalse(e.isClosed());
-        assertFalse(e.hasTimeout(), "the probe timer is disarmed");
+        assertFalse(e.engine.isClosed());
+        assertFalse(e.engine.hasTimeout(), "the probe timer is disarmed");
     }
 
     @Test
     void probingASessionThatCarriedTrafficIsRefused() throws IOException {
-        SmuxEngine e = new SmuxEngine(true, CONFIG, 0);
-        e.openStream(0);
-        assertThrows(IllegalStateException.class, () -> e.startProbe(1, 2, 0));
-        SmuxEngine f = new SmuxEngine(true, CONFIG, 0);
+        EngineApp e = new EngineApp(true, CONFIG, 0);
+        e.open(0);
+        assertThrows(IllegalStateException.class, () -> e.engine.startProbe(1, 2, 0));
+        EngineApp f = new EngineApp(true, CONFIG, 0);
         Wire.feed(f, FrameFactory.nop(2), 0);
-        assertThrows(IllegalStateException.class, () -> f.startProbe(1, 2, 0));
-        SmuxEngine g = probing();
-        assertThrows(IllegalStateException.class, () -> g.startProbe(1, 2, 0), "one probe at a time");
+        assertThrows(IllegalStateException.class, () -> f.engine.startProbe(1, 2, 0));
+        EngineApp g = probing();
+        assertThrows(IllegalStateException.class, () -> g.engine.startProbe(1, 2, 0), "one probe at a time");
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import smux.api.LimitExceededException;
 import smux.api.MemoryBudget;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * Sessions that share one {@link MemoryBudget}: streams are admitted only when their memory is
@@ -46,12 +47,12 @@ class SharedBudgetTest {
         Pair hostile = new Pair(quiet(MemoryBudget.of(1L << 30)).build(), server);
         flood(hostile, 100);
 
-        SmuxEngine s = hostile.server.engine;
-        assertEquals(8L << 20, s.reservedBytes(), "half the budget: 16 streams of 512 KiB");
-        assertEquals(16, s.streamCount());
-        assertEquals(84, s.streamsRefused(), "the rest were answered with FIN");
-        assertTrue(s.bufferedBytes() <= s.reservedBytes(), "buffered " + s.bufferedBytes());
-        assertEquals(16L * SmuxConfig.INITIAL_PEER_WINDOW, s.bufferedBytes(), "each admitted stream holds all it may send");
+        EngineApp s = hostile.server.app;
+        assertEquals(8L << 20, s.engine.reservedBytes(), "half the budget: 16 streams of 512 KiB");
+        assertEquals(16, s.engine.streamCount());
+        assertEquals(84, s.engine.streamsRefused(), "the rest were answered with FIN");
+        assertTrue(s.engine.bufferedBytes() <= s.engine.reservedBytes(), "buffered " + s.engine.bufferedBytes());
+        assertEquals(16L * SmuxConfig.INITIAL_PEER_WINDOW, s.engine.bufferedBytes(), "each admitted stream holds all it may send");
         assertNull(hostile.server.closed(), "refusing streams is no reason to end the session");
 
         // a second session on the same budget still gets streams, and moves data
@@ -62,7 +63,7 @@ class SharedBudgetTest {
         assertEquals(id, healthy.server.accept());
         assertArrayEquals(Bytes.ascii("hello"), healthy.server.read(id));
         assertTrue(budget.used() <= budget.capacity());
-        assertEquals(budget.used(), s.reservedBytes() + healthy.server.engine.reservedBytes());
+        assertEquals(budget.used(), s.engine.reservedBytes() + healthy.server.engine.reservedBytes());
     }
 
     @Test
@@ -86,18 +87,18 @@ class SharedBudgetTest {
         p.client.autoWrite(a, 1, 100_000, 10_000, false);
         p.drive();
         assertEquals(4L * RESERVATION, budget.used(), "two streams, reserved on both ends");
-        p.client.engine.closeStream(b);
+        p.client.app.closeStream(b);
         p.drive();
         assertEquals(3L * RESERVATION, budget.used(), "the client's reservation for b went back");
         p.server.accept();
         p.server.accept();
-        p.server.engine.closeStream(b);
+        p.server.app.closeStream(b);
         assertEquals(2L * RESERVATION, budget.used());
 
         p.server.engine.close(p.now);
         assertEquals(RESERVATION, budget.used(), "a closed session holds nothing, unread bytes included");
         p.drive();
-        assertTrue(p.client.engine.isClosed() || p.client.engine.hasStream(a));
+        assertTrue(p.client.engine.isClosed() || p.client.app.hasStream(a));
         p.client.engine.close(p.now);
         assertEquals(0, budget.used());
     }
@@ -114,7 +115,7 @@ class SharedBudgetTest {
         assertTrue(p.server.engine.isClosed());
         assertEquals(70_000, budget.used(), "the data that arrived can still be read");
         p.server.accept();
-        assertEquals(70_000, p.server.engine.read(a, ByteBuffer.allocate(100_000)));
+        assertEquals(70_000, p.server.app.read(a, ByteBuffer.allocate(100_000)));
         assertEquals(0, budget.used());
     }
 
@@ -129,11 +130,11 @@ class SharedBudgetTest {
         p.client.write(a, data);
         p.drive();
 
-        SmuxEngine s = p.server.engine;
-        assertFalse(s.wantsInput(), "the shared budget gave no more room");
-        assertTrue(s.reservedBytes() <= budget.capacity() && budget.used() <= budget.capacity());
-        assertTrue(s.bufferedBytes() + Admission.FRAME_ROOM > s.reservedBytes(), "stopped only when a frame would not fit");
-        assertTrue(s.bufferedBytes() <= s.reservedBytes(), "never more than it reserved: " + s.bufferedBytes());
+        EngineApp s = p.server.app;
+        assertFalse(s.engine.wantsInput(), "the shared budget gave no more room");
+        assertTrue(s.engine.reservedBytes() <= budget.capacity() && budget.used() <= budget.capacity());
+        assertTrue(s.engine.bufferedBytes() + Admission.FRAME_ROOM > s.engine.reservedBytes(), "stopped only when a frame would not fit");
+        assertTrue(s.engine.bufferedBytes() <= s.engine.reservedBytes(), "never more than it reserved: " + s.engine.bufferedBytes());
 
         assertEquals(a, s.accept());
         Pair.Received got = p.server.autoRead(a);
@@ -147,14 +148,14 @@ class SharedBudgetTest {
     void aVersion1SessionThatFindsNoRoomForOneFrameDoesNotStart() {
         MemoryBudget budget = MemoryBudget.of(1L << 20);
         assertTrue(budget.tryReserve(0, budget.capacity() - 1000));
-        SmuxEngine e = new SmuxEngine(false, quiet(budget).version(1).build(), 0);
-        assertTrue(e.isClosed());
-        assertEquals(CloseReason.NO_MEMORY, e.closeReason());
-        assertTrue(e.closeError().getMessage().contains("no room for a new session"), e.closeError().getMessage());
-        assertFalse(e.wantsInput());
+        EngineApp e = new EngineApp(false, quiet(budget).version(1).build(), 0);
+        assertTrue(e.engine.isClosed());
+        assertEquals(CloseReason.NO_MEMORY, e.engine.closeReason());
+        assertTrue(e.engine.closeError().getMessage().contains("no room for a new session"), e.engine.closeError().getMessage());
+        assertFalse(e.engine.wantsInput());
         assertEquals(budget.capacity() - 1000, budget.used(), "it took nothing");
         ByteBuffer junk = ByteBuffer.wrap(new byte[16]);
-        e.handleInput(junk, 1);
+        e.feed(junk, 1);
         assertFalse(junk.hasRemaining(), "input to a session that never started is dropped");
     }
 }

@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import smux.api.SessionClosedException;
 import smux.api.SmuxConfig;
 import smux.api.StreamClosedException;
+import smux.engine.runtime.EngineApp;
 
 /** Streams between two engines: open and accept, data both ways, half-close, close, session close. */
 class StreamLifecycleTest {
@@ -65,33 +66,38 @@ class StreamLifecycleTest {
         p.drive();
         assertArrayEquals(up, atServer.bytes());
         assertArrayEquals(down, atClient.bytes());
-        assertFalse(p.client.engine.isWriting(id));
-        assertFalse(p.server.engine.isWriting(id));
+        assertFalse(p.client.app.isWriting(id));
+        assertFalse(p.server.app.isWriting(id));
+        p.client.app.reportAllConsumed(); // streams report their reads in batches; the figures count them all
+        p.server.app.reportAllConsumed();
         assertEquals(0, p.client.engine.bufferedBytes());
         assertEquals(0, p.server.engine.bufferedBytes());
     }
 
     @Test
-    void aCompletedWriteIsAnnouncedWritableOnce() throws IOException {
+    void aCompletedWriteEndsOnItsSideAndRaisesNoEngineEvent() throws IOException {
         Pair p = pair(2);
         int id = p.client.open();
         p.client.write(id, Bytes.stream(1, 0, 100_000));
-        assertTrue(p.client.engine.isWriting(id));
+        assertTrue(p.client.app.isWriting(id));
         p.drive();
-        assertFalse(p.client.engine.isWriting(id));
-        assertEquals(List.of(new EngineEvent.Writable(id)), p.client.eventsOf(EngineEvent.Writable.class));
+        assertFalse(p.client.app.isWriting(id), "the side ended the write when its last byte was pulled");
+        assertEquals(List.of(), p.client.events(), "a stream's news goes to its sides, not to the session's events");
     }
 
     @Test
-    void readableIsQueuedOncePerStreamUntilPolled() throws IOException {
-        SmuxEngine server = new SmuxEngine(false, Wire.quiet(2), 0);
+    void dataGoesToTheStreamsSideFromItsSynOnWithoutAnEventPerFrame() throws IOException {
+        EngineApp server = new EngineApp(false, Wire.quiet(2), 0);
         byte[] in = FrameFactory.concat(FrameFactory.syn(2, 3), FrameFactory.psh(2, 3, new byte[10]),
                 FrameFactory.psh(2, 3, new byte[10]), FrameFactory.psh(2, 3, new byte[10]));
         Wire.feed(server, in, 0);
-        assertEquals(List.of(new EngineEvent.StreamOpened(3), new EngineEvent.Readable(3)), Wire.events(server));
+        assertEquals(List.of(new EngineEvent.StreamOpened(3)), Wire.events(server));
+        assertEquals(30, server.available(3), "held by the stream's side before it is accepted");
         Wire.feed(server, FrameFactory.psh(2, 3, new byte[10]), 0);
-        assertEquals(List.of(new EngineEvent.Readable(3)), Wire.events(server), "queued again once polled");
+        assertEquals(List.of(), Wire.events(server));
         assertEquals(40, server.available(3));
+        assertEquals(3, server.accept());
+        assertEquals(40, server.read(3, ByteBuffer.allocate(100)));
     }
 
     @Test
@@ -108,8 +114,8 @@ class StreamLifecycleTest {
         Pair p = pair(version);
         int id = p.client.open();
         p.client.write(id, Bytes.ascii("request"));
-        p.client.engine.closeWrite(id);
-        assertEquals(StreamState.LOCAL_CLOSED, p.client.engine.streamState(id));
+        p.client.app.closeWrite(id);
+        assertEquals(StreamState.LOCAL_CLOSED, p.client.app.streamState(id));
         assertThrows(StreamClosedException.class, () -> p.client.write(id, new byte[1]));
         p.drive();
 
@@ -117,17 +123,17 @@ class StreamLifecycleTest {
         assertArrayEquals(Bytes.ascii("request"), p.server.read(id));
         assertNull(p.server.read(id), "end of stream after the data");
         assertNull(p.server.read(id), "and it stays there");
-        assertEquals(StreamState.REMOTE_CLOSED, p.server.engine.streamState(id));
+        assertEquals(StreamState.REMOTE_CLOSED, p.server.app.streamState(id));
 
         p.server.write(id, Bytes.ascii("response"));
-        p.server.engine.closeWrite(id);
-        assertEquals(StreamState.CLOSED, p.server.engine.streamState(id));
+        p.server.app.closeWrite(id);
+        assertEquals(StreamState.CLOSED, p.server.app.streamState(id));
         p.drive();
         assertArrayEquals(Bytes.ascii("response"), p.client.read(id), "the half-closed side still reads");
         assertNull(p.client.read(id));
-        assertEquals(StreamState.CLOSED, p.client.engine.streamState(id));
-        p.client.engine.closeWrite(id); // again: does nothing
-        assertEquals(StreamState.CLOSED, p.client.engine.streamState(id));
+        assertEquals(StreamState.CLOSED, p.client.app.streamState(id));
+        p.client.app.closeWrite(id); // again: does nothing
+        assertEquals(StreamState.CLOSED, p.client.app.streamState(id));
     }
 
     @Test
@@ -136,8 +142,8 @@ class StreamLifecycleTest {
         int id = p.client.open();
         byte[] data = Bytes.stream(5, 0, 200_000);
         p.client.write(id, data);
-        p.client.engine.closeWrite(id); // before a single frame was pulled
-        assertTrue(p.client.engine.isWriting(id));
+        p.client.app.closeWrite(id); // before a single frame was pulled
+        assertTrue(p.client.app.isWriting(id));
         p.drive();
         p.server.accept();
         assertArrayEquals(data, p.server.read(id));
@@ -151,12 +157,12 @@ class StreamLifecycleTest {
         p.client.write(id, Bytes.ascii("bye"));
         p.drive();
         p.server.accept();
-        p.client.engine.closeStream(id);
-        assertFalse(p.client.engine.hasStream(id));
+        p.client.app.closeStream(id);
+        assertFalse(p.client.app.hasStream(id));
         assertEquals(0, p.client.engine.streamCount());
         assertThrows(StreamClosedException.class, () -> p.client.read(id));
         assertThrows(StreamClosedException.class, () -> p.client.write(id, new byte[1]));
-        assertEquals(-1, p.client.engine.closeStream(id), "closing again is ignored");
+        assertEquals(-1, p.client.app.closeStream(id), "closing again is ignored");
         p.drive();
         assertArrayEquals(Bytes.ascii("bye"), p.server.read(id));
         assertNull(p.server.read(id));
@@ -175,10 +181,10 @@ class StreamLifecycleTest {
         Pair p = pair(2);
         int id = p.client.open();
         ByteBuffer src = p.client.write(id, Bytes.stream(9, 0, 1 << 20));
-        p.client.engine.closeWrite(id);
+        p.client.app.closeWrite(id);
         p.drive();
-        assertTrue(p.client.engine.isWriting(id), "blocked on the peer's window");
-        int committed = p.client.engine.closeStream(id);
+        assertTrue(p.client.app.isWriting(id), "blocked on the peer's window");
+        int committed = p.client.app.closeStream(id);
         assertEquals(262_144, committed, "xtaci's initial window went out, nothing more");
         assertEquals(262_144, src.position());
         p.drive();
@@ -192,10 +198,10 @@ class StreamLifecycleTest {
         Pair p = pair(2);
         int id = p.client.open();
         p.client.write(id, Bytes.stream(9, 0, 1 << 20));
-        p.client.engine.closeWrite(id);
+        p.client.app.closeWrite(id);
         p.drive();
-        assertEquals(262_144, p.client.engine.withdraw(id));
-        assertFalse(p.client.engine.isWriting(id));
+        assertEquals(262_144, p.client.app.withdraw(id));
+        assertFalse(p.client.app.isWriting(id));
         p.drive();
         p.server.accept();
         assertEquals(262_144, p.server.read(id).length);
@@ -216,8 +222,8 @@ class StreamLifecycleTest {
         int b = p.client.open();
         p.client.write(a, Bytes.ascii("request"));
         p.drive();
-        p.client.engine.closeStream(a);
-        p.client.engine.closeStream(b);
+        p.client.app.closeStream(a);
+        p.client.app.closeStream(b);
         p.drive();
         p.client.dropConnection();
         p.drive();
@@ -293,10 +299,10 @@ class StreamLifecycleTest {
         p.client.record();
         int id = p.client.open();
         p.client.write(id, Bytes.stream(9, 0, 1 << 20));
-        p.client.engine.closeWrite(id);
+        p.client.app.closeWrite(id);
         p.drive();
-        p.client.engine.close(p.now);
-        assertFalse(p.client.engine.isWriting(id), "close withdraws the write in progress");
+        p.client.app.close(p.now);
+        assertFalse(p.client.app.isWriting(id), "the writer gives up the rest of its write when the session closes");
         p.drive();
         List<Frame> sent = FrameRecorder.decode(2, p.client.transcriptBytes());
         assertEquals(new Frame.Fin(id), sent.get(sent.size() - 1), "the owed FIN goes before the connection closes");
@@ -306,17 +312,17 @@ class StreamLifecycleTest {
     @Test
     void committedBytesStillGoWhenTheSessionCloses() throws IOException {
         SmuxConfig c = Wire.quiet(2);
-        SmuxEngine client = new SmuxEngine(true, c, 0);
-        int id = client.openStream(0);
+        EngineApp client = new EngineApp(true, c, 0);
+        int id = client.open(0);
         ByteBuffer src = ByteBuffer.wrap(Bytes.stream(4, 0, 100_000));
         client.write(id, src);
         ByteBuffer staging = ByteBuffer.allocate(40_000); // room for one 32 KiB frame per pull
-        client.pollTransmit(staging, 0);
+        client.pull(staging, 0);
         int committed = src.position();
         assertEquals(32768, committed);
         client.close(0);
         byte[] rest = Wire.pull(client, 0);
-        assertTrue(client.isFlushed());
+        assertTrue(client.engine.isFlushed());
         List<Frame> first = FrameRecorder.decode(2, java.util.Arrays.copyOf(staging.array(), staging.position()));
         assertEquals(List.of(new Frame.Syn(id), new Frame.Psh(id, Bytes.stream(4, 0, committed))), first);
         assertEquals(List.of(new Frame.Fin(id)), FrameRecorder.decode(2, rest), "nothing uncommitted after close");
@@ -325,7 +331,7 @@ class StreamLifecycleTest {
 
     @Test
     void streamIdZeroAndUnknownIdsAreNotStreams() {
-        SmuxEngine e = new SmuxEngine(true, Wire.quiet(2), 0);
+        EngineApp e = new EngineApp(true, Wire.quiet(2), 0);
         assertFalse(e.hasStream(0));
         assertThrows(StreamClosedException.class, () -> e.read(0, ByteBuffer.allocate(1)));
         assertThrows(StreamClosedException.class, () -> e.write(7, ByteBuffer.allocate(1)));
@@ -335,8 +341,8 @@ class StreamLifecycleTest {
 
     @Test
     void emptyWriteIsNoWrite() throws IOException {
-        SmuxEngine e = new SmuxEngine(true, Wire.quiet(2), 0);
-        int id = e.openStream(0);
+        EngineApp e = new EngineApp(true, Wire.quiet(2), 0);
+        int id = e.open(0);
         e.write(id, ByteBuffer.allocate(0));
         assertFalse(e.isWriting(id));
         assertEquals(-1, e.withdraw(id));
@@ -345,17 +351,17 @@ class StreamLifecycleTest {
 
     @Test
     void peerSynForAnOpenStreamIsRefusedWithFinAndADuplicateFinIsIgnored() throws IOException {
-        SmuxEngine server = new SmuxEngine(false, Wire.quiet(2), 0);
+        EngineApp server = new EngineApp(false, Wire.quiet(2), 0);
         Wire.feed(server, FrameFactory.concat(FrameFactory.syn(2, 3), FrameFactory.psh(2, 3, Bytes.ascii("x")),
                 FrameFactory.syn(2, 3), FrameFactory.fin(2, 3), FrameFactory.fin(2, 3)), 0);
-        assertEquals(1, server.streamsAccepted());
-        assertEquals(1, server.streamsRefused(), "the second SYN for stream 3 was refused");
+        assertEquals(1, server.engine.streamsAccepted());
+        assertEquals(1, server.engine.streamsRefused(), "the second SYN for stream 3 was refused");
         assertEquals(List.of(new Frame.Fin(3)), Wire.frames(server, 0), "with FIN, not silence");
         assertEquals(3, server.accept());
         assertEquals(SmuxEngine.NO_STREAM, server.accept());
         assertEquals(1, server.read(3, ByteBuffer.allocate(10)));
         assertEquals(-1, server.read(3, ByteBuffer.allocate(10)));
-        assertFalse(server.isClosed());
+        assertFalse(server.engine.isClosed());
     }
 
     /**
@@ -367,7 +373,7 @@ class StreamLifecycleTest {
     @ValueSource(ints = {1, 2})
     void aSynThatReusesAnIdIsRefusedWhileTheIdIsHeldAndServedOnceItIsClosed(int version) throws IOException {
         for (boolean synFirst : new boolean[] {true, false}) {
-            SmuxEngine server = new SmuxEngine(false, Wire.quiet(version), 0);
+            EngineApp server = new EngineApp(false, Wire.quiet(version), 0);
             Wire.feed(server, FrameFactory.concat(FrameFactory.syn(version, 3), FrameFactory.psh(version, 3, Bytes.ascii("a")),
                     FrameFactory.fin(version, 3)), 0);
             assertEquals(3, server.accept());
@@ -379,32 +385,32 @@ class StreamLifecycleTest {
             if (synFirst) {
                 Wire.feed(server, reuse, 0);
                 server.closeStream(3);
-                assertEquals(1, server.streamsRefused(), "v" + version + ": refused while held");
+                assertEquals(1, server.engine.streamsRefused(), "v" + version + ": refused while held");
                 assertEquals(List.of(new Frame.Fin(3)), Wire.frames(server, 0), "v" + version + ": the refusal");
                 assertEquals(SmuxEngine.NO_STREAM, server.accept());
             } else {
                 server.closeStream(3);
                 Wire.feed(server, reuse, 0);
-                assertEquals(0, server.streamsRefused());
+                assertEquals(0, server.engine.streamsRefused());
                 assertEquals(3, server.accept(), "v" + version + ": served once closed");
                 ByteBuffer b = ByteBuffer.allocate(10);
                 assertEquals(1, server.read(3, b));
                 assertEquals('b', b.get(0));
             }
-            assertFalse(server.isClosed());
+            assertFalse(server.engine.isClosed());
         }
     }
 
     @Test
     void dataAfterThePeersFinAndFramesForUnknownStreamsAreDropped() throws IOException {
-        SmuxEngine server = new SmuxEngine(false, Wire.quiet(2), 0);
+        EngineApp server = new EngineApp(false, Wire.quiet(2), 0);
         Wire.feed(server, FrameFactory.concat(FrameFactory.syn(2, 3), FrameFactory.fin(2, 3),
                 FrameFactory.psh(2, 3, new byte[100]), FrameFactory.psh(2, 9, new byte[200]),
                 FrameFactory.upd(2, 9, 0, 65536), FrameFactory.fin(2, 11), FrameFactory.psh(2, 0, new byte[5])), 0);
-        assertEquals(305, server.bytesDropped());
-        assertEquals(0, server.bufferedBytes());
-        assertEquals(0, server.segmentsAllocated());
-        assertFalse(server.isClosed());
+        assertEquals(305, server.engine.bytesDropped());
+        assertEquals(0, server.engine.bufferedBytes());
+        assertEquals(0, server.pool().allocated());
+        assertFalse(server.engine.isClosed());
         assertEquals(-1, server.read(3, ByteBuffer.allocate(1)));
     }
 
@@ -417,26 +423,26 @@ class StreamLifecycleTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
     void closingAStreamInTheMiddleOfAFrameDropsOnlyWhatArrived(int version) throws IOException {
-        SmuxEngine server = new SmuxEngine(false, Wire.quiet(version), 0);
+        EngineApp server = new EngineApp(false, Wire.quiet(version), 0);
         byte[] frame = FrameFactory.psh(version, 3, new byte[1000]);
         Wire.feed(server, FrameFactory.concat(FrameFactory.syn(version, 3), java.util.Arrays.copyOf(frame, 8 + 300)), 0);
         assertEquals(3, server.accept());
-        assertEquals(300, server.bufferedBytes());
+        assertEquals(300, server.engine.bufferedBytes());
         server.closeStream(3);
-        assertEquals(0, server.bufferedBytes(), "only the 300 bytes that arrived were dropped");
+        assertEquals(0, server.engine.bufferedBytes(), "only the 300 bytes that arrived were dropped");
         Wire.feed(server, java.util.Arrays.copyOfRange(frame, 8 + 300, frame.length), 0);
-        assertEquals(0, server.bufferedBytes(), "the rest of the frame is dropped on arrival");
-        assertEquals(700, server.bytesDropped());
-        assertFalse(server.isClosed());
+        assertEquals(0, server.engine.bufferedBytes(), "the rest of the frame is dropped on arrival");
+        assertEquals(700, server.engine.bytesDropped());
+        assertFalse(server.engine.isClosed());
     }
 
     @Test
     void zeroLengthPshIsLegalAndIgnored() throws IOException {
-        SmuxEngine server = new SmuxEngine(false, Wire.quiet(2), 0);
+        EngineApp server = new EngineApp(false, Wire.quiet(2), 0);
         Wire.feed(server, FrameFactory.concat(FrameFactory.syn(2, 3), FrameFactory.psh(2, 3, new byte[0])), 0);
         assertEquals(List.of(new EngineEvent.StreamOpened(3)), Wire.events(server));
         assertEquals(0, server.read(3, ByteBuffer.allocate(1)));
-        assertFalse(server.isClosed());
+        assertFalse(server.engine.isClosed());
     }
 
     @Test
@@ -465,8 +471,8 @@ class StreamLifecycleTest {
         p.drive();
         assertEquals(CloseReason.PEER_CLOSED, p.server.closed().reason());
         ByteBuffer dst = ByteBuffer.allocate(100);
-        assertEquals(10, p.server.engine.read(id, dst));
+        assertEquals(10, p.server.app.read(id, dst));
         assertArrayEquals(Bytes.ascii("last words"), java.util.Arrays.copyOf(dst.array(), 10));
-        assertThrows(SessionClosedException.class, () -> p.server.engine.read(id, dst));
+        assertThrows(SessionClosedException.class, () -> p.server.app.read(id, dst));
     }
 }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import smux.engine.runtime.SegmentPool;
 
 /**
  * The open-addressing table of streams against a HashMap: random puts, removes and lookups,
@@ -48,7 +49,7 @@ class StreamTableTest {
                 table.remove(id);
                 model.remove(id);
             } else {
-                EngineStream s = new EngineStream(id, true, 65536, new SegmentPool(1));
+                EngineStream s = stream(id);
                 table.put(s);
                 model.put(id, s);
             }
@@ -63,6 +64,22 @@ class StreamTableTest {
         assertEquals(model.size(), visited.size());
     }
 
+    /** A stream for the table alone: no sides to speak of, no rules. */
+    private static EngineStream stream(int id) {
+        StreamSides none = new StreamSides() {
+            @Override
+            public Inbound inbound() {
+                return null;
+            }
+
+            @Override
+            public Outbound outbound() {
+                return null;
+            }
+        };
+        return new EngineStream(id, true, 65536, none, null);
+    }
+
     static java.util.stream.LongStream seeds() {
         return java.util.stream.LongStream.range(0, 150).map(i -> i * 0x9E3779B97F4A7C15L + 17);
     }
@@ -71,7 +88,7 @@ class StreamTableTest {
     void survivesRemovalDuringIteration() {
         StreamTable table = new StreamTable();
         for (int id = 3; id < 3 + 2 * 100; id += 2) {
-            table.put(new EngineStream(id, true, 65536, new SegmentPool(1)));
+            table.put(stream(id));
         }
         table.forEach(s -> table.remove(s.id)); // what session close does
         assertEquals(0, table.size());
@@ -87,15 +104,15 @@ class StreamTableTest {
                 int id = p.client.open();
                 ids.add(id);
                 p.client.write(id, Bytes.stream(id, 0, 1000));
-                p.client.engine.closeWrite(id);
+                p.client.app.closeWrite(id);
             }
             p.drive();
             for (int id : ids) {
                 assertEquals(id, p.server.accept());
                 assertEquals(1000, p.server.read(id).length);
                 assertNull(p.server.read(id));
-                p.server.engine.closeStream(id);
-                p.client.engine.closeStream(id);
+                p.server.app.closeStream(id);
+                p.client.app.closeStream(id);
             }
             p.drive();
         }
@@ -104,7 +121,7 @@ class StreamTableTest {
         assertEquals(0, p.server.engine.bufferedBytes());
         assertEquals(2000, p.server.engine.streamsAccepted());
         // 40 streams buffer at once: 40 segments in the first round, recycled in the 49 after it
-        assertEquals(40, p.server.engine.segmentsAllocated());
+        assertEquals(40, p.server.app.pool().allocated());
     }
 
     @Test
@@ -118,11 +135,11 @@ class StreamTableTest {
         while (got.count < 4L << 20) {
             p.step();
         }
-        long warm = p.server.engine.segmentsAllocated();
+        long warm = p.server.app.pool().allocated();
         p.drive();
         assertEquals(32L << 20, got.count);
         assertEquals(-1, got.firstMismatch);
-        assertEquals(warm, p.server.engine.segmentsAllocated(), "28 MiB more through recycled segments only");
+        assertEquals(warm, p.server.app.pool().allocated(), "28 MiB more through recycled segments only");
         assertTrue(warm <= 512 * 1024 / SegmentPool.SEGMENT_SIZE + 1, "at most a window's worth: " + warm);
     }
 }

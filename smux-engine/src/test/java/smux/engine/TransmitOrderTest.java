@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * What pollTransmit emits and in which order: control frames first, then data round-robin, up to
@@ -21,17 +22,17 @@ class TransmitOrderTest {
 
     @Test
     void dataIsServedRoundRobinAQuantumPerStreamPerTurn() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, SMALL_FRAMES, 0);
-        int a = c.openStream(0);
-        int b = c.openStream(0);
-        int d = c.openStream(0);
+        EngineApp c = new EngineApp(true, SMALL_FRAMES, 0);
+        int a = c.open(0);
+        int b = c.open(0);
+        int d = c.open(0);
         int q = SendScheduler.QUANTUM; // 131072: with 1000-byte frames, 132 frames make one turn
         c.write(a, ByteBuffer.allocate(q + 3000));
         c.write(b, ByteBuffer.allocate(1500));
         c.write(d, ByteBuffer.allocate(2000));
         List<String> order = new ArrayList<>();
         ByteBuffer staging = ByteBuffer.allocate(4 << 20);
-        c.pollTransmit(staging, 0);
+        c.pull(staging, 0);
         staging.flip();
         for (Frame f : FrameRecorder.decode(2, java.util.Arrays.copyOf(staging.array(), staging.limit()))) {
             order.add(Command.name(f.command()) + f.streamId() + (f instanceof Frame.Psh ? ":" + f.length() : ""));
@@ -51,13 +52,13 @@ class TransmitOrderTest {
 
     @Test
     void controlFramesOvertakeQueuedData() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, SMALL_FRAMES, 0);
-        int a = c.openStream(0);
+        EngineApp c = new EngineApp(true, SMALL_FRAMES, 0);
+        int a = c.open(0);
         c.write(a, ByteBuffer.allocate(5000));
         ByteBuffer staging = ByteBuffer.allocate(2100); // SYN + two data frames
-        c.pollTransmit(staging, 0);
+        c.pull(staging, 0);
         // a new stream's SYN and the answer to a probe are queued while data waits
-        int b = c.openStream(0);
+        int b = c.open(0);
         Wire.feed(c, FrameFactory.vrm(2, 0, 1, 2), 0);
         List<Frame> next = Wire.frames(c, 0);
         assertEquals(new Frame.Syn(b), next.get(0));
@@ -67,35 +68,35 @@ class TransmitOrderTest {
 
     @Test
     void aDataFrameIsEmittedOnlyIfItFitsWhole() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, SMALL_FRAMES, 0);
-        int a = c.openStream(0);
+        EngineApp c = new EngineApp(true, SMALL_FRAMES, 0);
+        int a = c.open(0);
         Wire.pull(c, 0);
         ByteBuffer src = ByteBuffer.allocate(5000);
         c.write(a, src);
         ByteBuffer staging = ByteBuffer.allocate(1007); // one byte short of a header + 1000
-        assertEquals(0, c.pollTransmit(staging, 0));
+        assertEquals(0, c.pull(staging, 0));
         assertEquals(0, src.position(), "nothing committed");
-        assertTrue(c.wantsTransmit());
+        assertTrue(c.engine.wantsTransmit());
         staging = ByteBuffer.allocate(2500);
-        assertEquals(2016, c.pollTransmit(staging, 0), "two whole frames, not a partial third");
+        assertEquals(2016, c.pull(staging, 0), "two whole frames, not a partial third");
         assertEquals(2000, src.position());
     }
 
     @Test
     void synPrecedesDataEvenWhenOnlyDataWouldFit() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, SMALL_FRAMES, 0);
-        int a = c.openStream(0);
+        EngineApp c = new EngineApp(true, SMALL_FRAMES, 0);
+        int a = c.open(0);
         c.write(a, ByteBuffer.allocate(10));
         ByteBuffer tiny = ByteBuffer.allocate(7); // not even a header
-        assertEquals(0, c.pollTransmit(tiny, 0));
+        assertEquals(0, c.pull(tiny, 0));
         assertEquals(List.of(new Frame.Syn(a), new Frame.Psh(a, new byte[10])), Wire.frames(c, 0));
     }
 
     @Test
     void finFollowsTheLastDataFrameInTheSamePull() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, SMALL_FRAMES, 0);
-        int a = c.openStream(0);
-        int b = c.openStream(0);
+        EngineApp c = new EngineApp(true, SMALL_FRAMES, 0);
+        int a = c.open(0);
+        int b = c.open(0);
         c.write(a, ByteBuffer.allocate(1500));
         c.write(b, ByteBuffer.allocate(2500));
         c.closeWrite(a);
@@ -117,7 +118,7 @@ class TransmitOrderTest {
 
     @Test
     void updCarriesTheConsumedCountAtTheMomentItLeaves() throws IOException {
-        SmuxEngine s = new SmuxEngine(false, SmuxConfig.builder().keepAliveDisabled().streamWindow(65536).build(), 0);
+        EngineApp s = new EngineApp(false, SmuxConfig.builder().keepAliveDisabled().streamWindow(65536).build(), 0);
         Wire.feed(s, FrameFactory.concat(FrameFactory.syn(2, 3), FrameFactory.psh(2, 3, new byte[50_000])), 0);
         s.accept();
         s.read(3, ByteBuffer.allocate(10));   // first read: UPD due
@@ -131,8 +132,8 @@ class TransmitOrderTest {
 
     @Test
     void aWithdrawnWriteIsNeverSent() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, SMALL_FRAMES, 0);
-        int a = c.openStream(0);
+        EngineApp c = new EngineApp(true, SMALL_FRAMES, 0);
+        int a = c.open(0);
         ByteBuffer src = ByteBuffer.allocate(5000);
         c.write(a, src);
         assertEquals(0, c.withdraw(a));
@@ -140,29 +141,29 @@ class TransmitOrderTest {
         assertFalse(c.isWriting(a));
         assertEquals(-1, c.withdraw(a), "no write in progress");
         assertEquals(List.of(new Frame.Syn(a)), Wire.frames(c, 0));
-        assertEquals(0, c.bytesSent());
+        assertEquals(0, c.engine.bytesSent());
     }
 
     @Test
     void withdrawReportsWholeFramesPulledAndLeavesThePositionAfterThem() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, SMALL_FRAMES, 0);
-        int a = c.openStream(0);
+        EngineApp c = new EngineApp(true, SMALL_FRAMES, 0);
+        int a = c.open(0);
         ByteBuffer src = ByteBuffer.allocate(10_000);
         src.position(123); // the write starts where the caller's buffer is
         c.write(a, src);
         ByteBuffer staging = ByteBuffer.allocate(3100); // SYN + three frames
-        c.pollTransmit(staging, 0);
+        c.pull(staging, 0);
         assertEquals(3000, c.withdraw(a));
         assertEquals(3123, src.position());
-        assertEquals(3000, c.bytesSent());
-        assertFalse(c.wantsTransmit());
+        assertEquals(3000, c.engine.bytesSent());
+        assertFalse(c.engine.wantsTransmit());
     }
 
     @Test
     void aStreamWithoutWindowIsSkippedWhileOthersSend() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, Wire.quiet(2), 0);
-        int a = c.openStream(0);
-        int b = c.openStream(0);
+        EngineApp c = new EngineApp(true, Wire.quiet(2), 0);
+        int a = c.open(0);
+        int b = c.open(0);
         ByteBuffer blocked = ByteBuffer.allocate(1 << 20);
         c.write(a, blocked);
         Wire.pull(c, 0);
@@ -177,16 +178,16 @@ class TransmitOrderTest {
 
     @Test
     void aWindowUpdateResumesABlockedStream() throws IOException {
-        SmuxEngine c = new SmuxEngine(true, Wire.quiet(2), 0);
-        int a = c.openStream(0);
+        EngineApp c = new EngineApp(true, Wire.quiet(2), 0);
+        int a = c.open(0);
         ByteBuffer src = ByteBuffer.allocate(300_000);
         c.write(a, src);
         Wire.pull(c, 0);
-        assertFalse(c.wantsTransmit());
+        assertFalse(c.engine.wantsTransmit());
         Wire.feed(c, FrameFactory.upd(2, a, 100_000, 262_144), 0);
-        assertTrue(c.wantsTransmit());
+        assertTrue(c.engine.wantsTransmit());
         Wire.pull(c, 0);
         assertFalse(src.hasRemaining());
-        assertEquals(List.of(new EngineEvent.Writable(a)), Wire.events(c));
+        assertFalse(c.isWriting(a), "the write ended on its side");
     }
 }

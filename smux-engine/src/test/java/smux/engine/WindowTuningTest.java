@@ -50,8 +50,8 @@ class WindowTuningTest {
         assertEquals(total, got.count);
         assertEquals(-1, got.firstMismatch, "every byte arrived, in order");
         if (windowAfter != null) {
-            windowAfter[0] = p.server.engine.receiveWindow(id);
-            windowAfter[1] = p.server.engine.measuredRoundTrip(id);
+            windowAfter[0] = p.server.engine.stream(id).receiveWindow();
+            windowAfter[1] = p.server.engine.stream(id).measuredRoundTrip();
         }
         return (total / 2.0) / ((p.now - halfAt) / (double) Pair.SEC);
     }
@@ -84,10 +84,10 @@ class WindowTuningTest {
         p.server.accept();
         p.server.autoVerify(id, 3);
         p.drive();
-        assertTrue(p.server.engine.receiveWindow(id) <= 1 << 20,
+        assertTrue(p.server.engine.stream(id).receiveWindow() <= 1 << 20,
                 "a short round trip needs no big window (it settles below about 8 bandwidth-delay products, far from"
-                        + " the 16 MiB maximum): " + p.server.engine.receiveWindow(id) + " (round trip "
-                        + p.server.engine.measuredRoundTrip(id) / 1e6 + " ms)");
+                        + " the 16 MiB maximum): " + p.server.engine.stream(id).receiveWindow() + " (round trip "
+                        + p.server.engine.stream(id).measuredRoundTrip() / 1e6 + " ms)");
     }
 
     @Test
@@ -100,7 +100,7 @@ class WindowTuningTest {
         p.server.accept();
         p.server.autoVerify(id, 9);
         p.advance(3 * Pair.SEC);
-        int grown = p.server.engine.receiveWindow(id);
+        int grown = p.server.engine.stream(id).receiveWindow();
         assertTrue(grown >= BDP, "grown first: " + grown);
 
         // the reader slows to 64 KiB per 100 ms: far less than the window per round trip
@@ -109,9 +109,9 @@ class WindowTuningTest {
         for (int i = 0; i < 300; i++) {
             p.advance(100 * Pair.MS);
             chunk.clear();
-            p.server.engine.read(id, chunk);
+            p.server.app.read(id, chunk);
         }
-        int shrunk = p.server.engine.receiveWindow(id);
+        int shrunk = p.server.engine.stream(id).receiveWindow();
         assertTrue(shrunk <= grown / 4, "the window shrank from " + grown + " to " + shrunk);
         assertTrue(shrunk >= 64 * 1024, "never below its initial size: " + shrunk);
         assertTrue(p.server.engine.bufferedBytes() <= grown, "what waits unread is within what was granted");

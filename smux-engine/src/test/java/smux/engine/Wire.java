@@ -6,10 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import smux.api.ProtocolException;
 import smux.api.SmuxConfig;
+import smux.engine.runtime.EngineApp;
 
 /**
  * Helpers for driving one engine by hand, as a scripted peer would: feed it bytes, pull what it
- * transmits (decoded into frames), take its events.
+ * transmits (decoded into frames), take its events. The engine sits in an {@link EngineApp}, so
+ * its streams have the production sides.
  */
 final class Wire {
     private Wire() {
@@ -27,12 +29,13 @@ final class Wire {
     }
 
     /** Everything the engine transmits now, with a staging buffer of the configured default size. */
-    static byte[] pull(SmuxEngine e, long now) {
+    static byte[] pull(EngineApp e, long now) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteBuffer staging = ByteBuffer.allocate(256 * 1024);
-        while (e.wantsTransmit()) {
+        e.settle();
+        while (e.engine.wantsTransmit()) {
             staging.clear();
-            int n = e.pollTransmit(staging, now);
+            int n = e.pull(staging, now);
             if (n == 0) {
                 break;
             }
@@ -42,31 +45,27 @@ final class Wire {
     }
 
     /** The frames the engine transmits now. */
-    static List<Frame> frames(SmuxEngine e, long now) {
-        return FrameRecorder.decode(e.version(), pull(e, now));
+    static List<Frame> frames(EngineApp e, long now) {
+        return FrameRecorder.decode(e.engine.version(), pull(e, now));
     }
 
     /** Takes every pending event. */
-    static List<EngineEvent> events(SmuxEngine e) {
-        List<EngineEvent> out = new ArrayList<>();
-        for (EngineEvent ev; (ev = e.pollEvent()) != null; ) {
-            out.add(ev);
-        }
-        return out;
+    static List<EngineEvent> events(EngineApp e) {
+        return e.pollEvents();
     }
 
     /** Feeds all of {@code bytes} in one buffer; returns how many the engine left unconsumed. */
-    static int feed(SmuxEngine e, byte[] bytes, long now) {
+    static int feed(EngineApp e, byte[] bytes, long now) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        e.handleInput(b, now);
+        e.feed(b, now);
         return b.remaining();
     }
 
     /** Feeds {@code bytes} one byte per call, as a trickling connection would. */
-    static void feedBytewise(SmuxEngine e, byte[] bytes, long now) {
+    static void feedBytewise(EngineApp e, byte[] bytes, long now) {
         for (int i = 0; i < bytes.length; i++) {
             ByteBuffer one = ByteBuffer.wrap(bytes, i, 1);
-            e.handleInput(one, now);
+            e.feed(one, now);
             if (one.hasRemaining()) {
                 throw new AssertionError("engine refused byte " + i + " of " + bytes.length);
             }
@@ -74,7 +73,7 @@ final class Wire {
     }
 
     /** Reads everything buffered on a stream (stops at 0 or end-of-stream). */
-    static byte[] readAvailable(SmuxEngine e, int id) throws java.io.IOException {
+    static byte[] readAvailable(EngineApp e, int id) throws java.io.IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
         while (true) {
@@ -88,7 +87,8 @@ final class Wire {
     }
 
     /** The {@link ProtocolException} behind a session's close, or fails if there is none. */
-    static ProtocolException violationOf(SmuxEngine e) {
+    static ProtocolException violationOf(EngineApp app) {
+        SmuxEngine e = app.engine;
         if (e.closeError() == null || !(e.closeError().getCause() instanceof ProtocolException)) {
             throw new AssertionError("session not closed by a protocol error: reason " + e.closeReason()
                     + ", error " + e.closeError());

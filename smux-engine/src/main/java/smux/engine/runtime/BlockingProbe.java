@@ -38,7 +38,10 @@ public final class BlockingProbe {
     public static ProbeResult probe(Socket socket, SmuxConfig config) {
         long start = System.nanoTime();
         long deadline = start + config.probeTimeout().toNanos();
-        SmuxEngine engine = new SmuxEngine(true, config.toBuilder().keepAliveDisabled().build(), start);
+        // The probe's gate judges every frame before a stream could be admitted: no stream is ever born here.
+        SmuxEngine engine = new SmuxEngine(true, config.toBuilder().keepAliveDisabled().build(), start, id -> {
+            throw new IllegalStateException("a probe carries no streams");
+        });
         ThreadLocalRandom r = ThreadLocalRandom.current();
         engine.startProbe(r.nextInt(), r.nextInt(), start);
         Received received = new Received();

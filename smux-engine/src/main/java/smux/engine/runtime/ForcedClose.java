@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
 /**
- * How a transport ends a connection whose flush the session gave up ({@link Driver#forceClose}),
+ * How a transport ends a connection whose flush the session gave up ({@link Transport#forceClose}),
  * without a reset. The kernel still holds bytes it accepted earlier: whole frames the session
  * counts as delivered. Closing a socket with unread input makes the kernel reset the connection
  * and discard them. So the output is shut first (the kernel sends what it holds, then TCP FIN),

@@ -9,22 +9,23 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import smux.api.StreamClosedException;
 import smux.engine.Inbound;
-import smux.engine.ReceiveBuffer;
-import smux.engine.SegmentPool;
 
 /**
  * A stream's receive side: the bytes the engine accepted for it, which the application reads
  * without the session's lock. Guarded by a lock of its own, held only for copies and flags.
  *
- * <p>Theory of operation. The connection's driver appends (after the engine checked the stream's
- * window). A reader that finds nothing posts its destination buffer and waits; the driver then
+ * <p>Theory of operation. The session's pump appends (after the engine checked the stream's
+ * window). A reader that finds nothing posts its destination buffer and waits; the pump then
  * copies straight into it, one copy fewer than through the buffer, until the buffer would take the
  * bytes out of order. The reader is signalled only when the stream goes from empty to non-empty,
  * not once per frame. The reader counts what it consumed; when the total reaches what the engine
  * asked for ({@link #requestConsumption}: the next window update in version 2, steps in version 1)
- * it tells the driver, once, so consumption flows back in batches.
+ * it tells the pump, once, so consumption flows back in batches.
+ *
+ * <p>Public, with {@link #poll}, for the engine's benchmarks, which drive production sides on one
+ * thread; the package is exported to the transports only.
  */
-final class ReceiveSide implements Inbound {
+public final class ReceiveSide implements Inbound {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition readable = lock.newCondition();
     private final ReceiveBuffer buffer;
@@ -34,7 +35,7 @@ final class ReceiveSide implements Inbound {
     private boolean closed;
     /** The session ended locally with bytes still buffered: they were dropped, so no clean end-of-stream. */
     private boolean droppedAtEnd;
-    /** A waiting reader's buffer, which the driver fills directly while nothing else is buffered. */
+    /** A waiting reader's buffer, which the pump fills directly while nothing else is buffered. */
     private ByteBuffer waiting;
     /** Bytes put straight into {@link #waiting}. */
     private int direct;
@@ -46,14 +47,14 @@ final class ReceiveSide implements Inbound {
 
     /**
      * @param pool the session's segments
-     * @param report tells the driver that consumption is due (it then asks {@link #consumed()})
+     * @param report tells the pump that consumption is due (it then asks {@link #consumed()})
      */
-    ReceiveSide(SegmentPool pool, Runnable report) {
+    public ReceiveSide(SegmentPool pool, Runnable report) {
         this.buffer = new ReceiveBuffer(pool);
         this.report = report;
     }
 
-    // ------------------------------------------------------------------ Inbound: the driver
+    // ------------------------------------------------------------------ Inbound: the pump
 
     @Override
     public void append(ByteBuffer src, int n) {
@@ -164,66 +165,31 @@ final class ReceiveSide implements Inbound {
      * @return bytes read, or -1 at end-of-stream
      */
     int read(ByteBuffer dst, Object op) throws IOException {
-        long start = System.nanoTime();
+        return read(dst, op, true);
+    }
+
+    /**
+     * Reads what is there now, never waiting: the core of the blocking {@link #read}, for a caller
+     * that drives the stream on its own thread (the engine's tests and benchmarks).
+     *
+     * @param dst where the bytes go
+     * @param op the stream's description, for messages
+     * @return bytes read; 0 if none are buffered (or {@code dst} is full); -1 at end-of-stream
+     * @throws StreamClosedException if the application closed the stream
+     * @throws IOException the session's failure, once nothing is left to read
+     */
+    public int poll(ByteBuffer dst, Object op) throws IOException {
+        return read(dst, op, false);
+    }
+
+    /** Takes bytes (waiting for them if {@code wait}), counts them, and reports them if the engine asked. */
+    private int read(ByteBuffer dst, Object op, boolean wait) throws IOException {
         int n;
         boolean due;
         lock.lock();
         try {
-            while (true) {
-                if (closed) {
-                    throw new StreamClosedException("cannot read from " + op + ": it was closed");
-                }
-                if (buffer.size() > 0) {
-                    n = buffer.read(dst);
-                    break;
-                }
-                if (finished && !droppedAtEnd) {
-                    return -1;
-                }
-                if (failure != null) {
-                    throw failure;
-                }
-                if (!dst.hasRemaining()) {
-                    return 0;
-                }
-                long timeout = timeoutNanos;
-                long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
-                if (timeout != 0 && left <= 0) {
-                    throw new SocketTimeoutException("read on " + op + " timed out after "
-                            + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
-                }
-                boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
-                if (mine) {
-                    waiting = dst;
-                }
-                try {
-                    if (left < 0) {
-                        readable.await();
-                    } else {
-                        readable.awaitNanos(left);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    if (mine && direct > 0) {
-                        n = takeDirect();
-                        break; // bytes already in the caller's buffer are read, not lost
-                    }
-                    throw new InterruptedIOException("interrupted while reading " + op);
-                } finally {
-                    if (mine) {
-                        waiting = null;
-                    }
-                }
-                if (mine && direct > 0) {
-                    n = takeDirect();
-                    break;
-                }
-            }
-            consumed += n;
-            due = consumed >= reportAt;
-            if (due) {
-                reportAt = Long.MAX_VALUE; // asked once; the engine asks again when it wants to hear
-            }
+            n = wait ? takeWaiting(dst, op, System.nanoTime()) : take(dst, op);
+            due = n > 0 && consumedMore(n);
         } finally {
             lock.unlock();
         }
@@ -231,6 +197,73 @@ final class ReceiveSide implements Inbound {
             report.run();
         }
         return n;
+    }
+
+    /** As {@link #take}, but waits up to the read timeout for a byte. Lock held. */
+    private int takeWaiting(ByteBuffer dst, Object op, long start) throws IOException {
+        while (true) {
+            int n = take(dst, op);
+            if (n != 0 || !dst.hasRemaining()) {
+                return n;
+            }
+            long timeout = timeoutNanos;
+            long left = timeout == 0 ? -1 : start + timeout - System.nanoTime();
+            if (timeout != 0 && left <= 0) {
+                throw new SocketTimeoutException("read on " + op + " timed out after "
+                        + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
+            }
+            boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
+            if (mine) {
+                waiting = dst;
+            }
+            try {
+                if (left < 0) {
+                    readable.await();
+                } else {
+                    readable.awaitNanos(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (mine && direct > 0) {
+                    return takeDirect(); // bytes already in the caller's buffer are read, not lost
+                }
+                throw new InterruptedIOException("interrupted while reading " + op);
+            } finally {
+                if (mine) {
+                    waiting = null;
+                }
+            }
+            if (mine && direct > 0) {
+                return takeDirect();
+            }
+        }
+    }
+
+    /** Takes buffered bytes, or says why there are none. Lock held. @return bytes, 0 for none yet, -1 at the end */
+    private int take(ByteBuffer dst, Object op) throws IOException {
+        if (closed) {
+            throw new StreamClosedException("cannot read from " + op + ": it was closed");
+        }
+        if (buffer.size() > 0) {
+            return buffer.read(dst);
+        }
+        if (finished && !droppedAtEnd) {
+            return -1;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return 0;
+    }
+
+    /** Counts {@code n} bytes read. Lock held. @return whether the engine asked to hear of it now (asked once) */
+    private boolean consumedMore(int n) {
+        consumed += n;
+        if (consumed < reportAt) {
+            return false;
+        }
+        reportAt = Long.MAX_VALUE; // the engine asks again when it wants to hear
+        return true;
     }
 
     private int takeDirect() {

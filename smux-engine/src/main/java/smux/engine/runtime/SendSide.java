@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 import smux.engine.Outbound;
 
 /**
- * A stream's outbox: where an application's write waits for the connection's driver to copy it
+ * A stream's outbox: where an application's write waits for the session's pump to copy it
  * into the staging buffer, and <b>the one place guarantee 2 is enforced</b> (a timed-out write
  * reports exactly what was committed, and the rest is never sent).
  *
@@ -18,7 +18,7 @@ import smux.engine.Outbound;
  *   flags   WRITE_CLOSED: no more posts; the FIN may leave once nothing is pending
  *           WITHDRAW: the writer gave up while a copy was running; that copy ends the write
  * </pre>
- * The driver copies only after moving POSTED to COPYING, and the writer withdraws only by moving
+ * The pump copies only after moving POSTED to COPYING, and the writer withdraws only by moving
  * POSTED to IDLE; both are compare-and-sets on the same word, so a copy either starts before the
  * withdraw (and finishes, and counts) or never starts. A writer that finds a copy running sets
  * WITHDRAW and parks; the copier, ending its copy, sees the flag, ends the write there and unparks
@@ -30,8 +30,11 @@ import smux.engine.Outbound;
  *
  * <p>No locks: the writer parks with {@link LockSupport} (virtual threads are never pinned), the
  * copier never waits.
+ *
+ * <p>Public, with {@link #post} and {@link #ended}, for the engine's benchmarks, which drive
+ * production sides on one thread; the package is exported to the transports only.
  */
-final class SendSide implements Outbound {
+public final class SendSide implements Outbound {
     static final int IDLE = 0;
     static final int POSTED = 1;
     static final int COPYING = 2;
@@ -54,12 +57,13 @@ final class SendSide implements Outbound {
 
     /**
      * Posts a write. The caller holds the stream's write serial (one write at a time) and then
-     * tells the driver ({@link StreamOps#outboundChanged}).
+     * tells the pump ({@link StreamHandle.Ops#outboundChanged}).
      *
      * @param buffer the bytes, left untouched by the caller until the write ends
      * @return false if writing was closed (nothing was posted)
+     * @throws IllegalStateException if a write is posted already (writes on one stream must be serialized)
      */
-    boolean post(ByteBuffer buffer) {
+    public boolean post(ByteBuffer buffer) {
         src = buffer;
         copied = 0;
         writer = Thread.currentThread();
@@ -79,7 +83,7 @@ final class SendSide implements Outbound {
     }
 
     /** @return whether the write in progress has ended: every byte committed, or withdrawn */
-    boolean ended() {
+    public boolean ended() {
         return (state.get() & PHASE) == IDLE;
     }
 
@@ -140,7 +144,7 @@ final class SendSide implements Outbound {
 
     /**
      * Closes writing: no write may be posted any more; the FIN leaves after a write in progress.
-     * The caller then tells the driver.
+     * The caller then tells the pump.
      *
      * @return false if it was closed already
      */
@@ -169,7 +173,7 @@ final class SendSide implements Outbound {
         }
     }
 
-    // ------------------------------------------------------------------ Outbound: the driver
+    // ------------------------------------------------------------------ Outbound: the pump
 
     @Override
     public int pending() {

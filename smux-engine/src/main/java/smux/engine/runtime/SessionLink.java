@@ -5,9 +5,9 @@ import java.nio.ByteBuffer;
 
 /**
  * A session as a transport sees it: where received bytes go, where bytes to send come from, and
- * when timers are due. The session's engine driver implements it ({@link SmuxSession#link()}); a
- * transport holds only this (and the session holds the transport as its {@link Driver}), so
- * transports can be tested against a scripted session.
+ * when timers are due. The session's pump implements it ({@link SmuxSession#link()}); a transport
+ * holds only this (and the pump holds the transport as its {@link Transport}), so transports can
+ * be tested against a scripted session.
  *
  * <p>Every method is thread-safe and returns promptly; none blocks on the network.
  */
@@ -17,7 +17,7 @@ public interface SessionLink {
      *
      * @param src the bytes; in version 1 the engine may leave some, at a frame boundary, when its
      *     receive budget is spent (then {@link #wantsInput()} is false until the application
-     *     reads, and {@link Driver#inputReady()} is called once it is true again)
+     *     reads, and {@link Transport#inputReady()} is called once it is true again)
      */
     void onInput(ByteBuffer src);
 
@@ -42,7 +42,7 @@ public interface SessionLink {
 
     /**
      * Like {@link #pull}, but only if the engine is free right now: for an application thread
-     * that sends on its own ({@link Driver#transmitFromCaller}) and must never wait for the
+     * that sends on its own ({@link Transport#transmitFromCaller}) and must never wait for the
      * transport's threads.
      *
      * @param staging where frames go, at its position
@@ -70,7 +70,7 @@ public interface SessionLink {
 
     /**
      * A local close's flush ended before every committed data frame was accepted whole by the
-     * connection: the session gave up ({@link Driver#forceClose}) or the connection failed while
+     * connection: the session gave up ({@link Transport#forceClose}) or the connection failed while
      * flushing. Call once, before {@link #connectionClosed}, with what was dropped.
      *
      * @param payloadBytes committed stream payload the peer will not receive: the whole payload

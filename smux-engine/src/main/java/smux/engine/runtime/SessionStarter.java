@@ -17,7 +17,7 @@ public final class SessionStarter {
     }
 
     /** A transport's side of one session: what the session drives, and how it starts running. */
-    public interface Connection extends Driver {
+    public interface Connection extends Transport {
         /**
          * Starts moving bytes (threads, an event loop). The session knows this connection
          * already, so it may be called back at once.

@@ -5,15 +5,12 @@ import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import smux.api.AbandonedBytesException;
 import smux.api.LimitExceededException;
 import smux.api.MemoryBudget;
@@ -25,59 +22,68 @@ import smux.api.SmuxStream;
 import smux.engine.CloseReason;
 import smux.engine.EngineEvent;
 import smux.engine.SmuxEngine;
+import smux.engine.StreamView;
 
 /**
  * The session as the application sees it ({@link Session}): opening and accepting streams, ping,
- * close, stats. Its calls are control calls: they take the engine driver's lock briefly and wait
- * on its conditions. The data path does not come here: streams read and write through their own
- * sides ({@link StreamHandle}), and the transport drives the engine through {@link #link()}.
+ * close, stats. Its calls are control calls: each passes its work on the engine to the session's
+ * pump ({@link SessionPump#call}), which alone holds the engine and its lock, and waits on the
+ * session's own lock for what the pump reports ({@link SessionPump.Listener}). The data path does
+ * not come here: streams read and write through their own sides ({@link StreamHandle}), which the
+ * session's {@link SessionStreams} makes when the engine admits a stream, and the transport drives
+ * the pump through {@link #link()}.
  *
- * <p>A transport creates it ({@link #create}), starts it with its {@link Driver}, and runs.
+ * <p>Waiting. Everything the pump reports bumps a count of news under the session's lock and
+ * wakes every waiter. A call reads the count before it asks the engine, and waits only while it
+ * has not moved: news that arrives between the question and the wait is never lost. The pump calls
+ * the listener with its lock held and the session never calls the pump with its own lock held, so
+ * the two locks are only ever taken in that order.
+ *
+ * <p>A transport creates it ({@link #create}), starts it with its {@link Transport}, and runs.
  */
 public final class SmuxSession implements Session {
-    private final EngineDriver driver;
-    private final SmuxEngine engine;
-    private final Condition acceptable;
-    private final Condition pinged;
-    private final Condition terminated;
-    private final Condition drained;
+    private final SessionPump pump;
+    /** Makes the streams' handles, keeps those the application took, and passes their news on. */
+    private final SessionStreams streams;
     private final SmuxConfig config;
+    private final boolean client;
     private final String transport;
     private final SocketAddress local;
     private final SocketAddress remote;
     private final String remoteName;
-    /** Streams the application holds (guarded by the driver's lock), to wake them when the session ends. */
-    private final Set<StreamHandle> handles = new HashSet<>();
-    private volatile SessionClosedException closedError;
+
+    /** The session's own lock: guards what the pump reports and the waits for it, never the engine. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    /** Bumped by everything that may end a wait (see the class comment). */
+    private long news;
+    /** Written under the lock (then news is published); read without it by a closing thread. */
+    private volatile boolean connectionClosed;
     private Boolean probeAnswer;
     private boolean pingInFlight;
     private long pongNanos;
     private boolean pongArrived;
-    /** Committed payload a local close gave up (reported by the transport before the connection closed). */
-    private volatile long committedBytesAbandoned;
-    /** The connection's failure during the close's flush, or null when the session forced the close. */
-    private volatile IOException abandonFailure;
-    /** Set by the one close call that reports the abandoned bytes (log, JFR, exception). */
-    private final AtomicBoolean abandonReported = new AtomicBoolean();
     private boolean draining;
-    private int refusedWhileDraining;
+
+    /** What a local close's flush gave up, if anything. */
+    private final AbandonedBytes abandoned;
 
     private SmuxSession(boolean client, SmuxConfig config, String transport, SocketAddress local, SocketAddress remote)
             throws LimitExceededException {
         this.config = config;
+        this.client = client;
         this.transport = transport;
         this.local = local;
         this.remote = remote;
         this.remoteName = String.valueOf(remote);
-        this.engine = new SmuxEngine(client, config, System.nanoTime());
+        this.abandoned = new AbandonedBytes(remoteName, config.closeTimeout());
+        this.streams = new SessionStreams(this, this::publishNews);
+        SmuxEngine engine = new SmuxEngine(client, config, System.nanoTime(), streams);
         if (engine.isClosed()) {
             throw new LimitExceededException(engine.closeError().getMessage());
         }
-        this.driver = new EngineDriver(engine, this);
-        this.acceptable = driver.lock.newCondition();
-        this.pinged = driver.lock.newCondition();
-        this.terminated = driver.lock.newCondition();
-        this.drained = driver.lock.newCondition();
+        this.pump = new SessionPump(engine, new PumpEvents());
+        streams.attach(pump);
     }
 
     /**
@@ -99,28 +105,27 @@ public final class SmuxSession implements Session {
 
     /** @return what the transport drives: input, output, timers */
     public SessionLink link() {
-        return driver;
+        return pump;
     }
 
     /**
      * Connects the transport and, when {@link SmuxConfig#probePeer()} is set on a client, queues
      * the probe. Call before the transport starts moving bytes.
      *
-     * @param d the transport's side
+     * @param t the transport's side
      */
-    public void start(Driver d) {
-        driver.lock.lock();
-        try {
-            driver.start(d);
-            if (config.probePeer() && engine.isClient()) {
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                engine.startProbe(r.nextInt(), r.nextInt(), System.nanoTime());
-            }
-            driver.routeEvents(true);
-        } finally {
-            driver.lock.unlock();
+    public void start(Transport t) {
+        pump.start(t);
+        if (config.probePeer() && client) {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            int v1 = r.nextInt();
+            int v2 = r.nextInt();
+            pump.call(e -> {
+                e.startProbe(v1, v2, System.nanoTime());
+                return null;
+            });
         }
-        Telemetry.opened(remoteName, transport, engine.isClient(), engine.version());
+        Telemetry.opened(remoteName, transport, client, config.version());
         Telemetry.budgetInUse(config.memoryBudget());
     }
 
@@ -131,104 +136,80 @@ public final class SmuxSession implements Session {
      * @throws IOException if the peer did not answer the probe correctly
      */
     public void awaitProbe() throws IOException {
-        if (!config.probePeer() || !engine.isClient()) {
+        if (!config.probePeer() || !client) {
             return;
         }
-        driver.lock.lock();
+        lock.lock();
         try {
-            while (probeAnswer == null) {
-                pinged.awaitUninterruptibly();
+            // a negative answer comes with the session's end: wait for both, the end names the cause
+            while (probeAnswer == null || (!probeAnswer && !isClosed())) {
+                changed.awaitUninterruptibly();
             }
             if (!probeAnswer) {
-                SessionClosedException cause = engine.closeError();
+                SessionClosedException cause = streams.sessionError();
                 throw new IOException("the peer does not speak this protocol (probePeer is set): "
-                        + (cause == null ? "no answer" : cause.getMessage()), cause);
+                        + cause.getMessage(), cause);
             }
         } finally {
-            driver.lock.unlock();
+            lock.unlock();
         }
     }
 
-    // ------------------------------------------------------------------ from the driver (lock held)
+    // ------------------------------------------------------------------ from the pump (its lock held)
 
-    void onEvent(EngineEvent event) {
-        if (event instanceof EngineEvent.StreamOpened) {
-            acceptable.signal();
-        } else if (event instanceof EngineEvent.ProbeResult p) {
-            probeAnswer = p.smux();
-            pinged.signalAll();
-        } else if (event instanceof EngineEvent.Pong p) {
-            pongNanos = p.rttNanos();
-            pongArrived = true;
-            pinged.signalAll();
-        } else if (event instanceof EngineEvent.Closed c) {
-            onClosed(c);
+    /** What the pump reports: recorded under the session's lock, and every waiter woken. */
+    private final class PumpEvents implements SessionPump.Listener {
+        @Override
+        public void onEvent(EngineEvent event) {
+            if (event instanceof EngineEvent.Quiet) {
+                streams.quiet();
+                return;
+            }
+            lock.lock();
+            try {
+                if (event instanceof EngineEvent.ProbeResult p) {
+                    probeAnswer = p.smux();
+                } else if (event instanceof EngineEvent.Pong p) {
+                    pongNanos = p.rttNanos();
+                    pongArrived = true;
+                }
+                publish(); // and StreamOpened: an accept may take it
+            } finally {
+                lock.unlock();
+            }
         }
-    }
 
-    private void onClosed(EngineEvent.Closed c) {
-        closedError = c.error();
-        acceptable.signalAll();
-        pinged.signalAll();
-        boolean local = c.reason() == CloseReason.LOCAL;
-        for (StreamHandle h : handles) {
-            h.sessionEnded(c.error(), local);
+        @Override
+        public void sessionClosed(EngineEvent.Closed c, long bytesSent, long bytesReceived) {
+            boolean local = c.reason() == CloseReason.LOCAL;
+            streams.sessionEnded(c.error(), local);
+            publishNews();
+            Telemetry.closed(remoteName, c.reason(), local ? null : c.error(), bytesSent, bytesReceived);
         }
-        Telemetry.closed(remoteName, c.reason(), local ? null : c.error(), engine.bytesSent(), engine.bytesReceived());
-        Driver d = driver.transport();
-        if (d != null) {
-            d.shutdown(local);
+
+        @Override
+        public void committedBytesAbandoned(long payloadBytes, IOException failure) {
+            abandoned.add(payloadBytes, failure); // one transport thread reports, once
         }
-    }
 
-    /** After every engine call (lock held): a draining session refuses what waits to be accepted. */
-    void afterEngineCall() {
-        if (draining) {
-            refuseWhileDraining();
-            drained.signalAll();
+        @Override
+        public void connectionClosed() {
+            lock.lock();
+            try {
+                connectionClosed = true;
+                publish();
+            } finally {
+                lock.unlock();
+            }
         }
-    }
-
-    void forget(StreamHandle h) {
-        handles.remove(h);
-    }
-
-    void connectionEnded() {
-        terminated.signalAll();
-    }
-
-    void committedBytesAbandoned(long payloadBytes, IOException failure) {
-        if (payloadBytes <= 0) {
-            return;
-        }
-        if (failure != null && abandonFailure == null) {
-            abandonFailure = failure;
-        }
-        committedBytesAbandoned += payloadBytes; // one transport thread reports, once
-    }
-
-    /** @return the exception for calls on a session that is over, or null while it runs */
-    SessionClosedException errorIfClosed() {
-        return closedError;
     }
 
     // ------------------------------------------------------------------ Session
 
     @Override
     public SmuxStream openStream() throws IOException {
-        driver.lock.lock();
-        try {
-            if (draining && closedError == null) {
-                throw new SessionClosedException("the session is draining (drain was called): it opens no new streams; "
-                        + "open them on a new session");
-            }
-            int id = engine.openStream(System.nanoTime());
-            StreamHandle h = adopt(id);
-            driver.routeEvents(true);
-            return h;
-        } finally {
-            driver.lock.unlock();
-        }
+        refuseIfDraining("opens no new streams; open them on a new session");
+        return streams.adopt(pump.call(e -> (StreamHandle) e.stream(e.openStream(System.nanoTime())).sides()));
     }
 
     @Override
@@ -246,76 +227,89 @@ public final class SmuxSession implements Session {
 
     private SmuxStream accept(long timeoutNanos) throws IOException {
         long deadline = System.nanoTime() + timeoutNanos;
-        driver.lock.lock();
-        try {
-            while (true) {
-                if (draining && closedError == null) {
-                    throw new SessionClosedException("the session is draining (drain was called): it accepts no new streams");
-                }
-                int id = engine.accept();
-                if (id != SmuxEngine.NO_STREAM) {
-                    return adopt(id); // data may already be buffered for it: the bind hands it over
-                }
-                if (timeoutNanos < 0) {
-                    await(acceptable, -1);
-                } else {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        throw new SocketTimeoutException("no stream was opened by the peer within "
-                                + Duration.ofNanos(timeoutNanos).toMillis() + " ms");
-                    }
-                    await(acceptable, left);
-                }
+        while (true) {
+            long seen = refuseIfDraining("accepts no new streams");
+            // its handle was made when its SYN arrived, and holds what arrived since
+            StreamHandle h = pump.call(e -> {
+                int id = e.accept();
+                return id == SmuxEngine.NO_STREAM ? null : (StreamHandle) e.stream(id).sides();
+            });
+            if (h != null) {
+                return streams.adopt(h);
             }
-        } finally {
-            driver.lock.unlock();
+            long left = timeoutNanos < 0 ? -1 : deadline - System.nanoTime();
+            if (timeoutNanos >= 0 && left <= 0) {
+                throw new SocketTimeoutException("no stream was opened by the peer within "
+                        + Duration.ofNanos(timeoutNanos).toMillis() + " ms");
+            }
+            awaitNews(seen, left);
         }
     }
 
-    private StreamHandle adopt(int id) throws IOException {
-        StreamHandle h = new StreamHandle(id, driver, engine.segmentPool());
-        engine.bind(id, h.rx, h.tx);
-        engine.attach(id, h);
-        handles.add(h);
-        SessionClosedException over = closedError;
-        if (over != null) {
-            h.sessionEnded(over, engine.closeReason() == CloseReason.LOCAL); // accepted after the end
+    /**
+     * @return the news count, read before the engine is asked
+     * @throws SessionClosedException if the session drains (and is not over yet)
+     */
+    private long refuseIfDraining(String what) throws SessionClosedException {
+        lock.lock();
+        try {
+            if (draining && !isClosed()) {
+                throw new SessionClosedException("the session is draining (drain was called): it " + what);
+            }
+            return news;
+        } finally {
+            lock.unlock();
         }
-        return h;
     }
 
     @Override
     public Duration ping() throws IOException {
-        driver.lock.lock();
+        lock.lock();
         try {
             while (pingInFlight) {
-                if (closedError != null) {
-                    throw closedError;
+                if (isClosed()) {
+                    throw streams.sessionError();
                 }
-                await(pinged, -1);
+                await(-1);
             }
-            ThreadLocalRandom r = ThreadLocalRandom.current();
-            engine.ping(r.nextInt(), r.nextInt(), System.nanoTime());
             pingInFlight = true;
             pongArrived = false;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            int v1 = r.nextInt();
+            int v2 = r.nextInt();
+            pump.call(e -> {
+                e.ping(v1, v2, System.nanoTime());
+                return null;
+            });
+            long rtt;
+            lock.lock();
             try {
-                driver.routeEvents(true);
                 while (!pongArrived) {
-                    if (closedError != null) {
-                        throw closedError;
+                    if (isClosed()) {
+                        throw streams.sessionError();
                     }
-                    await(pinged, -1);
+                    await(-1);
                 }
+                rtt = pongNanos;
             } finally {
-                pingInFlight = false;
-                pinged.signalAll();
+                lock.unlock();
             }
-            if (pongNanos < 0) {
+            if (rtt < 0) {
                 throw new SocketTimeoutException("the peer did not answer a ping within " + config.probeTimeout().toMillis() + " ms");
             }
-            return Duration.ofNanos(pongNanos);
+            return Duration.ofNanos(rtt);
         } finally {
-            driver.lock.unlock();
+            lock.lock();
+            try {
+                pingInFlight = false;
+                publish();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -329,25 +323,28 @@ public final class SmuxSession implements Session {
         // saturate: a timeout of centuries means "wait for the streams", not an overflow
         long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? TimeUnit.DAYS.toNanos(365) : timeout.toNanos();
         boolean interrupted = Thread.interrupted(); // the flag ends the wait; it is restored below
-        boolean finished;
-        driver.lock.lock();
+        boolean first;
+        lock.lock();
         try {
-            if (!draining) {
-                draining = true;
-                acceptable.signalAll(); // waiting accepts now fail
-                driver.routeEvents(true); // refuses the backlog and sends those FINs
-            }
-            long deadline = System.nanoTime() + nanos;
-            while (!interrupted && closedError == null && streamsInFlight() > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                interrupted = awaitNanosUninterruptibly(drained, left);
-            }
-            finished = streamsInFlight() == 0;
+            first = !draining;
+            draining = true;
+            publish(); // waiting accepts now fail
         } finally {
-            driver.lock.unlock();
+            lock.unlock();
+        }
+        if (first) {
+            pump.refuseWaitingStreams(config.acceptBacklog()); // and sends those FINs
+        }
+        long deadline = System.nanoTime() + nanos;
+        int inFlight;
+        while (true) {
+            long seen = newsCount();
+            inFlight = pump.call(SmuxSession::streamsInFlight);
+            long left = deadline - System.nanoTime();
+            if (interrupted || isClosed() || inFlight == 0 || left <= 0) {
+                break;
+            }
+            interrupted = awaitNewsUninterruptibly(seen, left);
         }
         try {
             close();
@@ -356,33 +353,12 @@ public final class SmuxSession implements Session {
                 Thread.currentThread().interrupt();
             }
         }
-        return finished;
+        return inFlight == 0;
     }
 
     /** Streams the application opened or accepted and has not closed yet (the backlog is not in flight). */
-    private int streamsInFlight() {
+    private static int streamsInFlight(SmuxEngine engine) {
         return engine.streamCount() - engine.backlogSize();
-    }
-
-    /**
-     * While draining, answers FIN to the streams the peer opened that wait to be accepted. Bounded
-     * per drain by the accept backlog, so a peer that keeps opening streams and never reads cannot
-     * make the refusals queue without end; beyond it the engine's own backlog limit refuses.
-     */
-    private void refuseWhileDraining() {
-        if (engine.isClosed()) {
-            return;
-        }
-        while (engine.backlogSize() > 0 && refusedWhileDraining < config.acceptBacklog()) {
-            int id;
-            try {
-                id = engine.accept();
-            } catch (SessionClosedException e) {
-                return;
-            }
-            engine.closeStream(id);
-            refusedWhileDraining++;
-        }
     }
 
     @Override
@@ -395,22 +371,10 @@ public final class SmuxSession implements Session {
                 Thread.currentThread().interrupt();
             }
         }
-        long abandoned = committedBytesAbandoned;
-        if (abandoned > 0 && abandonReported.compareAndSet(false, true)) {
-            Telemetry.closeAbandoned(remoteName, abandoned, config.closeTimeout(), abandonFailure);
-            throw abandoned(abandoned);
+        AbandonedBytesException lost = abandoned.takeReport();
+        if (lost != null) {
+            throw lost;
         }
-    }
-
-    /** The one account of a close that gave up committed bytes: the exception, the cause and the log say the same. */
-    private AbandonedBytesException abandoned(long bytes) {
-        IOException failure = abandonFailure;
-        String why = failure == null
-                ? "the connection accepted nothing for closeTimeout = " + config.closeTimeout().toMillis()
-                        + " ms (the peer did not read)"
-                : "the connection failed while the close flushed: " + failure.getMessage();
-        return new AbandonedBytesException("the session with " + remoteName + " was closed, but " + bytes
-                + " committed bytes will not reach the peer: " + why, bytes, failure);
     }
 
     /**
@@ -423,134 +387,108 @@ public final class SmuxSession implements Session {
      * @return whether the thread was interrupted while waiting
      */
     private boolean closeBounded() {
+        pump.call(e -> {
+            e.close(System.nanoTime()); // the pump tells the transport to flush and shut down
+            return null;
+        });
+        Transport t = pump.transport();
+        if (t == null) {
+            return false;
+        }
         boolean interrupted = false;
-        Driver d;
-        driver.lock.lock();
-        try {
-            engine.close(System.nanoTime());
-            driver.routeEvents(true);
-            d = driver.transport();
-            long timeout = config.closeTimeout().toNanos();
-            long deadline = System.nanoTime() + timeout;
-            long progress = d == null ? 0 : d.bytesWritten();
-            while (!driver.isConnectionClosed() && d != null) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    long now = d.bytesWritten();
-                    if (now == progress) {
-                        break;
-                    }
-                    progress = now; // the peer is reading: give the flush another timeout
-                    deadline = System.nanoTime() + timeout;
-                    continue;
-                }
-                interrupted |= awaitNanosUninterruptibly(terminated, left);
-            }
-            if (driver.isConnectionClosed() || d == null) {
+        long timeout = config.closeTimeout().toNanos();
+        long deadline = System.nanoTime() + timeout;
+        long progress = t.bytesWritten();
+        while (true) {
+            long seen = newsCount();
+            if (connectionClosed) {
                 return interrupted;
             }
-        } finally {
-            driver.lock.unlock();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                long now = t.bytesWritten();
+                if (now == progress) {
+                    break;
+                }
+                progress = now; // the peer is reading: give the flush another timeout
+                deadline = System.nanoTime() + timeout;
+                continue;
+            }
+            interrupted |= awaitNewsUninterruptibly(seen, left);
         }
         // The flush stood still for a whole timeout (the peer does not read): close regardless.
         // The transport counts what it drops before it reports the connection closed: wait for
         // that (closing the socket ends any blocked write at once), so the count is complete.
-        d.forceClose();
-        driver.lock.lock();
-        try {
-            long deadline = System.nanoTime() + Math.max(TimeUnit.SECONDS.toNanos(1), config.closeTimeout().toNanos());
-            while (!driver.isConnectionClosed()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                interrupted |= awaitNanosUninterruptibly(terminated, left);
+        t.forceClose();
+        deadline = System.nanoTime() + Math.max(TimeUnit.SECONDS.toNanos(1), timeout);
+        while (true) {
+            long seen = newsCount();
+            long left = deadline - System.nanoTime();
+            if (connectionClosed || left <= 0) {
+                return interrupted;
             }
-        } finally {
-            driver.lock.unlock();
+            interrupted |= awaitNewsUninterruptibly(seen, left);
         }
-        return interrupted;
     }
 
     @Override
     public boolean isClosed() {
-        return closedError != null;
+        return streams.sessionError() != null;
     }
 
     @Override
     public Optional<SessionClosedException> closeCause() {
-        driver.lock.lock();
-        try {
-            if (!engine.isClosed()) {
+        return pump.call(e -> {
+            if (!e.isClosed()) {
                 return Optional.empty();
             }
-            if (engine.closeReason() == CloseReason.LOCAL) {
-                long abandoned = committedBytesAbandoned;
-                if (abandoned == 0) {
-                    return Optional.empty();
-                }
-                AbandonedBytesException e = abandoned(abandoned);
-                return Optional.of(new SessionClosedException(e.getMessage(), e));
+            if (e.closeReason() == CloseReason.LOCAL) {
+                AbandonedBytesException lost = abandoned.exception();
+                return lost == null ? Optional.empty() : Optional.of(new SessionClosedException(lost.getMessage(), lost));
             }
-            return Optional.of(engine.closeError());
-        } finally {
-            driver.lock.unlock();
-        }
+            return Optional.of(e.closeError());
+        });
     }
 
     /** @return why the session ended, or null while it is open */
     public CloseReason closeReason() {
-        driver.lock.lock();
-        try {
-            return engine.closeReason();
-        } finally {
-            driver.lock.unlock();
-        }
+        return pump.call(SmuxEngine::closeReason);
     }
 
     @Override
     public int streamCount() {
-        driver.lock.lock();
-        try {
-            return engine.streamCount();
-        } finally {
-            driver.lock.unlock();
-        }
+        return pump.call(SmuxEngine::streamCount);
     }
 
     @Override
     public SessionStats stats() {
-        driver.lock.lock();
-        try {
-            MemoryBudget budget = config.memoryBudget();
-            driver.reportAllConsumed(handles); // streams report in batches; stats count to the byte
+        List<StreamHandle> held = streams.held();
+        return pump.call(e -> {
             long dropped = 0;
-            for (StreamHandle h : handles) {
+            for (StreamHandle h : held) {
+                StreamView v = h.viewIn(e);
+                if (v != null) {
+                    v.consumed(h.rx.consumed()); // streams report in batches; stats count to the byte
+                }
                 dropped += h.rx.dropped();
             }
-            return new SessionStats(engine.streamCount(), engine.streamsOpened(), engine.streamsAccepted(),
-                    engine.streamsRefused(), engine.bytesSent(), engine.bytesReceived(), engine.bytesDropped() + dropped,
-                    engine.framesSent(), engine.framesReceived(), engine.bufferedBytes(), engine.reservedBytes(),
+            MemoryBudget budget = config.memoryBudget();
+            return new SessionStats(e.streamCount(), e.streamsOpened(), e.streamsAccepted(),
+                    e.streamsRefused(), e.bytesSent(), e.bytesReceived(), e.bytesDropped() + dropped,
+                    e.framesSent(), e.framesReceived(), e.bufferedBytes(), e.reservedBytes(),
                     config.maxSessionBuffer(), config.maxStreams(), budget.used(), budget.capacity(),
-                    committedBytesAbandoned);
-        } finally {
-            driver.lock.unlock();
-        }
+                    abandoned.bytes());
+        });
     }
 
     @Override
     public boolean isClient() {
-        return engine.isClient();
+        return client;
     }
 
     @Override
     public boolean isPeerVerified() {
-        driver.lock.lock();
-        try {
-            return engine.peerVerified();
-        } finally {
-            driver.lock.unlock();
-        }
+        return pump.call(SmuxEngine::peerVerified);
     }
 
     @Override
@@ -575,33 +513,48 @@ public final class SmuxSession implements Session {
 
     @Override
     public String toString() {
-        return "smux session " + (engine.isClient() ? "client" : "server") + " " + local + " -> " + remote
+        return "smux session " + (client ? "client" : "server") + " " + local + " -> " + remote
                 + " via " + transport + (isClosed() ? " (closed)" : "");
     }
 
-    /** @return the streams the application holds now (a copy), for tests */
-    List<StreamHandle> handlesForTest() {
-        driver.lock.lock();
+    // ------------------------------------------------------------------ waiting (the session's own lock)
+
+    /** Something a waiter may be waiting for happened. Lock held. */
+    private void publish() {
+        news++;
+        changed.signalAll();
+    }
+
+    /** As {@link #publish}, taking the lock. */
+    private void publishNews() {
+        lock.lock();
         try {
-            return new ArrayList<>(handles);
+            publish();
         } finally {
-            driver.lock.unlock();
+            lock.unlock();
         }
     }
 
-    // ------------------------------------------------------------------ waiting
+    private long newsCount() {
+        lock.lock();
+        try {
+            return news;
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /**
-     * Waits on a condition of the driver's lock (held), up to {@code nanos} (negative: no limit).
+     * Waits on the session's condition (lock held), up to {@code nanos} (negative: no limit).
      *
      * @throws InterruptedIOException if the thread is interrupted (its flag is set again)
      */
-    private static void await(Condition c, long nanos) throws InterruptedIOException {
+    private void await(long nanos) throws InterruptedIOException {
         try {
             if (nanos < 0) {
-                c.await();
+                changed.await();
             } else {
-                c.awaitNanos(nanos);
+                changed.awaitNanos(nanos);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -609,13 +562,30 @@ public final class SmuxSession implements Session {
         }
     }
 
-    /** Waits up to {@code nanos}. @return true if an interrupt ended the wait (the caller restores the flag) */
-    private static boolean awaitNanosUninterruptibly(Condition c, long nanos) {
+    /** Waits until there is news since {@code seen}, or {@code nanos} pass (negative: no limit). */
+    private void awaitNews(long seen, long nanos) throws InterruptedIOException {
+        lock.lock();
         try {
-            c.awaitNanos(nanos);
+            if (news == seen) {
+                await(nanos);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** As {@link #awaitNews}, but an interrupt only ends the wait. @return whether one did (the caller restores the flag) */
+    private boolean awaitNewsUninterruptibly(long seen, long nanos) {
+        lock.lock();
+        try {
+            if (news == seen) {
+                changed.awaitNanos(nanos);
+            }
             return false;
         } catch (InterruptedException e) {
             return true;
+        } finally {
+            lock.unlock();
         }
     }
 }

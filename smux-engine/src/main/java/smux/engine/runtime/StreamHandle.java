@@ -15,27 +15,61 @@ import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.SmuxStream;
 import smux.api.StreamClosedException;
-import smux.engine.SegmentPool;
+import smux.engine.Inbound;
+import smux.engine.Outbound;
+import smux.engine.SmuxEngine;
+import smux.engine.StreamSides;
+import smux.engine.StreamView;
 
 /**
  * A stream as the application sees it: blocking reads and writes with timeouts. It reads from
- * its {@link ReceiveSide} and writes through its {@link SendSide}, and tells the session what it
- * did through {@link StreamOps}; it never takes the session's lock.
+ * its {@link ReceiveSide} and writes through its {@link SendSide}, which are the stream's two sides
+ * in the engine too ({@link StreamSides}: the session makes the handle when the engine admits the
+ * stream), and tells the session what it did through {@link Ops}; it never takes the engine's lock
+ * to read or write.
  *
- * <p>A write posts the caller's buffer and parks until the connection's driver has copied all of
- * it (the commit point), the deadline passes, or the stream or session ends; then it withdraws
- * what was not copied, and the {@link SendSide} makes that count exact (guarantee 2).
+ * <p>A write posts the caller's buffer and parks until the session's pump has copied all of it
+ * (the commit point), the deadline passes, or the stream or session ends; then it withdraws what
+ * was not copied, and the {@link SendSide} makes that count exact (guarantee 2).
  */
-final class StreamHandle implements SmuxStream {
-    // Work bits for the driver (see EngineDriver#drainWork).
+final class StreamHandle implements SmuxStream, StreamSides {
+    /**
+     * What a stream handle may ask of its session: to pass its application's news on to the pump,
+     * and whether the session is over. The news calls never block or take the engine's lock while
+     * the session runs; {@link #closed} and {@link #receiveWindow} are control calls.
+     */
+    interface Ops {
+        /** A write was posted or withdrawn, or writing was closed. */
+        void outboundChanged(StreamHandle stream);
+
+        /** The application read as much as the engine asked to hear about. */
+        void consumedDue(StreamHandle stream);
+
+        /**
+         * The application closed the stream: the engine sends FIN (after committed bytes) and forgets
+         * it before this returns (a control call: it takes the engine's lock briefly).
+         */
+        void closed(StreamHandle stream);
+
+        /** @return the receive window the stream advertises now, 0 if none (a control call) */
+        int receiveWindow(StreamHandle stream);
+
+        /** @return the exception for a session that is over, or null while it runs */
+        SessionClosedException sessionError();
+
+        /** @return the session, for {@link SmuxStream#session()} */
+        Session session();
+    }
+
+    // Work bits for the pump (see SessionPump#post).
     static final int OUTBOUND = 1;
     static final int CONSUMED = 2;
 
     private final int id;
-    private final StreamOps ops;
+    private final Ops ops;
     final ReceiveSide rx;
     final SendSide tx;
-    /** What the driver has yet to learn about this stream: OUTBOUND and CONSUMED bits. */
+    /** What the pump has yet to learn about this stream: OUTBOUND and CONSUMED bits. */
     final AtomicInteger work = new AtomicInteger();
     private final ReentrantLock writeSerial = new ReentrantLock();
     private volatile long readTimeoutNanos;
@@ -44,7 +78,7 @@ final class StreamHandle implements SmuxStream {
     private InputStream in;
     private OutputStream out;
 
-    StreamHandle(int id, StreamOps ops, SegmentPool pool) {
+    StreamHandle(int id, Ops ops, SegmentPool pool) {
         this.id = id;
         this.ops = ops;
         this.rx = new ReceiveSide(pool, () -> ops.consumedDue(this));
@@ -54,6 +88,25 @@ final class StreamHandle implements SmuxStream {
     @Override
     public int id() {
         return id;
+    }
+
+    /**
+     * @param engine the session's engine (the pump's lock held)
+     * @return the engine's view of this stream, or null if the engine forgot it (its id may be another stream's now)
+     */
+    StreamView viewIn(SmuxEngine engine) {
+        StreamView v = engine.stream(id);
+        return v != null && v.sides() == this ? v : null;
+    }
+
+    @Override
+    public Inbound inbound() {
+        return rx;
+    }
+
+    @Override
+    public Outbound outbound() {
+        return tx;
     }
 
     @Override
@@ -142,7 +195,7 @@ final class StreamHandle implements SmuxStream {
         int committed = tx.withdraw();
         ops.outboundChanged(this);
         if (!src.hasRemaining()) {
-            // Every byte was committed before the end (the driver copied the last frame, then the
+            // Every byte was committed before the end (the pump copied the last frame, then the
             // session ended or the deadline passed before this thread woke): the write is done, as
             // it would have been had this thread run first. Failing it would say sent data was not sent.
             if (interrupted) {

@@ -49,21 +49,28 @@ final class EngineInvariants {
 
     /**
      * The figures add up: every payload byte received was read by the application, dropped by a
-     * close, or is still buffered; the buffered bytes are the streams' bytes; the stream count is
+     * close, or is still buffered on its stream's side; the engine's count of unread bytes is the
+     * sum of its streams' counts, and each is what the stream's side holds plus what its
+     * application read but has not reported yet (reports come in batches); the stream count is
      * the streams the driver knows, within maxStreams, and the backlog within acceptBacklog.
      */
     static void assertAccounting(FuzzEngine e, Iterable<Integer> ids) throws IOException {
-        assertEquals(e.bytesReceived(), e.bytesRead() + e.bytesDiscarded() + e.bufferedBytes(),
-                "received = read + discarded + buffered");
-        long sum = 0;
+        long available = 0;
+        long unreported = 0;
         int live = 0;
         for (int id : ids) {
             if (e.hasStream(id)) {
-                sum += e.available(id);
+                long lag = e.unreported(id) - e.available(id);
+                assertTrue(lag >= 0, "stream " + id + ": the engine counts fewer unread bytes than its side holds");
+                assertTrue(lag <= e.consumed(id), "stream " + id + ": the engine's unread count lags by more than was read");
+                available += e.available(id);
+                unreported += e.unreported(id);
                 live++;
             }
         }
-        assertEquals(e.bufferedBytes(), sum, "session buffer = the sum of its streams' buffers");
+        assertEquals(e.bytesReceived(), e.bytesRead() + e.bytesDiscarded() + available,
+                "received = read + discarded + buffered on the streams' sides");
+        assertEquals(e.bufferedBytes(), unreported, "the session's unread count = the sum of its streams' counts");
         assertEquals(live, e.streamCount(), "streams the engine holds = streams its driver knows");
         assertTrue(e.streamCount() <= e.config().maxStreams(), "streams " + e.streamCount() + " > maxStreams");
         assertTrue(e.backlogSize() <= e.config().acceptBacklog(), "backlog " + e.backlogSize() + " > acceptBacklog");

@@ -18,13 +18,16 @@ import smux.engine.FrameDecoder;
 import smux.engine.FrameSink;
 import smux.engine.SmuxEngine;
 import smux.engine.StreamState;
+import smux.engine.StreamView;
 import smux.engine.VerifyCode;
+import smux.engine.runtime.EngineApp;
 
 /**
  * The one place where the fuzz targets touch the engine's API: the frame decoder and codec, and
- * one {@link SmuxEngine} as its driver sees it. When the engine's API changes (how received
- * payload or outbound buffers are handed over, where probe, keepalive or admission live), this
- * file changes and the targets do not.
+ * one {@link SmuxEngine} as its driver sees it, inside an {@link EngineApp}: every stream has the
+ * production sides, so the targets fuzz the code production runs. When the engine's API changes
+ * (how received payload or outbound buffers are handed over, where probe, keepalive or admission
+ * live), this file changes and the targets do not.
  *
  * <p>The adapter speaks in what an application and a connection see: byte arrays written and
  * read, bytes received and transmitted, and a clock the caller moves. It also keeps the
@@ -134,6 +137,7 @@ final class FuzzEngine {
         }
     }
 
+    private final EngineApp app;
     private final SmuxEngine engine;
     private final SmuxConfig config;
     private final Map<Integer, Write> writes = new HashMap<>();
@@ -142,10 +146,10 @@ final class FuzzEngine {
     private int closedEvents;
     private boolean verifying;
     private long bytesRead;
-    private long bytesDiscarded;
 
     FuzzEngine(boolean client, SmuxConfig config, long now) {
-        this.engine = new SmuxEngine(client, config, now);
+        this.app = new EngineApp(client, config, now);
+        this.engine = app.engine;
         this.config = config;
         this.now = now;
     }
@@ -176,7 +180,7 @@ final class FuzzEngine {
     /** Feeds received bytes. @return how many the engine consumed */
     int receive(byte[] bytes, int off, int len) {
         ByteBuffer src = ByteBuffer.wrap(bytes, off, len);
-        engine.handleInput(src, now);
+        app.feed(src, now);
         return src.position() - off;
     }
 
@@ -185,11 +189,11 @@ final class FuzzEngine {
     }
 
     void receiveEof() {
-        engine.handleEof(now);
+        app.eof(now);
     }
 
     void transportFailed(IOException e) {
-        engine.handleTransportError(e, now);
+        app.transportError(e, now);
     }
 
     boolean wantsTransmit() {
@@ -204,7 +208,7 @@ final class FuzzEngine {
      */
     byte[] transmit(int room) {
         ByteBuffer staging = scratch(Math.max(room, config.maxFrameSize() + FrameCodec.HEADER_SIZE));
-        int n = engine.pollTransmit(staging, now);
+        int n = app.pull(staging, now);
         return Arrays.copyOf(staging.array(), n);
     }
 
@@ -234,7 +238,7 @@ final class FuzzEngine {
 
     /** Runs the timers at the current time, due or not. */
     void handleTimeout() {
-        engine.handleTimeout(now);
+        app.timeout(now);
     }
 
     // ------------------------------------------------------------ probe and ping
@@ -268,12 +272,12 @@ final class FuzzEngine {
     // ------------------------------------------------------------ streams
 
     int open() throws IOException {
-        return engine.openStream(now);
+        return app.open(now);
     }
 
     /** @return the accepted stream, or 0 if none waits */
     int accept() throws SessionClosedException {
-        return engine.accept();
+        return app.accept();
     }
 
     /** Starts writing {@code data} from {@code offset}; the engine keeps the buffer until the write ends. */
@@ -281,14 +285,14 @@ final class FuzzEngine {
         ByteBuffer src = ByteBuffer.wrap(data);
         src.position(offset);
         Write w = new Write(src);
-        engine.write(id, src);
+        app.write(id, src);
         writes.put(id, w);
     }
 
     /** @return whether the stream's latest write still has bytes the engine may send (false if the stream is gone) */
     boolean writing(int id) {
         try {
-            return engine.hasStream(id) && engine.isWriting(id);
+            return app.hasStream(id) && app.isWriting(id);
         } catch (StreamClosedException e) {
             throw new AssertionError("hasStream and isWriting disagree on stream " + id, e);
         }
@@ -302,24 +306,21 @@ final class FuzzEngine {
 
     /** @return the committed bytes of the write ended, or -1 if none was in progress */
     int withdraw(int id) throws StreamClosedException {
-        return engine.withdraw(id);
+        return app.withdraw(id);
     }
 
     void closeWrite(int id) throws IOException {
-        engine.closeWrite(id);
+        app.closeWrite(id);
     }
 
-    /** Closes a stream, counting the unread bytes it drops. @return as {@link SmuxEngine#closeStream} */
+    /** Closes a stream (its unread bytes are dropped). @return as {@link EngineApp#closeStream} */
     int closeStream(int id) {
-        long before = engine.bufferedBytes();
-        int committed = engine.closeStream(id);
-        bytesDiscarded += before - engine.bufferedBytes();
-        return committed;
+        return app.closeStream(id);
     }
 
     /** Reads up to {@code max} bytes. @return them (maybe empty), or null at end-of-stream */
     byte[] read(int id, int max) throws IOException {
-        int n = engine.read(id, scratch(max));
+        int n = app.read(id, scratch(max));
         if (n < 0) {
             return null;
         }
@@ -328,24 +329,33 @@ final class FuzzEngine {
     }
 
     long available(int id) throws StreamClosedException {
-        return engine.available(id);
+        return app.available(id);
+    }
+
+    /** @return the stream's received bytes the engine counts as unread: what is buffered, and what was read but not yet reported */
+    long unreported(int id) {
+        StreamView v = engine.stream(id);
+        return v == null ? 0 : v.bufferedBytes();
+    }
+
+    /** @return bytes of the stream the application read in all */
+    long consumed(int id) throws StreamClosedException {
+        return app.consumed(id);
     }
 
     boolean hasStream(int id) {
-        return engine.hasStream(id);
+        return app.hasStream(id);
     }
 
     StreamState state(int id) throws StreamClosedException {
-        return engine.streamState(id);
+        return app.streamState(id);
     }
 
     // ------------------------------------------------------------ the session
 
-    /** Closes the session, counting the unread bytes it drops. */
+    /** Closes the session (its unread bytes are dropped). */
     void close() {
-        long before = engine.bufferedBytes();
-        engine.close(now);
-        bytesDiscarded += before - engine.bufferedBytes();
+        app.close(now);
     }
 
     boolean isClosed() {
@@ -369,7 +379,7 @@ final class FuzzEngine {
      */
     List<Integer> pollEvents() {
         List<Integer> newStreams = new ArrayList<>();
-        for (EngineEvent e; (e = engine.pollEvent()) != null; ) {
+        for (EngineEvent e : app.pollEvents()) {
             if (e instanceof EngineEvent.StreamOpened o) {
                 newStreams.add(o.streamId());
             } else if (e instanceof EngineEvent.Closed) {
@@ -419,7 +429,7 @@ final class FuzzEngine {
 
     /** @return unread payload bytes dropped because the application closed a stream or the session */
     long bytesDiscarded() {
-        return bytesDiscarded;
+        return app.droppedBytes();
     }
 
     /** @return the most bytes one stream may hold unread (version 2): its largest window or xtaci's first guess */

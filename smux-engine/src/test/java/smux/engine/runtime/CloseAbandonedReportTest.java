@@ -106,7 +106,7 @@ class CloseAbandonedReportTest {
      * then that the connection closed. With a {@code failure} it fails that way as soon as the
      * close asks for the flush, as a reset under the flush would.
      */
-    private static final class StuckTransport implements Driver {
+    private static final class StuckTransport implements Transport {
         private final long dropped;
         private final IOException failure;
         SessionLink link;

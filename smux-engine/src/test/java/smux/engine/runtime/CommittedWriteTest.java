@@ -26,7 +26,7 @@ import smux.api.SmuxConfig;
 class CommittedWriteTest {
     private static final SmuxConfig QUIET = SmuxConfig.builder().keepAliveDisabled().build();
 
-    private static final class IdleDriver implements Driver {
+    private static final class IdleTransport implements Transport {
         @Override
         public void transmitReady() {
         }
@@ -53,7 +53,7 @@ class CommittedWriteTest {
     @Timeout(10)
     void aFullyCommittedWriteSucceedsThoughTheSessionEndsBeforeTheWriterWakes() throws Exception {
         SmuxSession session = SmuxSession.create(true, QUIET, "test", null, null);
-        session.start(new IdleDriver());
+        session.start(new IdleTransport());
         StreamHandle stream = (StreamHandle) session.openStream();
         ByteBuffer data = ByteBuffer.allocate(1000);
         Writer write = new Writer(stream, data);
@@ -72,7 +72,7 @@ class CommittedWriteTest {
     @Timeout(10)
     void aWriteCutShortByTheSessionEndStillFails() throws Exception {
         SmuxSession session = SmuxSession.create(true, QUIET, "test", null, null);
-        session.start(new IdleDriver());
+        session.start(new IdleTransport());
         StreamHandle stream = (StreamHandle) session.openStream();
         ByteBuffer data = ByteBuffer.allocate(SmuxConfig.INITIAL_PEER_WINDOW + 1000); // more than the window
         Writer write = new Writer(stream, data);

@@ -6,8 +6,6 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import smux.api.StreamClosedException;
-import smux.engine.ReceiveBuffer;
-import smux.engine.SegmentPool;
 
 /**
  * A copy of {@link ReceiveSide} with one deliberate flaw, chosen by {@link Flaw}: what the

@@ -2,7 +2,6 @@ package smux.engine.runtime;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import smux.engine.SegmentPool;
 
 /**
  * What the receive-side scenarios call: {@link ReceiveSide}'s methods, so that the same scenarios

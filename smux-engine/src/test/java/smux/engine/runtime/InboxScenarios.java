@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.StreamClosedException;
-import smux.engine.SegmentPool;
 
 /**
  * Concurrent scenarios of one stream's receive side, each a few threads that play the parts the

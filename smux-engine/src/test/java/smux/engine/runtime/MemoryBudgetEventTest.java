@@ -27,7 +27,7 @@ class MemoryBudgetEventTest {
             recording.enable("smux.MemoryBudget").withPeriod(Duration.ofMillis(50));
             recording.start();
             SmuxSession session = SmuxSession.create(true, config, "test", null, null);
-            session.start(new IdleDriver());
+            session.start(new IdleTransport());
             session.openStream();
             session.openStream();
             long reserved = budget.used();
@@ -49,7 +49,7 @@ class MemoryBudgetEventTest {
         }
     }
 
-    private static final class IdleDriver implements Driver {
+    private static final class IdleTransport implements Transport {
         @Override
         public void transmitReady() {
         }

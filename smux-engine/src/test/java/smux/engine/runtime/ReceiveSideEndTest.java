@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import smux.engine.SegmentPool;
 
 /**
  * How a stream's reads end when its session ends. Found by the random-fault run: a session closed

@@ -11,14 +11,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.CloseLinger;
-import smux.engine.runtime.Driver;
+import smux.engine.runtime.Transport;
 import smux.engine.runtime.ForcedClose;
 import smux.engine.runtime.SessionLink;
 import smux.engine.runtime.SessionStarter;
 
 /**
  * One session on the {@link EventLoop}. Everything here runs on the loop thread except the
- * {@link Driver} methods, which any thread may call: they only flip this connection's own atomic
+ * {@link Transport} methods, which any thread may call: they only flip this connection's own atomic
  * flags and queue it for service, so the loop never waits on the session.
  *
  * <h2>Input: exactly once, in order, and never stuck</h2>
@@ -54,7 +54,7 @@ final class NioConnection implements SessionStarter.Connection, EventLoop.Handle
     private final Duration closeTimeout;
     private SelectionKey key;
 
-    // Shared with the threads that call the Driver methods.
+    // Shared with the threads that call the Transport methods.
     private final AtomicBoolean queued = new AtomicBoolean();
     private final AtomicBoolean inputPaused = new AtomicBoolean();
     /** RUNNING, then STOP_AFTER_FLUSH (a local close) or STOP_NOW; it only ever rises. */
@@ -100,7 +100,7 @@ final class NioConnection implements SessionStarter.Connection, EventLoop.Handle
         schedule();
     }
 
-    // ------------------------------------------------------------------ Driver (any thread)
+    // ------------------------------------------------------------------ Transport (any thread)
 
     void schedule() {
         if (queued.compareAndSet(false, true)) {

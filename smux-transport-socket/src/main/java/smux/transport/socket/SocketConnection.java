@@ -12,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
 import smux.api.SmuxConfig;
 import smux.engine.FrameCodec;
 import smux.engine.runtime.CloseLinger;
-import smux.engine.runtime.Driver;
+import smux.engine.runtime.Transport;
 import smux.engine.runtime.SessionLink;
 import smux.engine.runtime.SessionStarter;
 
@@ -33,7 +33,7 @@ import smux.engine.runtime.SessionStarter;
  * </ul>
  *
  * <p>This class keeps its own state (volatile flags, and thread permits for waking): it never
- * holds a lock while it calls the session, and the session's calls into it ({@link Driver}) only
+ * holds a lock while it calls the session, and the session's calls into it ({@link Transport}) only
  * set a flag and unpark a thread, so neither can wait on the other. A wake-up is never lost:
  * a thread checks the session's state after its permit may have been set, and a permit given
  * before the thread parks makes the park return at once.
@@ -157,7 +157,7 @@ abstract class SocketConnection implements SessionStarter.Connection {
     void releaseIo() {
     }
 
-    // ------------------------------------------------------------------ Driver (any thread)
+    // ------------------------------------------------------------------ Transport (any thread)
 
     @Override
     public void transmitReady() {

@@ -1,14 +1,14 @@
-package smux.engine;
+package smux.engine.runtime;
 
 import java.nio.ByteBuffer;
 
 /**
  * The unread bytes of one stream: a chain of pooled segments, filled as frames arrive and drained
  * by the application's reads. Its size is bounded by the stream's window (version 2) or the
- * session's budget (version 1), checked before bytes are appended. Not thread-safe: its owner
- * guards it (the engine's single caller, or a stream's lock in the session runtime).
+ * session's budget (version 1), checked before bytes are appended. Not thread-safe: its owner,
+ * a {@link ReceiveSide}, guards it with the stream's lock.
  */
-public final class ReceiveBuffer {
+final class ReceiveBuffer {
     private final SegmentPool pool;
     private SegmentPool.Segment head;
     private SegmentPool.Segment tail;
@@ -17,12 +17,12 @@ public final class ReceiveBuffer {
     /**
      * @param pool where segments come from and go back to
      */
-    public ReceiveBuffer(SegmentPool pool) {
+    ReceiveBuffer(SegmentPool pool) {
         this.pool = pool;
     }
 
     /** @return unread bytes */
-    public long size() {
+    long size() {
         return size;
     }
 
@@ -32,7 +32,7 @@ public final class ReceiveBuffer {
      * @param src the bytes
      * @param n how many
      */
-    public void append(ByteBuffer src, int n) {
+    void append(ByteBuffer src, int n) {
         size += n;
         while (n > 0) {
             if (tail == null || tail.writable() == 0) {
@@ -57,7 +57,7 @@ public final class ReceiveBuffer {
      * @param dst where to
      * @return bytes moved
      */
-    public int read(ByteBuffer dst) {
+    int read(ByteBuffer dst) {
         int moved = 0;
         while (head != null && dst.hasRemaining()) {
             int chunk = Math.min(head.readable(), dst.remaining());
@@ -77,7 +77,7 @@ public final class ReceiveBuffer {
      *
      * @return bytes dropped
      */
-    public long clear() {
+    long clear() {
         long dropped = size;
         while (head != null) {
             releaseHead();

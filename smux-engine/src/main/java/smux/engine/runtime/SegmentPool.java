@@ -1,11 +1,12 @@
-package smux.engine;
+package smux.engine.runtime;
 
 /**
  * Fixed-size byte segments shared by the receive buffers of one session. A stream holds
  * segments only while it has unread data, so an idle stream costs no buffer memory (the seed
  * allocated 512 KiB per stream up front), and a busy session recycles the same segments instead
  * of allocating per frame. At most {@code maxIdle} free segments are kept; the rest go to the GC,
- * and all of them when the session stays quiet for a keepalive interval ({@link #trim}).
+ * and all of them when the session stays quiet for a keepalive interval ({@link #trim}, when the
+ * engine reports {@code EngineEvent.Quiet}).
  *
  * <p>Thread-safe: in the session runtime the connection's thread takes segments while application
  * threads give them back. Each call holds a monitor for a few instructions and never blocks inside.

@@ -1,13 +1,15 @@
 package smux.engine.runtime;
 
 /**
- * What a transport does for a session: move bytes. The session calls these methods from any
- * thread, sometimes while holding the engine's lock, so they must only record the request and
- * wake the transport's own thread (set a flag, unpark it, wake a selector): never block, never
- * take a lock the transport holds while it calls the session (see {@link #transmitFromCaller}
- * for the one exception, which may do non-blocking I/O).
+ * The transport side of a session: what moves the bytes (a socket's reader and writer threads, or
+ * a selector loop). The transports implement it; the session's pump ({@link SessionPump}) calls it
+ * to say what the transport must do, from any thread, sometimes while holding the engine's lock, so
+ * these methods must only record the request and wake the transport's own thread (set a flag,
+ * unpark it, wake a selector): never block, never take a lock the transport holds while it calls
+ * the session (see {@link #transmitFromCaller} for the one exception, which may do non-blocking
+ * I/O). The transport, in turn, drives the session through its {@link SessionLink}.
  */
-public interface Driver {
+public interface Transport {
     /** The engine has frames to send, or a timer changed: the writer should pull. */
     void transmitReady();
 
