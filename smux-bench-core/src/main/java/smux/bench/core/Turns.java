@@ -86,13 +86,15 @@ final class Turns {
                     }
                     load.setActive(true);
                     Load.sleep(schedule.settle());
-                    long b0 = load.bytes();
+                    // Bytes and wall time are read back to back, the CPU time outside that pair: a
+                    // slow CPU-time read between them would count time in which no bytes were counted.
                     long c0 = Heap.processCpuNanos();
                     long t0 = System.nanoTime();
+                    long b0 = load.bytes();
                     Load.sleep(schedule.slice());
                     long b1 = load.bytes();
-                    long c1 = Heap.processCpuNanos();
                     long t1 = System.nanoTime();
+                    long c1 = Heap.processCpuNanos();
                     load.setActive(false);
                     bytes[i] += b1 - b0;
                     nanos[i] += t1 - t0;
