@@ -67,7 +67,11 @@ class WindowTuningFaultTest {
             System.out.printf("[tuning] %s: window %d -> at most %d bytes over a %d ms round trip; unread stream holds %d%n",
                     transport, first, largest, 2 * LATENCY_MILLIS, unreadHere.available());
             assertEquals(SmuxConfig.DEFAULT_INITIAL_WINDOW, first, "it starts at the first window");
-            assertTrue(largest >= 4 * first, "the busy stream's window grew: " + first + " -> " + largest);
+            // Grown at least once. How far it grows is the link's and the machine's business: the
+            // doubling stops where the reader or the CPU, not the window, limits the stream (a loaded
+            // 2-core CI run on Java 25 settled at 2x; quiet runs reach 4-8x). WindowTuningTest pins
+            // the doubling rule itself, deterministically.
+            assertTrue(largest >= 2 * first, "the busy stream's window grew: " + first + " -> " + largest);
             assertEquals(SmuxConfig.INITIAL_PEER_WINDOW, unreadHere.available(), "the unread stream got its share, and no more");
             assertTrue(!flood.isDone(), "the unread stream's writer still waits for credit");
             unread.close();
