@@ -5,14 +5,14 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The model checker finds again the two lost wake-ups it found in this project's receive and send
- * sides, each kept as a flaw of the flawed copies. Deep searches (measured below, 10 to 15 s
+ * sides, each kept as a flaw derived from the real class ({@link SendSideFlaw}, {@link ReceiveSideFlaw}). Deep searches (measured below, 10 to 15 s
  * together on 2 cores), so they run in the long profile only:
  * {@code mvn -B -ntp -pl smux-api,smux-engine verify -Pmodel-check-long}. The regular build catches
  * shallower lost wake-ups of both sides (SendSideModelCheckTest, ReceiveSideModelCheckTest).
  */
 class LostWakeUpsModelCheckLongTest {
     static {
-        ExactPark.redirect("SendSide", "FlawedSendSide");
+        ExactPark.redirect("SendSide");
     }
 
     /** Over seven times the deepest measured need (2,579 schedules on JDK 25); a search stops at its first failure. */
@@ -25,7 +25,7 @@ class LostWakeUpsModelCheckLongTest {
     @Test
     @Timeout(600)
     void findsACloserThatParksWhereTheCopierMayNotLook() {
-        SendSideModelCheckTest.findsFlaw(CAP, FlawedSendSide.Flaw.CLOSER_PARKS_IN_ONE_SLOT,
+        SendSideModelCheckTest.findsFlaw(CAP, SendSideFlaw.CLOSER_PARKS_IN_ONE_SLOT,
                 OutboxScenarios.TwoWithdrawersWaitForOneCopy::new, "All unfinished threads are in deadlock");
     }
 
@@ -36,7 +36,7 @@ class LostWakeUpsModelCheckLongTest {
     @Test
     @Timeout(600)
     void findsBytesBufferedBehindADirectCopyThatWakeNobody() {
-        ReceiveSideModelCheckTest.findsFlaw(CAP, FlawedReceiveSide.Flaw.BUFFERED_BEHIND_DIRECT_COPY_WAKES_NOBODY,
+        ReceiveSideModelCheckTest.findsFlaw(CAP, ReceiveSideFlaw.BUFFERED_BEHIND_DIRECT_COPY_WAKES_NOBODY,
                 InboxScenarios.TwoReaders::new, "All unfinished threads are in deadlock");
     }
 }
