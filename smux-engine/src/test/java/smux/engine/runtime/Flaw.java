@@ -143,11 +143,13 @@ interface Flaw {
                     + "  2. Make a line or two of it, unique in the file, the anchor" + (count > 1 ? " (add a neighbouring"
                     + " line to make it unique)" : "") + ", and write the replacement so that it makes that mistake.\n"
                     + "  3. Run the model checks, which must still find the flaw:\n"
-                    + "       mvn -B -ntp -pl smux-api,smux-engine -am verify -Dsmux.quick\n"
-                    + "     and update the number of schedules written above its test if it changed (the test's"
-                    + " output, target/surefire-reports/*ModelCheck*-output.txt, prints it).\n"
+                    + "       mvn -B -ntp -pl smux-api,smux-engine test-compile surefire:test@model-check"
+                    + " -Dsmux.quick -Dtest='*ModelCheckTest,*ModelCheckLongTest'\n"
+                    + "     (or the whole mvn -B -ntp -pl smux-api,smux-engine -am verify), and update the number of"
+                    + " schedules written above its test if it changed (the test's output,"
+                    + " smux-engine/target/surefire-reports/*ModelCheck*-output.txt, prints it).\n"
                     + "If the mistake can no longer be made in the new " + real + " at all, delete the flaw and its test,"
-                    + " and say why in the commit message. Never edit a flawed copy by hand: there is none.";
+                    + " and say why in the commit message.";
         }
 
         private static String indent(String anchor) {

@@ -1,7 +1,7 @@
 package smux.engine.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static smux.engine.runtime.Flaw.replace;
@@ -9,8 +9,11 @@ import static smux.engine.runtime.Flaw.replace;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,14 +45,40 @@ class FlawTest {
         }
     }
 
+    /** Every flaw at once, so that an edit which breaks several says so in one run. */
     @Test
     void everyFlawAppliesToTodaysSourceAndMarksItsCode() {
-        List<Flaw> flaws = new ArrayList<>(List.of(SendSideFlaw.values()));
-        flaws.addAll(List.of(ReceiveSideFlaw.values()));
-        for (Flaw flaw : flaws) {
-            String patched = flaw.patchedSource();
-            assertNotEquals(read(flaw), patched, flaw.qualifiedName());
-            assertTrue(patched.contains("FLAW"), () -> flaw.qualifiedName() + " does not mark its flawed code FLAW");
+        List<String> broken = new ArrayList<>();
+        for (Flaw flaw : allFlaws()) {
+            try {
+                String patched = flaw.patchedSource();
+                if (!patched.contains("FLAW") || patched.equals(read(flaw))) {
+                    broken.add(flaw.qualifiedName() + " changes nothing, or does not mark its flawed code FLAW");
+                }
+            } catch (Flaw.NoLongerApplies e) {
+                broken.add(e.getMessage());
+            }
+        }
+        assertTrue(broken.isEmpty(), () -> broken.size() + " of the deliberate flaws no longer apply:\n\n"
+                + String.join("\n\n", broken));
+    }
+
+    /** Every flaw must be found: each has a model-checked test that searches for it. */
+    @Test
+    void everyFlawHasAModelCheckedTestThatMustFindIt() throws IOException {
+        Path tests = Flaw.moduleDirectory().resolve(Path.of("src", "test", "java"))
+                .resolve(FlawTest.class.getPackageName().replace('.', '/'));
+        StringBuilder modelChecks = new StringBuilder();
+        try (Stream<Path> files = Files.list(tests)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().matches(".*ModelCheck.*Test\\.java"))
+                    .collect(Collectors.toList())) {
+                modelChecks.append(Files.readString(f, StandardCharsets.UTF_8));
+            }
+        }
+        for (Flaw flaw : allFlaws()) {
+            assertTrue(modelChecks.toString().contains(flaw.qualifiedName() + ","), () -> flaw.qualifiedName()
+                    + " is searched for by no *ModelCheck*Test in " + tests + ": give it a test that must find it"
+                    + " (ModelCheck.findsFlaw), or delete the flaw");
         }
     }
 
@@ -62,7 +91,7 @@ class FlawTest {
         assertTrue(message.contains("is no longer in "), message);
         assertTrue(message.contains("src/main/java/smux/engine/runtime/SendSide.java"), message);
         assertTrue(message.contains("Update the patch, in Drifted.java"), message);
-        assertTrue(message.contains("mvn -B -ntp -pl smux-api,smux-engine -am verify"), message);
+        assertTrue(message.contains("surefire:test@model-check"), message);
     }
 
     /** What a change to SendSide does to a real flaw: the line it patches was rewritten. */
@@ -71,7 +100,8 @@ class FlawTest {
         String today = read(SendSideFlaw.POST_CHECKS_THEN_SETS);
         String changed = today.replace("if (state.compareAndSet(IDLE, POSTED)) {",
                 "if (state.compareAndExchange(IDLE, POSTED) == IDLE) {");
-        assertNotEquals(today, changed, "the line the test rewrites is no longer in SendSide: rewrite another");
+        assertTrue(today.contains("if (state.compareAndSet(IDLE, POSTED)) {"),
+                "the line this test rewrites is no longer in SendSide: rewrite the one POST_CHECKS_THEN_SETS anchors on now");
         Flaw.NoLongerApplies e = assertThrows(Flaw.NoLongerApplies.class,
                 () -> SendSideFlaw.POST_CHECKS_THEN_SETS.patch(changed, SendSideFlaw.POST_CHECKS_THEN_SETS.source()));
         assertTrue(e.getMessage().startsWith("The deliberate flaw SendSideFlaw.POST_CHECKS_THEN_SETS no longer applies to"
@@ -82,6 +112,8 @@ class FlawTest {
     @Test
     void anAnchorThatOccursTwiceFailsAsAmbiguous() {
         String today = read(SendSideFlaw.COPY_END_WAKES_NOBODY);
+        assertTrue(today.contains("if ((next & PHASE) == IDLE) {"),
+                "the line this test doubles is no longer in SendSide: double the one COPY_END_WAKES_NOBODY anchors on now");
         String twice = today.replace("if ((next & PHASE) == IDLE) {",
                 "if ((next & PHASE) == IDLE) {\n        }\n        if ((next & PHASE) == IDLE) {");
         Flaw.NoLongerApplies e = assertThrows(Flaw.NoLongerApplies.class,
@@ -95,13 +127,20 @@ class FlawTest {
         String today = read(ReceiveSideFlaw.CLOSE_FORGETS_DIRECT_BYTES);
         String reindented = today.replace("            if (mine && direct > 0) {\n                return takeDirect();\n            }\n        }",
                 "                if (mine && direct > 0) {\n                return takeDirect();\n            }\n        }");
-        assertNotEquals(today, reindented, "the lines the test re-indents are no longer in ReceiveSide: pick others");
+        assertFalse(today.equals(reindented), "the lines this test re-indents are no longer in ReceiveSide: pick those"
+                + " CLOSE_FORGETS_DIRECT_BYTES anchors on now");
         String patched = ReceiveSideFlaw.CLOSE_FORGETS_DIRECT_BYTES.patch(reindented, ReceiveSideFlaw.CLOSE_FORGETS_DIRECT_BYTES.source());
         assertEquals(1, patched.split("/\\* FLAW \\*/", -1).length - 1, patched);
         String respelled = today.replace("if (mine && direct > 0) {\n                return takeDirect();\n            }\n        }",
                 "if (mine && 0 < direct) {\n                return takeDirect();\n            }\n        }");
         assertThrows(Flaw.NoLongerApplies.class,
                 () -> ReceiveSideFlaw.CLOSE_FORGETS_DIRECT_BYTES.patch(respelled, ReceiveSideFlaw.CLOSE_FORGETS_DIRECT_BYTES.source()));
+    }
+
+    private static List<Flaw> allFlaws() {
+        List<Flaw> flaws = new ArrayList<>(List.of(SendSideFlaw.values()));
+        flaws.addAll(List.of(ReceiveSideFlaw.values()));
+        return flaws;
     }
 
     private static String read(Flaw flaw) {

@@ -5,8 +5,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The model checker finds again the two lost wake-ups it found in this project's receive and send
- * sides, each kept as a flaw derived from the real class ({@link SendSideFlaw}, {@link ReceiveSideFlaw}). Deep searches (measured below, 10 to 15 s
- * together on 2 cores), so they run in the long profile only:
+ * sides, each kept as a flaw derived from the real class ({@link SendSideFlaw}, {@link ReceiveSideFlaw}). Deep searches (measured below, 30 to 60 s
+ * together on 2 cores shared with other builds), so they run in the long profile only:
  * {@code mvn -B -ntp -pl smux-api,smux-engine verify -Pmodel-check-long}. The regular build catches
  * shallower lost wake-ups of both sides (SendSideModelCheckTest, ReceiveSideModelCheckTest).
  */
@@ -15,12 +15,12 @@ class LostWakeUpsModelCheckLongTest {
         ExactPark.redirect("SendSide");
     }
 
-    /** Over seven times the deepest measured need (2,579 schedules on JDK 25); a search stops at its first failure. */
+    /** Over seven times the deepest measured need (2,559 schedules on JDK 17); a search stops at its first failure. */
     private static final int CAP = 20_000;
 
     /**
      * A closing thread parked in the one field the copier unparks, overwritten or written too late.
-     * Found in 1,221 schedules on JDK 17, 1,221 on JDK 25.
+     * Found in 2,559 schedules on JDK 17, 1,440 on JDK 25.
      */
     @Test
     @Timeout(600)
@@ -31,7 +31,7 @@ class LostWakeUpsModelCheckLongTest {
 
     /**
      * A second reader left waiting by bytes buffered behind the first reader's direct copy. Found
-     * in 699 schedules on JDK 17, 2,579 on JDK 25.
+     * in 701 schedules on JDK 17, 897 on JDK 25.
      */
     @Test
     @Timeout(600)

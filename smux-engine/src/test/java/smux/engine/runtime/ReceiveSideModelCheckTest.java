@@ -76,7 +76,7 @@ class ReceiveSideModelCheckTest {
                 "consumption was reported a wrong number of times");
     }
 
-    /** Found in 11 schedules on JDK 17, 13 on JDK 25. */
+    /** Found in 11 schedules on JDK 17, 11 on JDK 25. */
     @Test
     @Timeout(120)
     void findsACloseThatLosesBytesAlreadyInTheReadersBuffer() {
