@@ -12,6 +12,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.commons.ClassRemapper;
 import org.objectweb.asm.commons.SimpleRemapper;
 
@@ -142,7 +143,7 @@ final class ExactPark {
         Map<String, String> names = new HashMap<>(renames);
         names.put("java/util/concurrent/locks/LockSupport", ExactPark.class.getName().replace('.', '/'));
         ClassWriter writer = new ClassWriter(0);
-        new ClassReader(bytes).accept(new ClassRemapper(writer, new SimpleRemapper(names)), 0);
+        new ClassReader(bytes).accept(new ClassRemapper(writer, new SimpleRemapper(Opcodes.ASM9, names)), 0);
         return writer.toByteArray();
     }
 
