@@ -3,13 +3,16 @@ package smux.engine.runtime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.commons.ClassRemapper;
 import org.objectweb.asm.commons.SimpleRemapper;
 
@@ -119,26 +122,41 @@ final class ExactPark {
             if (!REDIRECTED.add(name)) {
                 continue; // another test class of this JVM did it
             }
-            String resource = ExactPark.class.getPackageName().replace('.', '/') + '/' + name + ".class";
-            byte[] original;
-            try (InputStream in = ExactPark.class.getClassLoader().getResourceAsStream(resource)) {
-                if (in == null) {
-                    throw new IllegalStateException("no class file " + resource);
-                }
-                original = in.readAllBytes();
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot read " + resource, e);
-            }
-            ClassReader reader = new ClassReader(original);
-            ClassWriter writer = new ClassWriter(0);
-            reader.accept(new ClassRemapper(writer, new SimpleRemapper(
-                    "java/util/concurrent/locks/LockSupport", ExactPark.class.getName().replace('.', '/'))), 0);
+            byte[] original = classFile(ExactPark.class.getPackageName() + '.' + name);
             try {
-                lookup.defineClass(writer.toByteArray());
+                lookup.defineClass(remap(original, Map.of()));
             } catch (LinkageError | IllegalAccessException e) {
                 throw new IllegalStateException(name + " was loaded before its parks could be made exact:"
                         + " run the model-checked tests in a JVM of their own (mvn -pl smux-engine verify does)", e);
             }
+        }
+    }
+
+    /**
+     * Sends the parks and unparks of a class file here, and renames classes in it.
+     *
+     * @param bytes a class file
+     * @param renames internal names to rename ({@code a/b/C} to {@code a/b/D}), the flawed variants' own
+     * @return the class file with its parks and unparks sent here, and {@code renames} applied
+     */
+    static byte[] remap(byte[] bytes, Map<String, String> renames) {
+        Map<String, String> names = new HashMap<>(renames);
+        names.put("java/util/concurrent/locks/LockSupport", ExactPark.class.getName().replace('.', '/'));
+        ClassWriter writer = new ClassWriter(0);
+        new ClassReader(bytes).accept(new ClassRemapper(writer, new SimpleRemapper(Opcodes.ASM9, names)), 0);
+        return writer.toByteArray();
+    }
+
+    /** @return the class file of the class {@code binaryName} ({@code a.b.C$D}), read as a resource of the test's class path */
+    static byte[] classFile(String binaryName) {
+        String resource = binaryName.replace('.', '/') + ".class";
+        try (InputStream in = ExactPark.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("no class file " + resource);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + resource, e);
         }
     }
 }
