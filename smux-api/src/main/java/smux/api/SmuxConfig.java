@@ -18,11 +18,15 @@ import java.util.concurrent.ThreadFactory;
  *         .build();
  * }</pre>
  *
- * <p>Memory: a version 2 session reserves {@code max(streamWindow, 256 KiB)} for each open stream
- * (the peer may send that much before it hears from us), both from its own
- * {@link #maxSessionBuffer()} (default 64 MiB: 128 streams at the default window) and from the
+ * <p>Memory: a version 2 session reserves {@code max(streamWindow, 256 KiB)} for each of its
+ * first streams (the peer may send that much before it hears from us), while that stays within
+ * half of its {@link #maxSessionBuffer()} (default 64 MiB: 128 streams) and the
  * {@link MemoryBudget} it shares with other sessions (by default one per process, a quarter of the
- * heap), and refuses new streams when either cannot hold one more. A version 1 session has no
+ * heap) grants it. Streams beyond, up to {@link #maxStreams()}, are admitted on credit: they share
+ * the other half for what they actually buffer; when it is full the session stops reading until
+ * the application reads, and after two seconds without that sheds the credit streams that hold the
+ * most (their reads and writes throw {@link LimitExceededException}; see
+ * {@link SessionStats#streamsShed()} and docs/PROTOCOL.md). A version 1 session has no
  * per-stream window: it stops reading the connection when {@link #maxSessionBuffer()} bytes are
  * buffered (default 4 MiB), as xtaci/smux does, or when the shared budget gives it no more room,
  * so in version 1 an unread stream does stall the others.
@@ -37,9 +41,11 @@ public final class SmuxConfig {
     /** The smallest staging buffer: the seed's 64 KiB connection buffer. */
     public static final int MIN_STAGING_BUFFER = 64 * 1024;
     /**
-     * The default {@link #maxSessionBuffer()} of a version 2 session: 64 MiB, 128 streams at the
-     * first window (256 at 256 KiB). One stream needs only its window to reach full speed; a peer that
-     * fills every stream it may open and never reads costs at most this (see docs/PROTOCOL.md).
+     * The default {@link #maxSessionBuffer()} of a version 2 session: 64 MiB, half reserved up front
+     * for the first 128 streams (256 KiB each), half the room of the streams beyond, admitted on
+     * credit up to {@link #maxStreams()}. One stream needs only its window to reach full speed; a
+     * peer that fills every stream it may open and never reads costs at most this (see
+     * docs/PROTOCOL.md).
      */
     public static final long DEFAULT_SESSION_BUFFER = 64L << 20;
     /**
@@ -213,9 +219,11 @@ public final class SmuxConfig {
     public int maxStreams() { return maxStreams; }
 
     /**
-     * Returns the receive memory budget of the session alone. Version 2: reserved per open stream
-     * ({@code max(streamWindow, 256 KiB)} each); default {@code maxStreams} reservations, at most
-     * 64 MiB ({@link #DEFAULT_SESSION_BUFFER}) but at least one reservation.
+     * Returns the receive memory budget of the session alone. Version 2: half of it is reserved per
+     * open stream ({@code max(streamWindow, 256 KiB)} each) for the first streams, the other half
+     * holds what the streams beyond (on credit) actually buffer; with room for fewer than two
+     * reservations, all of it is reserved and streams beyond are refused. Default {@code maxStreams}
+     * reservations, at most 64 MiB ({@link #DEFAULT_SESSION_BUFFER}) but at least one reservation.
      * Version 1: buffered bytes at which the session stops reading the connection; default 4 MiB.
      * The session also draws every reservation from its shared {@link #memoryBudget()}.
      *

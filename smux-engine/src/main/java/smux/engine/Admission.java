@@ -12,10 +12,23 @@ import smux.api.SmuxConfig;
  * {@link MemoryBudget} it shares with other sessions (which also keeps one session from taking
  * more than its fair share).
  * <ul>
- *   <li>Version 2: each open stream reserves {@code max(window, 256 KiB)}: the most its peer may
- *       send before it hears from us (xtaci's initial window guess) or after (our window). A stream
- *       that cannot be reserved is refused: a local open fails, a peer's SYN is answered with FIN.
- *       The reservation is returned when the engine forgets the stream.</li>
+ *   <li>Version 2, the first streams: each reserves {@code max(window, 256 KiB)}, the most its
+ *       peer may send before it hears from us (xtaci's initial window guess) or after (our
+ *       window), while the session's reservations stay within half of {@code maxSessionBuffer}
+ *       (all of it when that holds fewer than two reservations) and the shared budget grants them.
+ *       These streams are <em>backed</em>: whatever their peer sends fits. The reservation is
+ *       returned when the engine forgets the stream.</li>
+ *   <li>Version 2, the streams beyond: admitted <em>on credit</em> (up to {@code maxStreams}). The
+ *       peer may still send each the 256 KiB of xtaci's guess, so they cannot all be reserved;
+ *       instead the session holds room for what they actually buffer, taken in steps from the
+ *       rest of {@code maxSessionBuffer} and from the shared budget, never less than one whole
+ *       frame while a credit stream exists. When a frame might not fit ({@link #hasCreditRoom}),
+ *       the engine stops reading the connection until the applications read (as version 1 does);
+ *       if that lasts {@link #SHED_AFTER_NANOS}, it sheds the credit streams that hold the most
+ *       (FIN to the peer, an error to the application) until one frame fits again. Everything a
+ *       session holds stays within {@code maxSessionBuffer} and its share of the shared budget.
+ *       Without a credit part (maxSessionBuffer below two reservations), a stream that cannot be
+ *       reserved is refused: a local open fails, a peer's SYN is answered with FIN.</li>
  *   <li>Version 1: no per-stream windows; the session holds room for what it buffers. It starts
  *       with room for one whole frame (so it can always make progress once its application has
  *       read everything), grows the room in steps before each frame that would not fit, and gives
@@ -35,6 +48,14 @@ final class Admission {
     static final long FRAME_ROOM = SmuxConfig.MAX_FRAME_SIZE;
     /** Version 1 room grows and shrinks in steps of this size, so most frames touch no shared counter. */
     static final long ROOM_STEP = 256 * 1024;
+    /**
+     * Version 2: how long the engine may stop reading the connection because its credit streams
+     * fill their room, before it sheds the ones that hold the most. Long enough for applications
+     * that read to catch up after a burst (the first 256 KiB of every new stream arrive before any
+     * window update can slow them), short enough that the streams of the session behind the pause
+     * wait well within any keepalive timeout.
+     */
+    static final long SHED_AFTER_NANOS = 2_000_000_000L;
 
     private final boolean client;
     private final boolean windowed;
@@ -48,6 +69,13 @@ final class Admission {
     /** What this session holds of the shared budget (and of its own maxSessionBuffer). */
     private long held;
     private boolean ended;
+    /** Version 2: the most that backed reservations may hold; 0 when there is no credit part. */
+    private final long backedLimit;
+    /** Version 2: what backed streams hold (their reservations, windows grown since included). */
+    private long backed;
+    /** Version 2: the room held for what credit streams buffer (part of {@link #held}). */
+    private long creditRoom;
+    private int creditStreams;
 
     /**
      * @throws LimitExceededException if a version 1 session finds no room for its first frame
@@ -60,6 +88,7 @@ final class Admission {
         this.maxStreams = config.maxStreams();
         this.acceptBacklog = config.acceptBacklog();
         this.budget = config.memoryBudget();
+        this.backedLimit = windowed && maxSessionBuffer >= 2 * reservation ? maxSessionBuffer / 2 : 0;
         this.lastStreamId = client ? 1 : 0; // xtaci increments before use: first ids are 3 and 2
         if (!windowed) {
             if (!budget.tryReserve(0, FRAME_ROOM)) {
@@ -83,8 +112,21 @@ final class Admission {
         return id != 0 && ((id & 1) == 0) == client;
     }
 
+    /** What {@link #admit} granted a stream (version 2). */
+    enum Grant {
+        /** Its reservation is held: whatever its peer may send fits. */
+        BACKED,
+        /** On credit: its bytes take the session's credit room, and it may be shed. */
+        CREDIT,
+        /** Version 1: the session's room covers every stream. */
+        SESSION
+    }
+
+    /** Why the last {@link #admit} refused, or null. */
+    private String refusal;
+
     /**
-     * Admits a stream this side opens and returns its id.
+     * Admits a stream this side opens and returns its id ({@link #lastGrant} says how).
      *
      * @param open streams open now
      * @throws LimitExceededException if the ids, maxStreams or the memory are used up
@@ -94,12 +136,20 @@ final class Admission {
             throw new LimitExceededException("stream ids of this session are used up (the last was "
                     + lastStreamId + "): start a new session");
         }
-        String refusal = admit(open);
-        if (refusal != null) {
+        Grant g = admit(open);
+        if (g == null) {
             throw new LimitExceededException("cannot open a stream: " + refusal);
         }
+        lastGrant = g;
         lastStreamId += 2;
         return (int) lastStreamId;
+    }
+
+    private Grant lastGrant;
+
+    /** @return how the last admitted stream was admitted */
+    Grant lastGrant() {
+        return lastGrant;
     }
 
     /**
@@ -113,45 +163,143 @@ final class Admission {
         if (waiting >= acceptBacklog) {
             return "accept backlog full (" + acceptBacklog + ")";
         }
-        return admit(open);
+        Grant g = admit(open);
+        lastGrant = g;
+        return g == null ? refusal : null;
     }
 
-    private String admit(int open) {
+    private Grant admit(int open) {
         if (ended) {
-            return "the session is over";
+            return refuse("the session is over");
         }
         if (open >= maxStreams) {
-            return "the session holds maxStreams = " + maxStreams + " streams; close some or raise maxStreams";
+            return refuse("the session holds maxStreams = " + maxStreams + " streams; close some or raise maxStreams");
         }
         if (!windowed) {
-            return null;
+            return Grant.SESSION;
         }
-        if (held + reservation > maxSessionBuffer) {
-            return "the receive budget maxSessionBuffer = " + maxSessionBuffer + " is reserved in full ("
-                    + reservation + " per stream); raise maxSessionBuffer or lower streamWindow";
+        long limit = backedLimit > 0 ? backedLimit : maxSessionBuffer;
+        if (backed + reservation <= limit && held + reservation <= maxSessionBuffer && budget.tryReserve(held, reservation)) {
+            held += reservation;
+            backed += reservation;
+            return Grant.BACKED;
         }
-        if (!budget.tryReserve(held, reservation)) {
-            return "the shared memory budget cannot hold one more stream (" + budget.used() + " of " + budget.capacity()
-                    + " bytes reserved, this session holds " + held + "): raise it (" + MemoryBudget.PROPERTY
-                    + " or SmuxConfig.memoryBudget) or close streams";
+        if (backedLimit == 0) {
+            if (held + reservation > maxSessionBuffer) {
+                return refuse("the receive budget maxSessionBuffer = " + maxSessionBuffer + " is reserved in full ("
+                        + reservation + " per stream); raise maxSessionBuffer or lower streamWindow");
+            }
+            return refuse(sharedBudgetFull());
         }
-        held += reservation;
+        // On credit: it needs room for one whole frame to be of any use.
+        if (creditStreams == 0 && creditRoom < FRAME_ROOM) {
+            if (held + FRAME_ROOM - creditRoom > maxSessionBuffer) {
+                return refuse("the receive budget maxSessionBuffer = " + maxSessionBuffer + " is held in full ("
+                        + backed + " by reservations); raise maxSessionBuffer or lower streamWindow");
+            }
+            if (!budget.tryReserve(held, FRAME_ROOM - creditRoom)) {
+                return refuse(sharedBudgetFull());
+            }
+            held += FRAME_ROOM - creditRoom;
+            creditRoom = FRAME_ROOM;
+        }
+        creditStreams++;
+        return Grant.CREDIT;
+    }
+
+    private String sharedBudgetFull() {
+        return "the shared memory budget cannot hold one more stream (" + budget.used() + " of " + budget.capacity()
+                + " bytes reserved, this session holds " + held + "): raise it (" + MemoryBudget.PROPERTY
+                + " or SmuxConfig.memoryBudget) or close streams";
+    }
+
+    private Grant refuse(String why) {
+        refusal = why;
         return null;
     }
 
-    /** @return what a version 2 stream reserves when it is admitted (0 in version 1) */
+    /** @return what a backed version 2 stream reserves when it is admitted */
     long streamReservation() {
-        return windowed ? reservation : 0;
+        return reservation;
     }
 
     /**
-     * A stream the engine forgets while the session runs: its reservation goes back (version 2).
+     * A stream the engine forgets while the session runs: its reservation goes back (a backed
+     * stream), or its place among the credit streams (with all the credit room once none is left).
      *
      * @param reserved what the stream holds now (its window may have grown since admission)
+     * @param credit whether it was admitted on credit
+     * @param creditBuffered what the credit streams still buffer, this one's bytes already dropped
      */
-    void streamForgotten(long reserved) {
-        if (windowed && !ended) {
+    void streamForgotten(long reserved, boolean credit, long creditBuffered) {
+        if (!windowed || ended) {
+            return;
+        }
+        if (credit) {
+            creditStreams--;
+            makeCreditRoom(creditBuffered);
+        } else {
+            backed -= reserved;
             give(reserved);
+        }
+    }
+
+    /** The smallest window a credit stream advertises (unless its configured window is smaller). */
+    static final int MIN_CREDIT_WINDOW = 16 * 1024;
+
+    /**
+     * The window a credit stream's UPD advertises: its share of the credit part of
+     * {@code maxSessionBuffer}, so that once the first 256 KiB (xtaci's guess) are read, the credit
+     * streams together are granted no more than that part; at least 16 KiB, at most its window.
+     *
+     * @param window the stream's configured first window
+     */
+    int creditWindow(int window) {
+        long share = (maxSessionBuffer - backedLimit) / Math.max(1, creditStreams);
+        return (int) Math.max(Math.min(window, MIN_CREDIT_WINDOW), Math.min(window, share));
+    }
+
+    /** @return whether one more whole frame fits in the credit room (always, without credit streams) */
+    boolean hasCreditRoom(long creditBuffered) {
+        return creditStreams == 0 || creditBuffered + FRAME_ROOM <= creditRoom;
+    }
+
+    /**
+     * Version 2: grows the credit room so one more whole frame fits, if {@code maxSessionBuffer}
+     * and the shared budget allow; gives back what is no longer needed (all of it once no credit
+     * stream is left). Call before a frame and after the application read.
+     *
+     * @param creditBuffered bytes the credit streams buffer now
+     */
+    void makeCreditRoom(long creditBuffered) {
+        if (!windowed || ended) {
+            return;
+        }
+        if (creditStreams == 0) {
+            long n = Math.max(0, creditRoom - creditBuffered);
+            creditRoom -= n;
+            give(n);
+            return;
+        }
+        long need = creditBuffered + FRAME_ROOM;
+        if (need > creditRoom) {
+            long ceiling = creditRoom + (maxSessionBuffer - held);
+            long want = Math.min(ceiling, Math.max(need, creditRoom + ROOM_STEP));
+            if (want <= creditRoom) {
+                return;
+            }
+            if (!budget.tryReserve(held, want - creditRoom)) {
+                want = need;
+                if (want > ceiling || !budget.tryReserve(held, want - creditRoom)) {
+                    return;
+                }
+            }
+            held += want - creditRoom;
+            creditRoom = want;
+        } else if (creditRoom - need > 2 * ROOM_STEP) {
+            long n = creditRoom - (need + ROOM_STEP);
+            creditRoom -= n;
+            give(n);
         }
     }
 
@@ -168,12 +316,14 @@ final class Admission {
             return false;
         }
         held += bytes;
+        backed += bytes;
         return true;
     }
 
     /** Gives back {@code bytes} a stream no longer needs (its window shrank). */
     void release(long bytes) {
         if (!ended) {
+            backed -= Math.min(bytes, backed);
             give(bytes);
         }
     }
@@ -262,6 +412,16 @@ final class Admission {
 
     long maxSessionBuffer() {
         return maxSessionBuffer;
+    }
+
+    /** @return the room held for what the credit streams buffer (version 2) */
+    long creditRoom() {
+        return creditRoom;
+    }
+
+    /** @return streams admitted on credit and open now (version 2) */
+    int creditStreams() {
+        return creditStreams;
     }
 
     int maxStreams() {

@@ -86,10 +86,10 @@ public final class SmuxEngine {
             admission = null;
             noRoom = e;
         }
-        this.streams = new StreamSet(session, config, admission, scheduler, sides);
+        this.streams = new StreamSet(session, config, admission, scheduler, sides, timers);
         this.verification = new Verification(session, scheduler, timers, config.probeTimeout().toNanos(),
                 why -> fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null));
-        this.dispatch = new FrameDispatch(client, session, streams, scheduler, verification, keepalive);
+        this.dispatch = new FrameDispatch(client, version, session, streams, scheduler, verification, keepalive);
         this.probeGate = verification.gate(dispatch);
         if (noRoom != null) {
             fail(CloseReason.NO_MEMORY, "the session cannot start: " + noRoom.getMessage(), noRoom);
@@ -261,6 +261,9 @@ public final class SmuxEngine {
         }
         if (timers.expired(Timers.Kind.PING, now)) {
             verification.onTimeout();
+        }
+        if (timers.expired(Timers.Kind.SHED, now)) {
+            streams.shedIfDue(now);
         }
     }
 
@@ -477,6 +480,21 @@ public final class SmuxEngine {
     }
 
     /**
+     * Returns how many streams the engine shed: admitted on credit, dropped when the session's
+     * receive memory was truly spent (see {@link Admission}).
+     *
+     * @return streams shed so far
+     */
+    public long streamsShed() {
+        return streams.streamsShed();
+    }
+
+    /** @return open streams admitted on credit, beyond those whose memory is reserved (version 2) */
+    public int creditStreams() {
+        return streams.creditStreams();
+    }
+
+    /**
      * Test hook: continues the id sequence after {@code lastId}, as if every id up to it had been
      * used, so tests reach the end of the 32-bit id space without opening four billion streams.
      */
@@ -527,6 +545,11 @@ public final class SmuxEngine {
         @Override
         public void writeCommitted(EngineStream s) {
             streams.finIfDue(s);
+        }
+
+        @Override
+        public void windowSpent(EngineStream s) {
+            streams.windowSpent(s);
         }
 
         @Override

@@ -3,6 +3,7 @@ package smux.engine;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import smux.api.LimitExceededException;
+import smux.api.StreamClosedException;
 import smux.api.ProtocolException;
 import smux.api.ProtocolException.Violation;
 import smux.api.SmuxConfig;
@@ -47,10 +48,17 @@ final class StreamSet implements EngineStream.Rules {
     /** Version 1: input stopped and every stream was asked to report each read. */
     private boolean inputPaused;
     private long streamsOpened;
+    /** Received bytes of streams admitted on credit not yet reported consumed (part of {@link #buffered}). */
+    private long creditBuffered;
+    /** Version 2: when input stopped for want of credit room (valid while {@link #inputPaused}). */
+    private long pausedSince;
+    private long streamsShed;
+    private final Timers timers;
 
     StreamSet(SessionState session, SmuxConfig config, Admission admission, SendScheduler scheduler,
-              StreamSides.Factory sides) {
+              StreamSides.Factory sides, Timers timers) {
         this.session = session;
+        this.timers = timers;
         this.version = config.version();
         this.window = config.initialStreamWindow();
         this.windowTuned = config.windowTuned() && version == 2;
@@ -101,8 +109,10 @@ final class StreamSet implements EngineStream.Rules {
     /** Adds a stream whose memory {@link Admission} has reserved, with the sides its factory makes. */
     private EngineStream admit(int id) {
         EngineStream s = new EngineStream(id, version == 2, window, sides.create(id), this);
-        s.reserved = admission.streamReservation();
-        if (windowTuned) {
+        Admission.Grant grant = admission.lastGrant();
+        s.onCredit = grant == Admission.Grant.CREDIT;
+        s.reserved = grant == Admission.Grant.BACKED ? admission.streamReservation() : 0;
+        if (windowTuned && !s.onCredit) {
             s.tuner = new WindowTuner(window, maxWindow);
             s.flow.updateEveryQuarter();
         }
@@ -138,6 +148,7 @@ final class StreamSet implements EngineStream.Rules {
         if (s == null || !s.state.peerMayWrite()) {
             return null;
         }
+        s.peerSpoke = true;
         s.flow.onReceived(id, length);
         if (s.tuner != null) {
             s.tuner.onReceived(s.flow.received(), session.now);
@@ -154,8 +165,11 @@ final class StreamSet implements EngineStream.Rules {
         s.in.append(src, n);
         s.appended += n;
         buffered += n;
-        if (version == 1 && !admission.hasRoomForFrame(buffered)) {
-            admission.makeRoom(buffered); // grow now: wantsInput() is what the driver asks next
+        if (s.onCredit) {
+            creditBuffered += n;
+        }
+        if (!hasRoom()) {
+            makeRoom(); // grow now: wantsInput() is what the driver asks next
             if (!wantsInput()) {
                 pauseInput();
                 return true;
@@ -171,7 +185,43 @@ final class StreamSet implements EngineStream.Rules {
             return; // unknown, or a duplicate FIN
         }
         s.state = s.state.next(StreamState.Input.RECV_FIN);
+        if (version == 2 && s.peerWindowZero) {
+            // UPD{consumed, 0} then FIN: the peer reset the stream (it shed it); reads end in an error
+            s.sides().reset(new StreamClosedException("stream " + Integer.toUnsignedString(id) + " was reset by the peer:"
+                    + " it granted no more window and closed the stream (the peer shed or refused it, a limit of its own)"),
+                    false);
+            requestFin(s);
+            scheduler.remove(s);
+            finIfDue(s);
+            return;
+        }
         s.in.finish();
+        writerRefused(s);
+    }
+
+    /**
+     * A stream we opened, whose peer sent FIN before it sent anything (no data, no window update)
+     * and whose window is spent while a write waits: the peer refused it (a Go peer never reads it;
+     * this library's refusals say so with a window of 0 too). The write fails instead of waiting
+     * forever for window that will not come.
+     */
+    void windowSpent(EngineStream s) {
+        if (!s.state.peerMayWrite()) {
+            writerRefused(s);
+        }
+    }
+
+    private void writerRefused(EngineStream s) {
+        if (version != 2 || s.peerSpoke || admission.isPeerId(s.id) || s.state.peerMayWrite()
+                || s.out.pending() == 0 || s.flow.sendAllowance() > 0 || !s.state.canWrite()) {
+            return;
+        }
+        s.sides().reset(new StreamClosedException("cannot write to stream " + Integer.toUnsignedString(s.id)
+                + ": the peer closed it (FIN) before reading or sending anything, and its window is spent: the peer"
+                + " refused the stream (a limit of its own: maxStreams, memory or its accept backlog)"), false);
+        requestFin(s);
+        scheduler.remove(s);
+        finIfDue(s);
     }
 
     /** A UPD from the peer. */
@@ -180,21 +230,103 @@ final class StreamSet implements EngineStream.Rules {
         if (s == null) {
             return; // a window update for a stream we closed: read and dropped, as xtaci does
         }
+        s.peerWindowZero = peerWindow == 0;
+        if (!s.peerWindowZero) {
+            s.peerSpoke = true;
+        }
         s.flow.onPeerUpdate(id, consumed, peerWindow);
         scheduler.offer(s);
     }
 
     /** Asked before each frame: version 1 grows its room if it can. @return whether to decode it */
     boolean readyForFrame() {
-        if (version == 1 && !wantsInput()) {
-            admission.makeRoom(buffered);
+        if (!wantsInput()) {
+            makeRoom();
+            if (!wantsInput() && session.isOpen()) {
+                pauseInput(); // stopped at a frame's start: the same as after a frame
+            }
         }
         return wantsInput();
     }
 
-    /** @return whether the engine takes input: the session is open and (version 1) the budget has room */
+    /**
+     * @return whether the engine takes input: the session is open and one more whole frame fits
+     *     (version 1: in the session's room; version 2: in the credit streams' room, if any)
+     */
     boolean wantsInput() {
-        return session.isOpen() && (version == 2 || admission.hasRoomForFrame(buffered));
+        return session.isOpen() && hasRoom();
+    }
+
+    private boolean hasRoom() {
+        return version == 2 ? admission.hasCreditRoom(creditBuffered) : admission.hasRoomForFrame(buffered);
+    }
+
+    private void makeRoom() {
+        if (version == 2) {
+            admission.makeCreditRoom(creditBuffered);
+        } else {
+            admission.makeRoom(buffered);
+        }
+    }
+
+    /**
+     * Version 2: the session stopped reading its connection for want of credit room and its
+     * applications did not free any for {@link Admission#SHED_AFTER_NANOS}: the memory is truly
+     * spent. Sheds the credit streams that hold the most (the peer gets FIN after a window of 0, the
+     * application an error naming the limit) until at most half of the credit room is in use,
+     * then reads on.
+     */
+    void shedIfDue(long now) {
+        if (version != 2 || !inputPaused || now - pausedSince < Admission.SHED_AFTER_NANOS || !session.isOpen()) {
+            return;
+        }
+        timers.disarm(Timers.Kind.SHED);
+        table.forEach(s -> {
+            if (s.onCredit) {
+                catchUp(s);
+            }
+        });
+        makeRoom();
+        while (creditBuffered > 0 && !(hasRoom() && creditBuffered <= (admission.creditRoom() - Admission.FRAME_ROOM) / 2)) {
+            EngineStream victim = largestCreditStream();
+            if (victim == null) {
+                break;
+            }
+            shed(victim);
+        }
+        if (wantsInput()) {
+            inputPaused = false;
+        } else {
+            pausedSince = now; // nothing left to shed frees room yet: try again later
+            timers.arm(Timers.Kind.SHED, now + Admission.SHED_AFTER_NANOS);
+        }
+    }
+
+    private EngineStream largestCreditStream() {
+        EngineStream[] best = new EngineStream[1];
+        table.forEach(s -> {
+            if (s.onCredit && !s.forgotten && s.unconsumed() > 0 && (best[0] == null || s.unconsumed() > best[0].unconsumed())) {
+                best[0] = s;
+            }
+        });
+        return best[0];
+    }
+
+    /** Drops a credit stream whose memory is needed: FIN (after UPD{consumed, 0}) to the peer, an error to the application. */
+    private void shed(EngineStream s) {
+        streamsShed++;
+        long held = s.unconsumed();
+        s.sides().reset(new LimitExceededException("stream " + Integer.toUnsignedString(s.id) + " was shed: its session's"
+                + " receive memory was spent (maxSessionBuffer = " + admission.maxSessionBuffer() + ", or the shared memory"
+                + " budget) and no stream was read for " + Admission.SHED_AFTER_NANOS / 1_000_000 + " ms; it held " + held
+                + " unread bytes. Read streams promptly, open fewer, or raise maxSessionBuffer"), true);
+        scheduler.remove(s);
+        if (session.isOpen() && s.state.peerMayWrite()) {
+            scheduler.queueControl(Command.UPD | SendScheduler.PEER_DRIVEN, s.id, (int) s.appended, 0, null);
+        }
+        requestFin(s);
+        queueFin(s);
+        forget(s);
     }
 
     // ---------------------------------------------------------------- the application's news (StreamView)
@@ -218,6 +350,9 @@ final class StreamSet implements EngineStream.Rules {
         }
         if (s.out.writeClosed()) {
             requestFin(s);
+        }
+        if (s.out.pending() > 0 && !s.state.peerMayWrite() && s.flow.sendAllowance() == 0) {
+            writerRefused(s); // a write posted after the peer's refusal
         }
         if (s.out.pending() > 0) {
             scheduler.offer(s);
@@ -249,6 +384,9 @@ final class StreamSet implements EngineStream.Rules {
      */
     int windowForUpdate(EngineStream s) {
         catchUp(s); // the UPD carries the count at the moment it leaves, not at the last report
+        if (s.onCredit) {
+            return admission.creditWindow(window);
+        }
         if (s.tuner == null) {
             return s.flow.window();
         }
@@ -336,6 +474,16 @@ final class StreamSet implements EngineStream.Rules {
         return streamsOpened;
     }
 
+    /** @return credit streams shed so far (version 2) */
+    long streamsShed() {
+        return streamsShed;
+    }
+
+    /** @return streams open now that were admitted on credit (version 2) */
+    int creditStreams() {
+        return admission == null ? 0 : admission.creditStreams();
+    }
+
     /** @return whether this side has opened no stream yet */
     boolean noneOpened() {
         return admission.noneOpened();
@@ -350,7 +498,7 @@ final class StreamSet implements EngineStream.Rules {
     private void forget(EngineStream s) {
         scheduler.remove(s);
         dropUnconsumed(s);
-        admission.streamForgotten(s.reserved);
+        admission.streamForgotten(s.reserved, s.onCredit, creditBuffered);
         s.reserved = 0;
         if (s.inBacklog) {
             backlog.remove(s);
@@ -364,18 +512,25 @@ final class StreamSet implements EngineStream.Rules {
     private void dropUnconsumed(EngineStream s) {
         long n = s.unconsumed();
         s.flow.dropUnconsumed(s.appended);
+        unbuffer(s, n);
+    }
+
+    /** {@code n} unread bytes of {@code s} were read or dropped. */
+    private void unbuffer(EngineStream s, long n) {
         buffered -= n;
+        if (s.onCredit) {
+            creditBuffered -= n;
+        }
         admission.bufferFreed(n);
     }
 
     /** The application read {@code n} more bytes of a stream. */
     private void onConsumed(EngineStream s, long n) {
-        buffered -= n;
-        admission.bufferFreed(n);
-        if (version == 1) {
-            admission.makeRoom(buffered);
+        unbuffer(s, n);
+        if (version == 1 || s.onCredit) {
+            makeRoom();
             if (inputPaused && wantsInput()) {
-                inputPaused = false; // streams go back to reporting in steps, at their next report
+                resumeInput(); // streams go back to reporting in steps, at their next report
             }
         }
         if (s.flow.onConsumed(n) && !s.updateQueued && s.state.peerMayWrite() && session.isOpen()) {
@@ -394,7 +549,8 @@ final class StreamSet implements EngineStream.Rules {
             return Long.MAX_VALUE; // a local close dropped every unread byte: nothing to account
         }
         if (version == 2 && session.isOpen() && s.state.peerMayWrite()) {
-            return s.updateQueued ? Long.MAX_VALUE : s.flow.nextUpdateAt();
+            long update = s.updateQueued ? Long.MAX_VALUE : s.flow.nextUpdateAt();
+            return inputPaused && s.onCredit ? Math.min(update, s.flow.consumed() + 1) : update;
         }
         return s.flow.consumed() + (inputPaused ? 1 : V1_REPORT_STEP);
     }
@@ -411,15 +567,23 @@ final class StreamSet implements EngineStream.Rules {
         }
         inputPaused = true;
         table.forEach(s -> {
-            if (s.unconsumed() > 0) {
+            if (s.unconsumed() > 0 && (version == 1 || s.onCredit)) {
                 catchUp(s);
                 s.in.requestConsumption(nextReport(s));
             }
         });
-        admission.makeRoom(buffered);
+        makeRoom();
         if (wantsInput()) {
             inputPaused = false;
+        } else if (version == 2) {
+            pausedSince = session.now;
+            timers.arm(Timers.Kind.SHED, session.now + Admission.SHED_AFTER_NANOS);
         }
+    }
+
+    private void resumeInput() {
+        inputPaused = false;
+        timers.disarm(Timers.Kind.SHED);
     }
 
     /**
@@ -430,8 +594,7 @@ final class StreamSet implements EngineStream.Rules {
     private void catchUp(EngineStream s) {
         long n = s.in.consumed() - s.flow.consumed();
         if (n > 0) {
-            buffered -= n;
-            admission.bufferFreed(n);
+            unbuffer(s, n);
             s.flow.onConsumed(n);
         }
     }

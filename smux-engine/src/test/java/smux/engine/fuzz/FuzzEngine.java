@@ -347,6 +347,11 @@ final class FuzzEngine {
         return app.hasStream(id);
     }
 
+    /** @return why the engine ended the latest stream of this id (shed, refused or reset by the peer), or null */
+    IOException resetOf(int id) {
+        return app.resetOf(id);
+    }
+
     StreamState state(int id) throws StreamClosedException {
         return app.streamState(id);
     }
