@@ -180,7 +180,7 @@ class FloodIT {
             for (int i = 0; i < 4; i++) {
                 floods.add(Flood.start(port, 512, 16 * 1024));
             }
-            server.awaitLine("refusing new streams", 30); // a session reached its share of the threads
+            server.awaitLine("refusing streams", 30); // a session reached its share of the threads
             long limit = 128 + 2L * floods.size() + BASE_THREADS; // the pool, each session's transport threads, the JVM's own
             long threads = server.threads();
             assertTrue(threads <= limit, threads + " threads for 4 x 512 streams; the bound is " + limit);

@@ -65,6 +65,41 @@ class CreditAdmissionTest {
     }
 
     /**
+     * 10,000 streams of one session with the documented setting, {@code maxStreams(10_000)} on both
+     * ends and {@code acceptBacklog(10_000)} on the server (a peer may open them all before the
+     * application accepts one): every stream byte-exact, nothing refused or shed, the server within
+     * its default 64 MiB.
+     */
+    @Test
+    void tenThousandStreamsWithTheDocumentedSetting() throws IOException {
+        int streams = 10_000;
+        SmuxConfig config = quiet().maxStreams(streams).acceptBacklog(streams).build();
+        Pair p = new Pair(config, config).latency(Pair.MS);
+        long each = 40 * 1024;
+        List<Pair.Received> received = new ArrayList<>();
+        for (int i = 0; i < streams; i++) {
+            int id = p.client.open();
+            p.client.autoWrite(id, id, each, 40 * 1024, true);
+            received.add(p.server.autoVerify(id, id));
+        }
+        long maxSessionBuffer = config.maxSessionBuffer();
+        while (p.step()) {
+            while (p.server.accept() != 0) {
+                // the application takes each stream as it comes, as serve does: the backlog stays short
+            }
+            assertTrue(p.server.engine.bufferedBytes() <= maxSessionBuffer, "buffered " + p.server.engine.bufferedBytes());
+        }
+        for (Pair.Received r : received) {
+            assertEquals(each, r.count);
+            assertEquals(-1, r.firstMismatch);
+            assertTrue(r.eof);
+        }
+        assertEquals(streams, p.server.engine.streamsAccepted());
+        assertEquals(0, p.server.engine.streamsRefused());
+        assertEquals(0, p.server.engine.streamsShed());
+    }
+
+    /**
      * A peer that opens many streams, sends each all it may and never has them read: the server
      * holds at most maxSessionBuffer, stops reading, then sheds the credit streams that hold the
      * most (the peer's reads and writes on them fail, the server's application gets a
