@@ -25,15 +25,13 @@ package smux.api;
  * @param committedBytesAbandoned committed payload bytes the peer will not receive because a local
  *     close gave up (the connection made no progress for {@link SmuxConfig#closeTimeout()}, or
  *     failed during the flush): 0 unless it did; the number {@link AbandonedBytesException} carries
- * @param streamsShed streams this session dropped to keep its receive memory within its budgets
- *     (version 2): streams admitted on credit, beyond those whose memory is reserved up front, that
- *     held the most when the session had stopped reading its connection for want of memory and no
- *     stream was read for two seconds. The peer got FIN (after a window of 0), the application's
- *     reads and writes a {@link LimitExceededException} that says so. See docs/PROTOCOL.md,
- *     "Receive memory"
- * @param creditStreams streams open now that were admitted on credit (version 2): beyond the half
- *     of {@link SmuxConfig#maxSessionBuffer()} that is reserved up front, 256 KiB per stream; the
- *     bytes they actually buffer take the other half
+ * @param streamsShed streams this session dropped to keep its receive memory within the shared
+ *     {@link MemoryBudget} (version 2): streams admitted on credit, beyond those whose memory is
+ *     reserved up front, that held the most unread bytes when the budget had no room for more.
+ *     The peer got FIN (after a window of 0), the application's reads and writes a
+ *     {@link LimitExceededException} that says so. See docs/PROTOCOL.md, "Receive memory"
+ * @param creditStreams streams open now that were admitted on credit (version 2): beyond those
+ *     whose 256 KiB are reserved up front within {@link SmuxConfig#maxSessionBuffer()}
  */
 public record SessionStats(
         int openStreams,

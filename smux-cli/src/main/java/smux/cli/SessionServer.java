@@ -280,8 +280,8 @@ final class SessionServer {
             }
             if (st != null && st.streamsShed() > 0) {
                 b.append(b.length() > 0 ? ", " : "").append(st.streamsShed())
-                        .append(" stream(s) were shed: the session's receive memory was spent and they were not read (maxSessionBuffer ")
-                        .append(st.maxSessionBuffer() >> 20).append(" MiB)");
+                        .append(" stream(s) were shed: the shared memory budget (").append(st.memoryBudgetCapacity() >> 20)
+                        .append(" MiB, -Dsmux.memoryBudget or the heap) had no room for what they held unread");
             }
             return b.toString();
         }

@@ -14,21 +14,19 @@ import smux.api.SmuxConfig;
  * <ul>
  *   <li>Version 2, the first streams: each reserves {@code max(window, 256 KiB)}, the most its
  *       peer may send before it hears from us (xtaci's initial window guess) or after (our
- *       window), while the session's reservations stay within half of {@code maxSessionBuffer}
- *       (all of it when that holds fewer than two reservations) and the shared budget grants them.
- *       These streams are <em>backed</em>: whatever their peer sends fits. The reservation is
- *       returned when the engine forgets the stream.</li>
- *   <li>Version 2, the streams beyond: admitted <em>on credit</em> (up to {@code maxStreams}). The
- *       peer may still send each the 256 KiB of xtaci's guess, so they cannot all be reserved;
- *       instead the session holds room for what they actually buffer, taken in steps from the
- *       rest of {@code maxSessionBuffer} and from the shared budget, never less than one whole
- *       frame while a credit stream exists. When a frame might not fit ({@link #hasCreditRoom}),
- *       the engine stops reading the connection until the applications read (as version 1 does);
- *       if that lasts {@link #SHED_AFTER_NANOS}, it sheds the credit streams that hold the most
- *       (FIN to the peer, an error to the application) until one frame fits again. Everything a
- *       session holds stays within {@code maxSessionBuffer} and its share of the shared budget.
- *       Without a credit part (maxSessionBuffer below two reservations), a stream that cannot be
- *       reserved is refused: a local open fails, a peer's SYN is answered with FIN.</li>
+ *       window), while the session's reservations stay within {@code maxSessionBuffer} and the
+ *       shared budget grants them (as before issue 20). These streams are <em>backed</em>:
+ *       whatever their peer sends fits, and they are never shed. The reservation is returned when
+ *       the engine forgets the stream.</li>
+ *   <li>Version 2, the streams beyond: admitted <em>on credit</em> (up to {@code maxStreams}).
+ *       The session takes room for what they actually buffer from the shared budget, in steps, as
+ *       their bytes arrive, and gives it back as they are read. Their windows do not grow: after
+ *       the first 256 KiB (xtaci's guess, which no receiver can take back) each advertises its
+ *       share of {@code maxSessionBuffer} ({@link #creditWindow}). When the shared budget refuses
+ *       room for a frame, the memory is truly spent: the credit streams that hold the most are shed
+ *       (FIN after a window of 0 to the peer, an error to the application) until it fits. The
+ *       engine never stops reading the connection in version 2, so window updates always get
+ *       through.</li>
  *   <li>Version 1: no per-stream windows; the session holds room for what it buffers. It starts
  *       with room for one whole frame (so it can always make progress once its application has
  *       read everything), grows the room in steps before each frame that would not fit, and gives
@@ -48,14 +46,6 @@ final class Admission {
     static final long FRAME_ROOM = SmuxConfig.MAX_FRAME_SIZE;
     /** Version 1 room grows and shrinks in steps of this size, so most frames touch no shared counter. */
     static final long ROOM_STEP = 256 * 1024;
-    /**
-     * Version 2: how long the engine may stop reading the connection because its credit streams
-     * fill their room, before it sheds the ones that hold the most. Long enough for applications
-     * that read to catch up after a burst (the first 256 KiB of every new stream arrive before any
-     * window update can slow them), short enough that the streams of the session behind the pause
-     * wait well within any keepalive timeout.
-     */
-    static final long SHED_AFTER_NANOS = 2_000_000_000L;
 
     private final boolean client;
     private final boolean windowed;
@@ -69,8 +59,6 @@ final class Admission {
     /** What this session holds of the shared budget (and of its own maxSessionBuffer). */
     private long held;
     private boolean ended;
-    /** Version 2: the most that backed reservations may hold; 0 when there is no credit part. */
-    private final long backedLimit;
     /** Version 2: what backed streams hold (their reservations, windows grown since included). */
     private long backed;
     /** Version 2: the room held for what credit streams buffer (part of {@link #held}). */
@@ -88,7 +76,6 @@ final class Admission {
         this.maxStreams = config.maxStreams();
         this.acceptBacklog = config.acceptBacklog();
         this.budget = config.memoryBudget();
-        this.backedLimit = windowed && maxSessionBuffer >= 2 * reservation ? maxSessionBuffer / 2 : 0;
         this.lastStreamId = client ? 1 : 0; // xtaci increments before use: first ids are 3 and 2
         if (!windowed) {
             if (!budget.tryReserve(0, FRAME_ROOM)) {
@@ -178,39 +165,13 @@ final class Admission {
         if (!windowed) {
             return Grant.SESSION;
         }
-        long limit = backedLimit > 0 ? backedLimit : maxSessionBuffer;
-        if (backed + reservation <= limit && held + reservation <= maxSessionBuffer && budget.tryReserve(held, reservation)) {
+        if (backed + reservation <= maxSessionBuffer && budget.tryReserve(held, reservation)) {
             held += reservation;
             backed += reservation;
             return Grant.BACKED;
         }
-        if (backedLimit == 0) {
-            if (held + reservation > maxSessionBuffer) {
-                return refuse("the receive budget maxSessionBuffer = " + maxSessionBuffer + " is reserved in full ("
-                        + reservation + " per stream); raise maxSessionBuffer or lower streamWindow");
-            }
-            return refuse(sharedBudgetFull());
-        }
-        // On credit: it needs room for one whole frame to be of any use.
-        if (creditStreams == 0 && creditRoom < FRAME_ROOM) {
-            if (held + FRAME_ROOM - creditRoom > maxSessionBuffer) {
-                return refuse("the receive budget maxSessionBuffer = " + maxSessionBuffer + " is held in full ("
-                        + backed + " by reservations); raise maxSessionBuffer or lower streamWindow");
-            }
-            if (!budget.tryReserve(held, FRAME_ROOM - creditRoom)) {
-                return refuse(sharedBudgetFull());
-            }
-            held += FRAME_ROOM - creditRoom;
-            creditRoom = FRAME_ROOM;
-        }
         creditStreams++;
         return Grant.CREDIT;
-    }
-
-    private String sharedBudgetFull() {
-        return "the shared memory budget cannot hold one more stream (" + budget.used() + " of " + budget.capacity()
-                + " bytes reserved, this session holds " + held + "): raise it (" + MemoryBudget.PROPERTY
-                + " or SmuxConfig.memoryBudget) or close streams";
     }
 
     private Grant refuse(String why) {
@@ -237,7 +198,7 @@ final class Admission {
         }
         if (credit) {
             creditStreams--;
-            makeCreditRoom(creditBuffered);
+            creditRead(creditBuffered);
         } else {
             backed -= reserved;
             give(reserved);
@@ -248,56 +209,57 @@ final class Admission {
     static final int MIN_CREDIT_WINDOW = 16 * 1024;
 
     /**
-     * The window a credit stream's UPD advertises: its share of the credit part of
-     * {@code maxSessionBuffer}, so that once the first 256 KiB (xtaci's guess) are read, the credit
-     * streams together are granted no more than that part; at least 16 KiB, at most its window.
+     * The window a credit stream's UPD advertises: its share of {@code maxSessionBuffer}, so that
+     * once the first 256 KiB (xtaci's guess) are read, the credit streams together are granted no
+     * more than that much again; at least 16 KiB, at most its window.
      *
      * @param window the stream's configured first window
      */
     int creditWindow(int window) {
-        long share = (maxSessionBuffer - backedLimit) / Math.max(1, creditStreams);
+        long share = maxSessionBuffer / Math.max(1, creditStreams);
         return (int) Math.max(Math.min(window, MIN_CREDIT_WINDOW), Math.min(window, share));
     }
 
-    /** @return whether one more whole frame fits in the credit room (always, without credit streams) */
-    boolean hasCreditRoom(long creditBuffered) {
-        return creditStreams == 0 || creditBuffered + FRAME_ROOM <= creditRoom;
+    /**
+     * Version 2: makes room for {@code n} more bytes of credit streams, taking it from the shared
+     * budget in steps if needed.
+     *
+     * @param creditBuffered bytes the credit streams buffer now
+     * @return false if the shared budget has no room for them: the memory is truly spent
+     */
+    boolean creditRoomFor(long creditBuffered, int n) {
+        long need = creditBuffered + n;
+        if (need <= creditRoom) {
+            return true;
+        }
+        if (ended) {
+            return false;
+        }
+        long want = Math.max(need, creditRoom + ROOM_STEP);
+        if (!budget.tryReserve(held, want - creditRoom)) {
+            want = need;
+            if (!budget.tryReserve(held, want - creditRoom)) {
+                return false;
+            }
+        }
+        held += want - creditRoom;
+        creditRoom = want;
+        return true;
     }
 
     /**
-     * Version 2: grows the credit room so one more whole frame fits, if {@code maxSessionBuffer}
-     * and the shared budget allow; gives back what is no longer needed (all of it once no credit
-     * stream is left). Call before a frame and after the application read.
+     * Version 2: credit streams' bytes were read or dropped; room no longer needed goes back (in
+     * steps, so that most reads touch no shared counter; all of it once no credit stream is left).
      *
      * @param creditBuffered bytes the credit streams buffer now
      */
-    void makeCreditRoom(long creditBuffered) {
-        if (!windowed || ended) {
+    void creditRead(long creditBuffered) {
+        if (ended) {
             return;
         }
-        if (creditStreams == 0) {
-            long n = Math.max(0, creditRoom - creditBuffered);
-            creditRoom -= n;
-            give(n);
-            return;
-        }
-        long need = creditBuffered + FRAME_ROOM;
-        if (need > creditRoom) {
-            long ceiling = creditRoom + (maxSessionBuffer - held);
-            long want = Math.min(ceiling, Math.max(need, creditRoom + ROOM_STEP));
-            if (want <= creditRoom) {
-                return;
-            }
-            if (!budget.tryReserve(held, want - creditRoom)) {
-                want = need;
-                if (want > ceiling || !budget.tryReserve(held, want - creditRoom)) {
-                    return;
-                }
-            }
-            held += want - creditRoom;
-            creditRoom = want;
-        } else if (creditRoom - need > 2 * ROOM_STEP) {
-            long n = creditRoom - (need + ROOM_STEP);
+        long keep = creditStreams == 0 ? creditBuffered : creditBuffered + ROOM_STEP;
+        if (creditStreams == 0 || creditRoom - creditBuffered > 2 * ROOM_STEP) {
+            long n = Math.max(0, creditRoom - keep);
             creditRoom -= n;
             give(n);
         }
@@ -307,12 +269,13 @@ final class Admission {
      * Reserves {@code bytes} more for a stream whose window grows, if both budgets allow. A window
      * is elastic (it shrinks again when memory is tight), so it may use the shared budget beyond
      * the fair share while that is at most three quarters used; within the session, growth stops
-     * at three quarters of {@code maxSessionBuffer}, so that new streams still find room.
+     * when the reservations reach three quarters of {@code maxSessionBuffer}, so that new streams
+     * still find room.
      *
      * @return whether it was reserved
      */
     boolean tryReserve(long bytes) {
-        if (ended || held + bytes > maxSessionBuffer / 4 * 3 || !budget.tryReserveElastic(held, bytes)) {
+        if (ended || backed + bytes > maxSessionBuffer / 4 * 3 || !budget.tryReserveElastic(held, bytes)) {
             return false;
         }
         held += bytes;
@@ -328,9 +291,9 @@ final class Admission {
         }
     }
 
-    /** @return whether memory is tight: the session's or the shared budget is three quarters used */
+    /** @return whether memory is tight: the session's reservations or the shared budget three quarters used */
     boolean tight() {
-        return held > maxSessionBuffer / 4 * 3 || budget.used() > budget.capacity() / 4 * 3;
+        return backed > maxSessionBuffer / 4 * 3 || budget.used() > budget.capacity() / 4 * 3;
     }
 
     // ---------------------------------------------------------------- version 1 room

@@ -86,7 +86,7 @@ public final class SmuxEngine {
             admission = null;
             noRoom = e;
         }
-        this.streams = new StreamSet(session, config, admission, scheduler, sides, timers);
+        this.streams = new StreamSet(session, config, admission, scheduler, sides);
         this.verification = new Verification(session, scheduler, timers, config.probeTimeout().toNanos(),
                 why -> fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null));
         this.dispatch = new FrameDispatch(client, version, session, streams, scheduler, verification, keepalive);
@@ -261,9 +261,6 @@ public final class SmuxEngine {
         }
         if (timers.expired(Timers.Kind.PING, now)) {
             verification.onTimeout();
-        }
-        if (timers.expired(Timers.Kind.SHED, now)) {
-            streams.shedIfDue(now);
         }
     }
 
@@ -480,8 +477,8 @@ public final class SmuxEngine {
     }
 
     /**
-     * Returns how many streams the engine shed: admitted on credit, dropped when the session's
-     * receive memory was truly spent (see {@link Admission}).
+     * Returns how many streams the engine shed: admitted on credit, dropped when the shared memory
+     * budget had no room for what they buffered (see {@link Admission}).
      *
      * @return streams shed so far
      */

@@ -50,15 +50,11 @@ final class StreamSet implements EngineStream.Rules {
     private long streamsOpened;
     /** Received bytes of streams admitted on credit not yet reported consumed (part of {@link #buffered}). */
     private long creditBuffered;
-    /** Version 2: when input stopped for want of credit room (valid while {@link #inputPaused}). */
-    private long pausedSince;
     private long streamsShed;
-    private final Timers timers;
 
     StreamSet(SessionState session, SmuxConfig config, Admission admission, SendScheduler scheduler,
-              StreamSides.Factory sides, Timers timers) {
+              StreamSides.Factory sides) {
         this.session = session;
-        this.timers = timers;
         this.version = config.version();
         this.window = config.initialStreamWindow();
         this.windowTuned = config.windowTuned() && version == 2;
@@ -153,7 +149,62 @@ final class StreamSet implements EngineStream.Rules {
         if (s.tuner != null) {
             s.tuner.onReceived(s.flow.received(), session.now);
         }
+        if (s.onCredit && !admission.creditRoomFor(creditBuffered, length) && !shedFor(s, length)) {
+            return null; // shed: its payload is read and dropped
+        }
         return s;
+    }
+
+    /**
+     * A credit stream's frame finds no room (the shared memory budget refused more): sheds the
+     * credit streams that hold the most until it fits, or until {@code s} itself is shed.
+     *
+     * @return whether {@code s} is still open (its frame now fits)
+     */
+    private boolean shedFor(EngineStream s, int length) {
+        table.forEach(t -> {
+            if (t.onCredit) {
+                catchUp(t); // what their applications read is room already
+            }
+        });
+        while (!admission.creditRoomFor(creditBuffered, length)) {
+            EngineStream victim = largestCreditStream();
+            if (victim == null || victim == s || victim.unconsumed() <= s.unconsumed()) {
+                shed(s); // it holds the most (or nothing else holds anything): it goes
+                return false;
+            }
+            shed(victim);
+        }
+        return true;
+    }
+
+    private EngineStream largestCreditStream() {
+        EngineStream[] best = new EngineStream[1];
+        table.forEach(t -> {
+            if (t.onCredit && t.unconsumed() > 0 && (best[0] == null || t.unconsumed() > best[0].unconsumed())) {
+                best[0] = t;
+            }
+        });
+        return best[0];
+    }
+
+    /** Drops a credit stream whose memory is needed: UPD{consumed, 0} and FIN to the peer, an error to the application. */
+    private void shed(EngineStream s) {
+        streamsShed++;
+        long unread = s.unconsumed();
+        smux.api.MemoryBudget budget = admission.budget();
+        s.sides().reset(new LimitExceededException("stream " + Integer.toUnsignedString(s.id) + " was shed: the shared"
+                + " memory budget had no room for more of what its session buffers on credit (" + budget.used() + " of "
+                + budget.capacity() + " bytes in use, this session holds " + admission.held() + "); it held " + unread + " unread bytes, the most of its"
+                + " session's streams beyond maxSessionBuffer = " + admission.maxSessionBuffer() + ". Read streams promptly, or"
+                + " raise the budget (" + smux.api.MemoryBudget.PROPERTY + ", or a larger heap)"), true);
+        scheduler.remove(s);
+        if (session.isOpen() && s.state.peerMayWrite()) {
+            scheduler.queueControl(Command.UPD | SendScheduler.PEER_DRIVEN, s.id, (int) s.appended, 0, null);
+        }
+        requestFin(s);
+        queueFin(s);
+        forget(s);
     }
 
     /**
@@ -168,8 +219,8 @@ final class StreamSet implements EngineStream.Rules {
         if (s.onCredit) {
             creditBuffered += n;
         }
-        if (!hasRoom()) {
-            makeRoom(); // grow now: wantsInput() is what the driver asks next
+        if (version == 1 && !admission.hasRoomForFrame(buffered)) {
+            admission.makeRoom(buffered); // grow now: wantsInput() is what the driver asks next
             if (!wantsInput()) {
                 pauseInput();
                 return true;
@@ -186,7 +237,7 @@ final class StreamSet implements EngineStream.Rules {
         }
         s.state = s.state.next(StreamState.Input.RECV_FIN);
         if (version == 2 && s.peerWindowZero) {
-            // UPD{consumed, 0} then FIN: the peer reset the stream (it shed it); reads end in an error
+            // UPD{consumed, 0} then FIN: the peer reset the stream (it shed or refused it); reads end in an error
             s.sides().reset(new StreamClosedException("stream " + Integer.toUnsignedString(id) + " was reset by the peer:"
                     + " it granted no more window and closed the stream (the peer shed or refused it, a limit of its own)"),
                     false);
@@ -199,18 +250,19 @@ final class StreamSet implements EngineStream.Rules {
         writerRefused(s);
     }
 
-    /**
-     * A stream we opened, whose peer sent FIN before it sent anything (no data, no window update)
-     * and whose window is spent while a write waits: the peer refused it (a Go peer never reads it;
-     * this library's refusals say so with a window of 0 too). The write fails instead of waiting
-     * forever for window that will not come.
-     */
+    /** A stream with data pending has spent its window: if the peer closed it without a word, it refused it. */
     void windowSpent(EngineStream s) {
         if (!s.state.peerMayWrite()) {
             writerRefused(s);
         }
     }
 
+    /**
+     * A stream we opened, whose peer sent FIN before it sent anything (no data, no window update)
+     * and whose window is spent while a write waits: the peer refused it (a Go peer never reads it;
+     * this library's refusals say so with a window of 0 too). The write fails instead of waiting
+     * forever for window that will not come.
+     */
     private void writerRefused(EngineStream s) {
         if (version != 2 || s.peerSpoke || admission.isPeerId(s.id) || s.state.peerMayWrite()
                 || s.out.pending() == 0 || s.flow.sendAllowance() > 0 || !s.state.canWrite()) {
@@ -240,93 +292,15 @@ final class StreamSet implements EngineStream.Rules {
 
     /** Asked before each frame: version 1 grows its room if it can. @return whether to decode it */
     boolean readyForFrame() {
-        if (!wantsInput()) {
-            makeRoom();
-            if (!wantsInput() && session.isOpen()) {
-                pauseInput(); // stopped at a frame's start: the same as after a frame
-            }
+        if (version == 1 && !wantsInput()) {
+            admission.makeRoom(buffered);
         }
         return wantsInput();
     }
 
-    /**
-     * @return whether the engine takes input: the session is open and one more whole frame fits
-     *     (version 1: in the session's room; version 2: in the credit streams' room, if any)
-     */
+    /** @return whether the engine takes input: the session is open and (version 1) the budget has room */
     boolean wantsInput() {
-        return session.isOpen() && hasRoom();
-    }
-
-    private boolean hasRoom() {
-        return version == 2 ? admission.hasCreditRoom(creditBuffered) : admission.hasRoomForFrame(buffered);
-    }
-
-    private void makeRoom() {
-        if (version == 2) {
-            admission.makeCreditRoom(creditBuffered);
-        } else {
-            admission.makeRoom(buffered);
-        }
-    }
-
-    /**
-     * Version 2: the session stopped reading its connection for want of credit room and its
-     * applications did not free any for {@link Admission#SHED_AFTER_NANOS}: the memory is truly
-     * spent. Sheds the credit streams that hold the most (the peer gets FIN after a window of 0, the
-     * application an error naming the limit) until at most half of the credit room is in use,
-     * then reads on.
-     */
-    void shedIfDue(long now) {
-        if (version != 2 || !inputPaused || now - pausedSince < Admission.SHED_AFTER_NANOS || !session.isOpen()) {
-            return;
-        }
-        timers.disarm(Timers.Kind.SHED);
-        table.forEach(s -> {
-            if (s.onCredit) {
-                catchUp(s);
-            }
-        });
-        makeRoom();
-        while (creditBuffered > 0 && !(hasRoom() && creditBuffered <= (admission.creditRoom() - Admission.FRAME_ROOM) / 2)) {
-            EngineStream victim = largestCreditStream();
-            if (victim == null) {
-                break;
-            }
-            shed(victim);
-        }
-        if (wantsInput()) {
-            inputPaused = false;
-        } else {
-            pausedSince = now; // nothing left to shed frees room yet: try again later
-            timers.arm(Timers.Kind.SHED, now + Admission.SHED_AFTER_NANOS);
-        }
-    }
-
-    private EngineStream largestCreditStream() {
-        EngineStream[] best = new EngineStream[1];
-        table.forEach(s -> {
-            if (s.onCredit && !s.forgotten && s.unconsumed() > 0 && (best[0] == null || s.unconsumed() > best[0].unconsumed())) {
-                best[0] = s;
-            }
-        });
-        return best[0];
-    }
-
-    /** Drops a credit stream whose memory is needed: FIN (after UPD{consumed, 0}) to the peer, an error to the application. */
-    private void shed(EngineStream s) {
-        streamsShed++;
-        long held = s.unconsumed();
-        s.sides().reset(new LimitExceededException("stream " + Integer.toUnsignedString(s.id) + " was shed: its session's"
-                + " receive memory was spent (maxSessionBuffer = " + admission.maxSessionBuffer() + ", or the shared memory"
-                + " budget) and no stream was read for " + Admission.SHED_AFTER_NANOS / 1_000_000 + " ms; it held " + held
-                + " unread bytes. Read streams promptly, open fewer, or raise maxSessionBuffer"), true);
-        scheduler.remove(s);
-        if (session.isOpen() && s.state.peerMayWrite()) {
-            scheduler.queueControl(Command.UPD | SendScheduler.PEER_DRIVEN, s.id, (int) s.appended, 0, null);
-        }
-        requestFin(s);
-        queueFin(s);
-        forget(s);
+        return session.isOpen() && (version == 2 || admission.hasRoomForFrame(buffered));
     }
 
     // ---------------------------------------------------------------- the application's news (StreamView)
@@ -527,10 +501,13 @@ final class StreamSet implements EngineStream.Rules {
     /** The application read {@code n} more bytes of a stream. */
     private void onConsumed(EngineStream s, long n) {
         unbuffer(s, n);
-        if (version == 1 || s.onCredit) {
-            makeRoom();
+        if (s.onCredit) {
+            admission.creditRead(creditBuffered); // room no longer needed goes back, in steps
+        }
+        if (version == 1) {
+            admission.makeRoom(buffered);
             if (inputPaused && wantsInput()) {
-                resumeInput(); // streams go back to reporting in steps, at their next report
+                inputPaused = false; // streams go back to reporting in steps, at their next report
             }
         }
         if (s.flow.onConsumed(n) && !s.updateQueued && s.state.peerMayWrite() && session.isOpen()) {
@@ -549,8 +526,7 @@ final class StreamSet implements EngineStream.Rules {
             return Long.MAX_VALUE; // a local close dropped every unread byte: nothing to account
         }
         if (version == 2 && session.isOpen() && s.state.peerMayWrite()) {
-            long update = s.updateQueued ? Long.MAX_VALUE : s.flow.nextUpdateAt();
-            return inputPaused && s.onCredit ? Math.min(update, s.flow.consumed() + 1) : update;
+            return s.updateQueued ? Long.MAX_VALUE : s.flow.nextUpdateAt();
         }
         return s.flow.consumed() + (inputPaused ? 1 : V1_REPORT_STEP);
     }
@@ -567,23 +543,15 @@ final class StreamSet implements EngineStream.Rules {
         }
         inputPaused = true;
         table.forEach(s -> {
-            if (s.unconsumed() > 0 && (version == 1 || s.onCredit)) {
+            if (s.unconsumed() > 0) {
                 catchUp(s);
                 s.in.requestConsumption(nextReport(s));
             }
         });
-        makeRoom();
+        admission.makeRoom(buffered);
         if (wantsInput()) {
             inputPaused = false;
-        } else if (version == 2) {
-            pausedSince = session.now;
-            timers.arm(Timers.Kind.SHED, session.now + Admission.SHED_AFTER_NANOS);
         }
-    }
-
-    private void resumeInput() {
-        inputPaused = false;
-        timers.disarm(Timers.Kind.SHED);
     }
 
     /**

@@ -13,9 +13,7 @@ final class Timers {
         /** Nothing received for the keepalive timeout: the session is dead. */
         IDLE,
         /** The probe or a ping got no answer in time. */
-        PING,
-        /** Version 2: input stopped for want of credit room; shed streams if it still is. */
-        SHED
+        PING
     }
 
     private static final Kind[] KINDS = Kind.values();

@@ -85,25 +85,9 @@ class LimitsTest {
     }
 
     @Test
-    void aBufferBelowTwoReservationsRefusesStreamsItCannotReserve() throws IOException {
-        // version 2 reserves max(window, 262144) per stream; with room for fewer than two there is
-        // no credit part (docs/PROTOCOL.md): one stream fits in 768 KiB with a 512 KiB window
-        SmuxConfig server = quiet().streamWindow(512 * 1024).maxSessionBuffer(768 * 1024).build();
-        Pair p = new Pair(quiet().build(), server);
-        p.client.open();
-        int second = p.client.open();
-        p.drive();
-        assertEquals(1, p.server.engine.streamCount());
-        assertEquals(1, p.server.engine.streamsRefused());
-        assertEquals(0, p.server.engine.creditStreams());
-        assertThrows(StreamClosedException.class, () -> p.client.read(second));
-        LimitExceededException e = assertThrows(LimitExceededException.class, () -> p.server.open());
-        assertTrue(e.getMessage().contains("maxSessionBuffer"), e.getMessage());
-    }
-
-    @Test
-    void streamsBeyondHalfTheBufferAreAdmittedOnCredit() throws IOException {
-        // two reservations of 512 KiB in 1 MiB: the first stream is backed (half), the others on credit
+    void streamsBeyondTheReservedBufferAreAdmittedOnCredit() throws IOException {
+        // version 2 reserves max(window, 262144) per stream: two fit in 1 MiB with a 512 KiB window;
+        // the third is admitted on credit (issue 20), not refused
         SmuxConfig server = quiet().streamWindow(512 * 1024).maxSessionBuffer(1 << 20).build();
         Pair p = new Pair(quiet().build(), server);
         p.client.open();
@@ -112,9 +96,10 @@ class LimitsTest {
         p.drive();
         assertEquals(3, p.server.engine.streamCount());
         assertEquals(0, p.server.engine.streamsRefused());
-        assertEquals(2, p.server.engine.creditStreams());
+        assertEquals(1, p.server.engine.creditStreams());
+        assertEquals(1 << 20, p.server.engine.reservedBytes(), "a credit stream reserves nothing up front");
         assertEquals(2, p.server.open(), "a local open is admitted on credit too");
-        assertEquals(3, p.server.engine.creditStreams());
+        assertEquals(2, p.server.engine.creditStreams());
     }
 
     @Test
