@@ -116,7 +116,7 @@ final class Admission {
      * Admits a stream this side opens and returns its id ({@link #lastGrant} says how).
      *
      * @param open streams open now
-     * @throws LimitExceededException if the ids, maxStreams or the memory are used up
+     * @throws LimitExceededException if the ids or maxStreams are used up
      */
     int openLocal(int open) throws LimitExceededException {
         if (lastStreamId + 2 > 0xFFFF_FFFFL) {

@@ -324,7 +324,7 @@ public final class SmuxEngine {
      * @param now the current time
      * @return the new stream's id
      * @throws SessionClosedException if the session is over
-     * @throws LimitExceededException if the stream cap, the buffer budget or the ids are exhausted
+     * @throws LimitExceededException if the stream cap or the ids are exhausted
      */
     public int openStream(long now) throws IOException {
         session.now = now;
