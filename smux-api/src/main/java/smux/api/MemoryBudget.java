@@ -9,10 +9,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * draws from one {@linkplain #processWide() process-wide budget}, so that no number of peers that
  * send all the protocol allows and never read can exhaust the heap.
  *
- * <p>What a session reserves: a version 2 session reserves, for each open stream, the most its
- * peer may send on it before hearing from us ({@code max(streamWindow, 256 KiB)}); a stream that
- * cannot be reserved is refused (the peer gets FIN, a local {@code openStream} a
- * {@link LimitExceededException}), never admitted on credit. A version 1 session reserves room
+ * <p>What a session reserves: a version 2 session reserves, for each of its first streams, the
+ * most its peer may send on it before hearing from us ({@code max(streamWindow, 256 KiB)}); the
+ * streams beyond (on credit, see {@link SmuxConfig}) take room for what they actually buffer, in
+ * steps, and when it is refused the credit streams that hold the most are shed (their reads and
+ * writes throw {@link LimitExceededException}). A version 1 session reserves room
  * for what it buffers, in steps, and stops reading its connection when it gets no more (as
  * xtaci/smux does at its own budget).
  *

@@ -21,7 +21,8 @@ public interface Session extends Closeable {
      *
      * @return the new stream
      * @throws SessionClosedException if the session is closed or draining ({@link #drain})
-     * @throws LimitExceededException if {@code maxStreams}, the receive budget, or the stream ids are used up
+     * @throws LimitExceededException if {@code maxStreams} or the stream ids are used up (version 2 streams beyond
+     *     the memory reserved up front are admitted on credit: see {@link SmuxConfig})
      */
     SmuxStream openStream() throws IOException;
 

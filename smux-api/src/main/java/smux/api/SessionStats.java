@@ -15,8 +15,8 @@ package smux.api;
  * @param framesReceived frames received
  * @param bufferedBytes received bytes not yet read by the application
  * @param reservedBytes receive memory the session holds now, of its {@code maxSessionBuffer} and
- *     of its shared {@link MemoryBudget} (version 2: one reservation per open stream; version 1:
- *     room for what it buffers)
+ *     of its shared {@link MemoryBudget} (version 2: one reservation per stream reserved up front,
+ *     and the room of the streams on credit; version 1: room for what it buffers)
  * @param maxSessionBuffer the session's own receive budget ({@link SmuxConfig#maxSessionBuffer()})
  * @param maxStreams the most streams the session holds at once ({@link SmuxConfig#maxStreams()})
  * @param memoryBudgetUsed bytes reserved now by every session sharing this session's
@@ -25,6 +25,13 @@ package smux.api;
  * @param committedBytesAbandoned committed payload bytes the peer will not receive because a local
  *     close gave up (the connection made no progress for {@link SmuxConfig#closeTimeout()}, or
  *     failed during the flush): 0 unless it did; the number {@link AbandonedBytesException} carries
+ * @param streamsShed streams this session dropped to keep its receive memory within the shared
+ *     {@link MemoryBudget} (version 2): streams admitted on credit, beyond those whose memory is
+ *     reserved up front, that held the most unread bytes when the budget had no room for more.
+ *     The peer got FIN (after a window of 0), the application's reads and writes a
+ *     {@link LimitExceededException} that says so. See docs/PROTOCOL.md, "Receive memory"
+ * @param creditStreams streams open now that were admitted on credit (version 2): beyond those
+ *     whose 256 KiB are reserved up front within {@link SmuxConfig#maxSessionBuffer()}
  */
 public record SessionStats(
         int openStreams,
@@ -42,5 +49,7 @@ public record SessionStats(
         int maxStreams,
         long memoryBudgetUsed,
         long memoryBudgetCapacity,
-        long committedBytesAbandoned) {
+        long committedBytesAbandoned,
+        long streamsShed,
+        int creditStreams) {
 }

@@ -18,11 +18,14 @@ import java.util.concurrent.ThreadFactory;
  *         .build();
  * }</pre>
  *
- * <p>Memory: a version 2 session reserves {@code max(streamWindow, 256 KiB)} for each open stream
- * (the peer may send that much before it hears from us), both from its own
- * {@link #maxSessionBuffer()} (default 64 MiB: 128 streams at the default window) and from the
- * {@link MemoryBudget} it shares with other sessions (by default one per process, a quarter of the
- * heap), and refuses new streams when either cannot hold one more. A version 1 session has no
+ * <p>Memory: a version 2 session reserves {@code max(streamWindow, 256 KiB)} for each of its
+ * first streams (the peer may send that much before it hears from us), while that stays within
+ * its {@link #maxSessionBuffer()} (default 64 MiB: 256 streams) and the {@link MemoryBudget} it
+ * shares with other sessions (by default one per process, a quarter of the heap) grants it.
+ * Streams beyond, up to {@link #maxStreams()}, are admitted on credit: they take memory from the
+ * shared budget for what they actually buffer, and when it has none the credit streams that hold
+ * the most are shed (their reads and writes throw {@link LimitExceededException}; see
+ * {@link SessionStats#streamsShed()} and docs/PROTOCOL.md). A version 1 session has no
  * per-stream window: it stops reading the connection when {@link #maxSessionBuffer()} bytes are
  * buffered (default 4 MiB), as xtaci/smux does, or when the shared budget gives it no more room,
  * so in version 1 an unread stream does stall the others.
@@ -37,9 +40,10 @@ public final class SmuxConfig {
     /** The smallest staging buffer: the seed's 64 KiB connection buffer. */
     public static final int MIN_STAGING_BUFFER = 64 * 1024;
     /**
-     * The default {@link #maxSessionBuffer()} of a version 2 session: 64 MiB, 128 streams at the
-     * first window (256 at 256 KiB). One stream needs only its window to reach full speed; a peer that
-     * fills every stream it may open and never reads costs at most this (see docs/PROTOCOL.md).
+     * The default {@link #maxSessionBuffer()} of a version 2 session: 64 MiB, reserved up front for
+     * the first 256 streams (256 KiB each); the streams beyond, up to {@link #maxStreams()}, are
+     * admitted on credit (see docs/PROTOCOL.md). One stream needs only its window to reach full
+     * speed.
      */
     public static final long DEFAULT_SESSION_BUFFER = 64L << 20;
     /**
@@ -213,9 +217,11 @@ public final class SmuxConfig {
     public int maxStreams() { return maxStreams; }
 
     /**
-     * Returns the receive memory budget of the session alone. Version 2: reserved per open stream
-     * ({@code max(streamWindow, 256 KiB)} each); default {@code maxStreams} reservations, at most
-     * 64 MiB ({@link #DEFAULT_SESSION_BUFFER}) but at least one reservation.
+     * Returns the receive memory the session reserves up front. Version 2: one reservation per open
+     * stream ({@code max(streamWindow, 256 KiB)} each) for the first streams; the streams beyond, on
+     * credit, take what they buffer from the shared {@link #memoryBudget()} and may be shed. Default
+     * {@code maxStreams} reservations, at most 64 MiB ({@link #DEFAULT_SESSION_BUFFER}) but at least
+     * one reservation.
      * Version 1: buffered bytes at which the session stops reading the connection; default 4 MiB.
      * The session also draws every reservation from its shared {@link #memoryBudget()}.
      *

@@ -30,7 +30,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--max-streams", paramLabel = "N",
             description = "The most streams one session may have served at once; beyond it new streams are refused (closed). "
-                    + "Default: 1024 on virtual threads; on Java 17 to 20, --max-threads / 16, so that a few sessions cannot take every thread.")
+                    + "Default: 1024 (10,000 and more work too: see docs/PROTOCOL.md); on Java 17 to 20 also at most half of the "
+                    + "--max-threads left free, so that a few sessions cannot take every thread.")
     Integer maxStreams;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
@@ -53,11 +54,11 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         SmuxConfig.Builder b = session.builder(spec);
         service.check(spec);
-        int perSession = service.maxStreams(spec, maxStreams, 16);
+        int perSession = service.maxStreams(spec, maxStreams, 1);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
         try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio())) {
-            SmuxConfig config = ServiceOptions.sessions(b, session.nio(), workers);
-            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
+            SmuxConfig config = ServiceOptions.sessions(b, session.nio(), workers, perSession);
+            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS, true);
             String details = " (mode " + mode + ", protocol " + config.version() + ", transport " + config.transport().orElseThrow()
                     + "; " + server.capacity() + ")";
             server.run(listener, details, service.drain(), SessionServer.Handshake.NONE, (stream, peer, done) -> serveStream(stream, idle, done));

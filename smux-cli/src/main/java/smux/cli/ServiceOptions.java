@@ -41,10 +41,16 @@ final class ServiceOptions {
     /**
      * @param b the sessions' settings from {@link SessionOptions#builder}
      * @param nio whether the NIO transport was asked for
+     * @param perSession the streams one session may have served at once: the session admits at least as many
      * @return the settings of the sessions a long-running command runs: the transport named
      *     (socket unless nio), and on virtual threads the workers' threads for the transports
      */
-    static SmuxConfig sessions(SmuxConfig.Builder b, boolean nio, Workers workers) {
+    static SmuxConfig sessions(SmuxConfig.Builder b, boolean nio, Workers workers, int perSession) {
+        if (perSession > SmuxConfig.defaults().maxStreams()) {
+            // the session admits as many as are served (its memory rule: docs/PROTOCOL.md), all of them
+            // opened at once if the peer likes, before the accept loop takes the first
+            b.maxStreams(perSession).acceptBacklog(perSession);
+        }
         if (workers.sessionThreads() != null) {
             b.threadFactory(workers.sessionThreads());
         }
@@ -59,17 +65,17 @@ final class ServiceOptions {
     /**
      * The per-session cap on streams served at once: 1024 (the library's stream limit) on virtual
      * threads; on the platform pool of Java 17 to 20, the pool's threads divided by
-     * {@code threadsPerShare}, at most 1024.
+     * {@code threadsPerStream}, at most 1024. For {@code serve}, whose many independent clients
+     * must not starve one another, the pool's fair share bounds each session further
+     * ({@link Workers#tryTake}): one session may take half of the pool, 1023 of the default 2048.
      *
-     * @param threadsPerShare the pool's threads divided by this is one session's share: for
-     *     {@code serve}, whose many independent clients must not starve one another, 16 (one
-     *     thread per stream, a sixteenth of the pool); for the tunnel server, whose one client
-     *     session carries all of its user's connections, 2 (two threads per stream, the pool)
+     * @param threadsPerStream the threads one stream takes: 1 for {@code serve}; 2 for the tunnel
+     *     server (one per direction), whose one client session carries all of its user's connections
      */
-    int maxStreams(CommandSpec spec, Integer asked, int threadsPerShare) {
+    int maxStreams(CommandSpec spec, Integer asked, int threadsPerStream) {
         if (asked != null) {
             return (int) Flags.range(spec, "--max-streams", asked, 1, 1_000_000, " streams");
         }
-        return Workers.virtualThreadsAvailable() && !platformThreads ? 1024 : Math.max(4, Math.min(1024, maxThreads / threadsPerShare));
+        return Workers.virtualThreadsAvailable() && !platformThreads ? 1024 : Math.max(4, Math.min(1024, maxThreads / threadsPerStream));
     }
 }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import smux.api.Session;
 import smux.api.SessionClosedException;
+import smux.api.SessionStats;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
@@ -13,9 +14,12 @@ import smux.api.SmuxStream;
 /**
  * What {@code serve} and {@code tunnel server} share once their options are checked: they accept
  * connections ({@link Server}), run an smux session over each, and serve every stream the peer
- * opens on a worker of its own, at most {@code perSession} at once per session: beyond that a
- * stream is refused (closed at once; the peer reads end-of-stream), the first refusal logged at
- * once and the count when the session ends. Each session's end is logged in words that say what
+ * opens on a worker of its own, at most {@code perSession} at once per session (and, on a pool of
+ * platform threads, at most its fair share of the pool, {@link Workers#tryTake}): beyond that a
+ * stream is refused (closed at once; the peer reads end-of-stream). Refusals, the server's and the
+ * session's own (streams the library refused or shed for its limits, {@link SessionStats}), are
+ * logged as one line with counts, at most one per session every {@link Refusals#LOG_EVERY_NANOS},
+ * and the totals when the session ends. Each session's end is logged in words that say what
  * to do about a misconfiguration. On SIGTERM or Ctrl-C the sessions drain ({@link Server#stop}).
  *
  * <p>What differs is the command's: how one stream is served ({@link Streams}), and for the
@@ -56,13 +60,16 @@ final class SessionServer {
     private final int perSession;
     private final Words words;
     private final Server server;
+    /** Whether each stream takes a share of the platform pool ({@code serve}; the tunnel's one session may take all of it). */
+    private final boolean fairShare;
 
     /**
      * @param workers where the sessions and their streams are served
      * @param config the sessions' settings
      * @param perSession the most streams one session may have served at once
      */
-    SessionServer(Log log, Workers workers, SmuxConfig config, int perSession, Words words) {
+    SessionServer(Log log, Workers workers, SmuxConfig config, int perSession, Words words, boolean fairShare) {
+        this.fairShare = fairShare;
         this.log = log;
         this.workers = workers;
         this.config = config;
@@ -73,7 +80,8 @@ final class SessionServer {
 
     /** @return the part of the start-up line that says where streams run and how many a session may have */
     String capacity() {
-        return "streams run on " + workers.describe() + ", at most " + perSession + " per session";
+        return "streams run on " + workers.describe() + ", at most " + perSession + " per session"
+                + (fairShare && workers.bounded() ? " (and at most half of the threads left free)" : "");
     }
 
     /**
@@ -103,35 +111,35 @@ final class SessionServer {
             log.info("session from " + peer + " started");
         }
         Slots slots = new Slots(perSession);
+        Refusals refusals = new Refusals(log, peer, s, words, perSession);
         boolean draining = false;
         try {
             while (true) {
                 SmuxStream stream = s.acceptStream();
-                if (!slots.tryEnter()) {
+                String why = slots.tryEnter();
+                if (why != null) {
                     stream.close();
-                    if (slots.refusedOne()) {
-                        log.info("session from " + peer + ": refusing new streams while " + perSession + " are " + words.inService()
-                                + " (--max-streams)");
-                    }
+                    refusals.refused(why);
                     continue;
                 }
+                Runnable done = slots::exit;
                 try {
-                    workers.execute(() -> streams.serve(stream, peer, slots::exit));
+                    workers.execute(() -> streams.serve(stream, peer, done));
                 } catch (Throwable t) {
                     slots.exit();
                     stream.close();
-                    if (slots.refusedOne()) {
-                        log.info("session from " + peer + ": refusing new streams: " + Log.reason(t));
-                    }
+                    refusals.refused(Log.reason(t));
+                    continue;
                 }
+                refusals.accepted();
             }
         } catch (SessionClosedException e) {
             draining = server.stopping() && !s.isClosed();
             if (!draining) {
-                log.info("session from " + peer + " ended: " + Log.sessionEnd(s, e, words.tlsPeerAdvice()) + slots.summary());
+                log.info("session from " + peer + " ended: " + Log.sessionEnd(s, e, words.tlsPeerAdvice()) + refusals.summary());
             }
         } catch (IOException e) {
-            log.info("session from " + peer + " ended: " + Log.describe(e) + slots.summary());
+            log.info("session from " + peer + " ended: " + Log.describe(e) + refusals.summary());
         } finally {
             if (!draining) {
                 s.close(); // a draining session is closed by the drain, when its streams are done
@@ -141,43 +149,141 @@ final class SessionServer {
     }
 
     /**
-     * The most streams one session may have served at once; beyond it a new stream is refused.
-     * The first refusal of a session is logged at once, the count when the session ends.
+     * The most streams one session may have served at once ({@code perSession}), and on a bounded
+     * pool of platform threads with {@code fairShare}, at most the session's fair share of the pool.
      */
-    private static final class Slots {
+    private final class Slots {
         private final int max;
         private final AtomicInteger active = new AtomicInteger();
-        private final AtomicInteger refused = new AtomicInteger();
 
         Slots(int max) {
             this.max = max;
         }
 
-        boolean tryEnter() {
+        /** @return null if the stream may be served (a slot is taken), else why not, for the log */
+        String tryEnter() {
             while (true) {
                 int n = active.get();
                 if (n >= max) {
-                    return false;
+                    return max + " are " + words.inService() + " (--max-streams)";
                 }
                 if (active.compareAndSet(n, n + 1)) {
-                    return true;
+                    break;
                 }
             }
+            if (fairShare && !workers.tryTake(active.get() - 1)) {
+                active.decrementAndGet();
+                return "the session holds its share of the worker threads (" + workers.taken() + " of " + workers.limit()
+                        + " busy; a session may take at most half of those left free; --max-threads)";
+            }
+            return null;
         }
 
         void exit() {
             active.decrementAndGet();
+            if (fairShare) {
+                workers.give();
+            }
+        }
+    }
+
+    /**
+     * What was refused on one session, said in one line with counts, at most one line every
+     * {@link #LOG_EVERY_NANOS}, and in the line that reports the session's end: the streams this
+     * server refused ({@code --max-streams}, threads) and those the session refused or shed for its
+     * own limits (maxStreams, the accept backlog, memory: {@link SessionStats#streamsRefused()},
+     * {@link SessionStats#streamsShed()}).
+     */
+    static final class Refusals {
+        /** At most one line about refusals per session this often. */
+        static final long LOG_EVERY_NANOS = 10_000_000_000L;
+        /** How often accepting streams looks at the session's own counts. */
+        private static final long CHECK_EVERY_NANOS = 1_000_000_000L;
+
+        private final Log log;
+        private final String peer;
+        private final Session session;
+        private final Words words;
+        private final int perSession;
+        private final AtomicInteger refused = new AtomicInteger();
+        private volatile String lastReason;
+        private long lastLine;
+        private long lastCheck;
+        private boolean logged;
+        private long loggedTotal;
+
+        Refusals(Log log, String peer, Session session, Words words, int perSession) {
+            this.log = log;
+            this.peer = peer;
+            this.session = session;
+            this.words = words;
+            this.perSession = perSession;
+            this.lastCheck = System.nanoTime();
         }
 
-        /** @return whether this is the session's first refusal (to log) */
-        boolean refusedOne() {
-            return refused.incrementAndGet() == 1;
+        /** This server refused a stream (it was closed at once). Called by the accepting thread. */
+        void refused(String why) {
+            refused.incrementAndGet();
+            lastReason = why;
+            maybeLog(System.nanoTime(), true);
         }
 
-        /** @return "; 12 stream(s) were refused" or "" */
+        /** A stream was accepted and is served: now and then, look at what the session itself refused or shed. */
+        void accepted() {
+            long now = System.nanoTime();
+            if (now - lastCheck >= CHECK_EVERY_NANOS) {
+                lastCheck = now;
+                maybeLog(now, false);
+            }
+        }
+
+        private void maybeLog(long now, boolean refusedHere) {
+            if (logged && now - lastLine < LOG_EVERY_NANOS) {
+                return;
+            }
+            SessionStats st = stats();
+            long total = refused.get() + (st == null ? 0 : st.streamsRefused() + st.streamsShed());
+            if (total == loggedTotal || (!refusedHere && total == refused.get())) {
+                return;
+            }
+            logged = true;
+            lastLine = now;
+            loggedTotal = total;
+            log.info("session from " + peer + ": refusing streams: " + counts(st));
+        }
+
+        private SessionStats stats() {
+            try {
+                return session.stats();
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }
+
+        /** @return "; 12 stream(s) were refused ..." for the end of the session, or "" */
         String summary() {
-            int n = refused.get();
-            return n == 0 ? "" : "; " + n + " stream(s) were refused";
+            SessionStats st = stats();
+            long total = refused.get() + (st == null ? 0 : st.streamsRefused() + st.streamsShed());
+            return total == 0 ? "" : "; " + counts(st);
+        }
+
+        private String counts(SessionStats st) {
+            StringBuilder b = new StringBuilder();
+            int here = refused.get();
+            if (here > 0) {
+                b.append(here).append(" stream(s) were refused here (the last because ").append(lastReason).append(')');
+            }
+            if (st != null && st.streamsRefused() > 0) {
+                b.append(b.length() > 0 ? ", " : "").append(st.streamsRefused())
+                        .append(" stream(s) were refused by the session's limits (maxStreams ").append(st.maxStreams())
+                        .append(", the accept backlog, or memory)");
+            }
+            if (st != null && st.streamsShed() > 0) {
+                b.append(b.length() > 0 ? ", " : "").append(st.streamsShed())
+                        .append(" stream(s) were shed: the shared memory budget (").append(st.memoryBudgetCapacity() >> 20)
+                        .append(" MiB, -Dsmux.memoryBudget or the heap) had no room for what they held unread");
+            }
+            return b.toString();
         }
     }
 }

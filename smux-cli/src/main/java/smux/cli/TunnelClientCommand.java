@@ -45,7 +45,7 @@ final class TunnelClientCommand implements Callable<Integer> {
         Duration idle = tunnel.idle(spec);
         ServiceOptions service = tunnel.service;
         try (Workers workers = service.workers("tunnel-client"); Listener listener = Listener.bind(spec, listen, false)) {
-            SmuxConfig config = tunnel.config(workers);
+            SmuxConfig config = tunnel.config(workers, 0);
             Link link = new Link(log, to.getHostString(), to.getPort(), server, config, tunnel.tls);
             Server acceptor = new Server(log, workers, "connection");
             log.info("listening on " + Flags.show(listener.address()) + ", forwarding to " + server + " (protocol "

@@ -42,8 +42,8 @@ final class TunnelOptions {
     }
 
     /** @return the session's settings, after {@link #check}, on the workers' threads */
-    SmuxConfig config(Workers workers) {
-        return ServiceOptions.sessions(sessions, session.nio(), workers);
+    SmuxConfig config(Workers workers, int perSession) {
+        return ServiceOptions.sessions(sessions, session.nio(), workers, perSession);
     }
 
     /** @return ", TLS" when the session runs over TLS, else "": for the start-up line */

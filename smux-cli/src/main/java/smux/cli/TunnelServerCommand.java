@@ -49,8 +49,8 @@ final class TunnelServerCommand implements Callable<Integer> {
         Duration idle = tunnel.idle(spec);
         try (Workers workers = tunnel.service.workers("tunnel-server");
              Listener listener = Listener.bind(spec, listen, tunnel.session.nio())) {
-            SmuxConfig config = tunnel.config(workers);
-            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
+            SmuxConfig config = tunnel.config(workers, perSession);
+            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS, false);
             Forward forward = new Forward(to.getHostString(), to.getPort(), workers, idle);
             String details = ", forwarding to " + target + " (protocol " + config.version() + tunnel.overTls() + "; " + server.capacity() + ")";
             server.run(listener, details, tunnel.service.drain(), this::handshake, forward::connect);

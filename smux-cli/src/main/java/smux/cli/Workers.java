@@ -7,6 +7,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Where {@code serve} and the tunnel run the work of each session and stream, all of which blocks
@@ -23,11 +24,59 @@ final class Workers implements AutoCloseable {
     private final ExecutorService executor;
     private final ThreadFactory sessionThreads;
     private final String description;
+    /** The platform pool's bound, or 0 on virtual threads (no bound). */
+    private final int limit;
+    /** Threads the sessions' streams have taken with {@link #tryTake}. */
+    private final AtomicInteger taken = new AtomicInteger();
 
-    private Workers(ExecutorService executor, ThreadFactory sessionThreads, String description) {
+    private Workers(ExecutorService executor, ThreadFactory sessionThreads, String description, int limit) {
         this.executor = executor;
         this.sessionThreads = sessionThreads;
         this.description = description;
+        this.limit = limit;
+    }
+
+    /**
+     * Takes one thread of the platform pool for a stream of a session that holds {@code held}
+     * already, if the session stays within its fair share: after it, the session holds no more than
+     * the threads still free (the rule of {@code smux.api.MemoryBudget}). One session may so take
+     * half of the pool, a second a quarter, and a healthy newcomer still gets threads. Always
+     * granted on virtual threads. Give it back with {@link #give}.
+     *
+     * @param held the threads the session holds now
+     * @return whether it was taken
+     */
+    boolean tryTake(int held) {
+        while (true) {
+            int now = taken.get();
+            int after = now + 1;
+            if (limit > 0 && (after > limit || (held > 0 && held + 1 > limit - after))) {
+                return false;
+            }
+            if (taken.compareAndSet(now, after)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives back a thread taken with {@link #tryTake}. */
+    void give() {
+        taken.decrementAndGet();
+    }
+
+    /** @return threads taken with {@link #tryTake} now */
+    int taken() {
+        return taken.get();
+    }
+
+    /** @return the platform pool's bound, 0 on virtual threads */
+    int limit() {
+        return limit;
+    }
+
+    /** @return whether the pool is a bounded one of platform threads */
+    boolean bounded() {
+        return limit > 0;
     }
 
     /**
@@ -40,12 +89,13 @@ final class Workers implements AutoCloseable {
         if (virtual != null) {
             ExecutorService perTask = perTaskExecutor(virtual);
             if (perTask != null) {
-                return new Workers(perTask, virtualThreads("smux-" + name + "-session"), "a virtual thread per stream");
+                return new Workers(perTask, virtualThreads("smux-" + name + "-session"), "a virtual thread per stream", 0);
             }
         }
         ThreadPoolExecutor pool = new ThreadPoolExecutor(0, maxThreads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 Daemons.named(name), new ThreadPoolExecutor.AbortPolicy());
-        return new Workers(pool, null, "at most " + maxThreads + " platform threads (--max-threads; Java 21+ uses virtual threads)");
+        return new Workers(pool, null, "at most " + maxThreads + " platform threads (--max-threads; Java 21+ uses virtual threads)",
+                maxThreads);
     }
 
     /**

@@ -43,6 +43,12 @@ final class EngineStream implements StreamView {
 
     /** Receive memory this stream holds of the session's budgets (version 2), see {@link Admission}. */
     long reserved;
+    /** Admitted on credit (version 2): its bytes take the session's credit room; it may be shed. */
+    boolean onCredit;
+    /** The peer sent data or a window update on it: it took the stream (a refusal sends neither). */
+    boolean peerSpoke;
+    /** The peer's last window update granted no window at all: with its FIN, the peer reset the stream. */
+    boolean peerWindowZero;
     /** Tunes the window; null when the window is fixed (or in version 1). */
     WindowTuner tuner;
 

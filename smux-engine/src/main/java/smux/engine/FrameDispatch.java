@@ -16,6 +16,7 @@ final class FrameDispatch implements FrameSink {
     static final int MAX_QUEUED_REFUSALS = 4096;
 
     private final boolean client;
+    private final boolean version2;
     private final SessionState session;
     private final StreamSet streams;
     private final SendScheduler scheduler;
@@ -30,9 +31,10 @@ final class FrameDispatch implements FrameSink {
     private long streamsAccepted;
     private long streamsRefused;
 
-    FrameDispatch(boolean client, SessionState session, StreamSet streams, SendScheduler scheduler,
+    FrameDispatch(boolean client, int version, SessionState session, StreamSet streams, SendScheduler scheduler,
                   Verification verification, Keepalive keepalive) {
         this.client = client;
+        this.version2 = version == 2;
         this.session = session;
         this.streams = streams;
         this.scheduler = scheduler;
@@ -87,6 +89,10 @@ final class FrameDispatch implements FrameSink {
             }
             refusalsQueued++;
             streamsRefused++;
+            if (version2) {
+                // no window at all, then FIN: this library's peer knows the stream was refused, not half-closed
+                scheduler.queueControl(Command.UPD | SendScheduler.PEER_DRIVEN, id, 0, 0, null);
+            }
             scheduler.queueControl(Command.FIN | SendScheduler.PEER_DRIVEN, id, 0, 0, null);
             return;
         }

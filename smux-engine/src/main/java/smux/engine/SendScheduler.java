@@ -26,6 +26,9 @@ final class SendScheduler {
         /** A stream's outbound has nothing more pending (pulled in full, or withdrawn). */
         void writeCommitted(EngineStream stream);
 
+        /** A stream with data pending has spent its window: it waits for the peer's UPD. */
+        void windowSpent(EngineStream stream);
+
         /** A UPD for the stream is about to leave: returns the window it carries (tuned, or fixed). */
         int windowForUpdate(EngineStream stream);
 
@@ -85,6 +88,7 @@ final class SendScheduler {
      * @param cmd the command in the low 8 bits; higher bits are the engine's marks, handed back
      *     through {@link Listener#controlSent}
      * @param owner for UPD, the stream whose counters the frame carries when it leaves; else null
+     *     (for a UPD, then {@code first} and {@code second} are its values)
      */
     void queueControl(int cmd, int streamId, int first, int second, EngineStream owner) {
         if (count == cmds.length) {
@@ -204,6 +208,7 @@ final class SendScheduler {
                 listener.writeCommitted(s);
             } else if (s.flow.sendAllowance() == 0) {
                 remove(s);
+                listener.windowSpent(s);
             } else if ((servedInTurn += chunk) >= QUANTUM) {
                 cursor = s.ringNext;
             }
@@ -226,6 +231,11 @@ final class SendScheduler {
             EngineStream owner = owners[head];
             switch (cmd) {
                 case Command.UPD:
+                    if (owner == null) { // a reset: UPD{consumed, 0} right before the FIN of a stream we shed or refused
+                        FrameCodec.putPairFrame(dst, version, cmd, ids[head], firsts[head], seconds[head]);
+                        framesSent++;
+                        break;
+                    }
                     owner.updateQueued = false;
                     if (!owner.forgotten && owner.state.peerMayWrite()) {
                         int window = listener.windowForUpdate(owner);

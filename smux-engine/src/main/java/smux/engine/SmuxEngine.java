@@ -89,7 +89,7 @@ public final class SmuxEngine {
         this.streams = new StreamSet(session, config, admission, scheduler, sides);
         this.verification = new Verification(session, scheduler, timers, config.probeTimeout().toNanos(),
                 why -> fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null));
-        this.dispatch = new FrameDispatch(client, session, streams, scheduler, verification, keepalive);
+        this.dispatch = new FrameDispatch(client, version, session, streams, scheduler, verification, keepalive);
         this.probeGate = verification.gate(dispatch);
         if (noRoom != null) {
             fail(CloseReason.NO_MEMORY, "the session cannot start: " + noRoom.getMessage(), noRoom);
@@ -324,7 +324,7 @@ public final class SmuxEngine {
      * @param now the current time
      * @return the new stream's id
      * @throws SessionClosedException if the session is over
-     * @throws LimitExceededException if the stream cap, the buffer budget or the ids are exhausted
+     * @throws LimitExceededException if the stream cap or the ids are exhausted
      */
     public int openStream(long now) throws IOException {
         session.now = now;
@@ -477,6 +477,21 @@ public final class SmuxEngine {
     }
 
     /**
+     * Returns how many streams the engine shed: admitted on credit, dropped when the shared memory
+     * budget had no room for what they buffered (see {@link Admission}).
+     *
+     * @return streams shed so far
+     */
+    public long streamsShed() {
+        return streams.streamsShed();
+    }
+
+    /** @return open streams admitted on credit, beyond those whose memory is reserved (version 2) */
+    public int creditStreams() {
+        return streams.creditStreams();
+    }
+
+    /**
      * Test hook: continues the id sequence after {@code lastId}, as if every id up to it had been
      * used, so tests reach the end of the 32-bit id space without opening four billion streams.
      */
@@ -527,6 +542,11 @@ public final class SmuxEngine {
         @Override
         public void writeCommitted(EngineStream s) {
             streams.finIfDue(s);
+        }
+
+        @Override
+        public void windowSpent(EngineStream s) {
+            streams.windowSpent(s);
         }
 
         @Override

@@ -3,6 +3,7 @@ package smux.engine;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import smux.api.LimitExceededException;
+import smux.api.StreamClosedException;
 import smux.api.ProtocolException;
 import smux.api.ProtocolException.Violation;
 import smux.api.SmuxConfig;
@@ -47,6 +48,9 @@ final class StreamSet implements EngineStream.Rules {
     /** Version 1: input stopped and every stream was asked to report each read. */
     private boolean inputPaused;
     private long streamsOpened;
+    /** Received bytes of streams admitted on credit not yet reported consumed (part of {@link #buffered}). */
+    private long creditBuffered;
+    private long streamsShed;
 
     StreamSet(SessionState session, SmuxConfig config, Admission admission, SendScheduler scheduler,
               StreamSides.Factory sides) {
@@ -101,8 +105,10 @@ final class StreamSet implements EngineStream.Rules {
     /** Adds a stream whose memory {@link Admission} has reserved, with the sides its factory makes. */
     private EngineStream admit(int id) {
         EngineStream s = new EngineStream(id, version == 2, window, sides.create(id), this);
-        s.reserved = admission.streamReservation();
-        if (windowTuned) {
+        Admission.Grant grant = admission.lastGrant();
+        s.onCredit = grant == Admission.Grant.CREDIT;
+        s.reserved = grant == Admission.Grant.BACKED ? admission.streamReservation() : 0;
+        if (windowTuned && !s.onCredit) {
             s.tuner = new WindowTuner(window, maxWindow);
             s.flow.updateEveryQuarter();
         }
@@ -138,11 +144,67 @@ final class StreamSet implements EngineStream.Rules {
         if (s == null || !s.state.peerMayWrite()) {
             return null;
         }
+        s.peerSpoke = true;
         s.flow.onReceived(id, length);
         if (s.tuner != null) {
             s.tuner.onReceived(s.flow.received(), session.now);
         }
+        if (s.onCredit && !admission.creditRoomFor(creditBuffered, length) && !shedFor(s, length)) {
+            return null; // shed: its payload is read and dropped
+        }
         return s;
+    }
+
+    /**
+     * A credit stream's frame finds no room (the shared memory budget refused more): sheds the
+     * credit streams that hold the most until it fits, or until {@code s} itself is shed.
+     *
+     * @return whether {@code s} is still open (its frame now fits)
+     */
+    private boolean shedFor(EngineStream s, int length) {
+        table.forEach(t -> {
+            if (t.onCredit) {
+                catchUp(t); // what their applications read is room already
+            }
+        });
+        while (!admission.creditRoomFor(creditBuffered, length)) {
+            EngineStream victim = largestCreditStream();
+            if (victim == null || victim == s || victim.unconsumed() <= s.unconsumed()) {
+                shed(s); // it holds the most (or nothing else holds anything): it goes
+                return false;
+            }
+            shed(victim);
+        }
+        return true;
+    }
+
+    private EngineStream largestCreditStream() {
+        EngineStream[] best = new EngineStream[1];
+        table.forEach(t -> {
+            if (t.onCredit && t.unconsumed() > 0 && (best[0] == null || t.unconsumed() > best[0].unconsumed())) {
+                best[0] = t;
+            }
+        });
+        return best[0];
+    }
+
+    /** Drops a credit stream whose memory is needed: UPD{consumed, 0} and FIN to the peer, an error to the application. */
+    private void shed(EngineStream s) {
+        streamsShed++;
+        long unread = s.unconsumed();
+        smux.api.MemoryBudget budget = admission.budget();
+        s.sides().reset(new LimitExceededException("stream " + Integer.toUnsignedString(s.id) + " was shed: the shared"
+                + " memory budget had no room for more of what its session buffers on credit (" + budget.used() + " of "
+                + budget.capacity() + " bytes in use, this session holds " + admission.held() + "); it held " + unread + " unread bytes, the most of its"
+                + " session's streams beyond maxSessionBuffer = " + admission.maxSessionBuffer() + ". Read streams promptly, or"
+                + " raise the budget (" + smux.api.MemoryBudget.PROPERTY + ", or a larger heap)"), true);
+        scheduler.remove(s);
+        if (session.isOpen() && s.state.peerMayWrite()) {
+            scheduler.queueControl(Command.UPD | SendScheduler.PEER_DRIVEN, s.id, (int) s.appended, 0, null);
+        }
+        requestFin(s);
+        queueFin(s);
+        forget(s);
     }
 
     /**
@@ -154,6 +216,9 @@ final class StreamSet implements EngineStream.Rules {
         s.in.append(src, n);
         s.appended += n;
         buffered += n;
+        if (s.onCredit) {
+            creditBuffered += n;
+        }
         if (version == 1 && !admission.hasRoomForFrame(buffered)) {
             admission.makeRoom(buffered); // grow now: wantsInput() is what the driver asks next
             if (!wantsInput()) {
@@ -171,7 +236,44 @@ final class StreamSet implements EngineStream.Rules {
             return; // unknown, or a duplicate FIN
         }
         s.state = s.state.next(StreamState.Input.RECV_FIN);
+        if (version == 2 && s.peerWindowZero) {
+            // UPD{consumed, 0} then FIN: the peer reset the stream (it shed or refused it); reads end in an error
+            s.sides().reset(new StreamClosedException("stream " + Integer.toUnsignedString(id) + " was reset by the peer:"
+                    + " it granted no more window and closed the stream (the peer shed or refused it, a limit of its own)"),
+                    false);
+            requestFin(s);
+            scheduler.remove(s);
+            finIfDue(s);
+            return;
+        }
         s.in.finish();
+        writerRefused(s);
+    }
+
+    /** A stream with data pending has spent its window: if the peer closed it without a word, it refused it. */
+    void windowSpent(EngineStream s) {
+        if (!s.state.peerMayWrite()) {
+            writerRefused(s);
+        }
+    }
+
+    /**
+     * A stream we opened, whose peer sent FIN before it sent anything (no data, no window update)
+     * and whose window is spent while a write waits: the peer refused it (a Go peer never reads it;
+     * this library's refusals say so with a window of 0 too). The write fails instead of waiting
+     * forever for window that will not come.
+     */
+    private void writerRefused(EngineStream s) {
+        if (version != 2 || s.peerSpoke || admission.isPeerId(s.id) || s.state.peerMayWrite()
+                || s.out.pending() == 0 || s.flow.sendAllowance() > 0 || !s.state.canWrite()) {
+            return;
+        }
+        s.sides().reset(new StreamClosedException("cannot write to stream " + Integer.toUnsignedString(s.id)
+                + ": the peer closed it (FIN) before reading or sending anything, and its window is spent: the peer"
+                + " refused the stream (a limit of its own: maxStreams, memory or its accept backlog)"), false);
+        requestFin(s);
+        scheduler.remove(s);
+        finIfDue(s);
     }
 
     /** A UPD from the peer. */
@@ -179,6 +281,10 @@ final class StreamSet implements EngineStream.Rules {
         EngineStream s = table.get(id);
         if (s == null) {
             return; // a window update for a stream we closed: read and dropped, as xtaci does
+        }
+        s.peerWindowZero = peerWindow == 0;
+        if (!s.peerWindowZero) {
+            s.peerSpoke = true;
         }
         s.flow.onPeerUpdate(id, consumed, peerWindow);
         scheduler.offer(s);
@@ -219,6 +325,9 @@ final class StreamSet implements EngineStream.Rules {
         if (s.out.writeClosed()) {
             requestFin(s);
         }
+        if (s.out.pending() > 0 && !s.state.peerMayWrite() && s.flow.sendAllowance() == 0) {
+            writerRefused(s); // a write posted after the peer's refusal
+        }
         if (s.out.pending() > 0) {
             scheduler.offer(s);
         } else {
@@ -249,6 +358,9 @@ final class StreamSet implements EngineStream.Rules {
      */
     int windowForUpdate(EngineStream s) {
         catchUp(s); // the UPD carries the count at the moment it leaves, not at the last report
+        if (s.onCredit) {
+            return admission.creditWindow(window);
+        }
         if (s.tuner == null) {
             return s.flow.window();
         }
@@ -336,6 +448,16 @@ final class StreamSet implements EngineStream.Rules {
         return streamsOpened;
     }
 
+    /** @return credit streams shed so far (version 2) */
+    long streamsShed() {
+        return streamsShed;
+    }
+
+    /** @return streams open now that were admitted on credit (version 2) */
+    int creditStreams() {
+        return admission == null ? 0 : admission.creditStreams();
+    }
+
     /** @return whether this side has opened no stream yet */
     boolean noneOpened() {
         return admission.noneOpened();
@@ -350,7 +472,7 @@ final class StreamSet implements EngineStream.Rules {
     private void forget(EngineStream s) {
         scheduler.remove(s);
         dropUnconsumed(s);
-        admission.streamForgotten(s.reserved);
+        admission.streamForgotten(s.reserved, s.onCredit, creditBuffered);
         s.reserved = 0;
         if (s.inBacklog) {
             backlog.remove(s);
@@ -364,14 +486,24 @@ final class StreamSet implements EngineStream.Rules {
     private void dropUnconsumed(EngineStream s) {
         long n = s.unconsumed();
         s.flow.dropUnconsumed(s.appended);
+        unbuffer(s, n);
+    }
+
+    /** {@code n} unread bytes of {@code s} were read or dropped. */
+    private void unbuffer(EngineStream s, long n) {
         buffered -= n;
+        if (s.onCredit) {
+            creditBuffered -= n;
+        }
         admission.bufferFreed(n);
     }
 
     /** The application read {@code n} more bytes of a stream. */
     private void onConsumed(EngineStream s, long n) {
-        buffered -= n;
-        admission.bufferFreed(n);
+        unbuffer(s, n);
+        if (s.onCredit) {
+            admission.creditRead(creditBuffered); // room no longer needed goes back, in steps
+        }
         if (version == 1) {
             admission.makeRoom(buffered);
             if (inputPaused && wantsInput()) {
@@ -430,8 +562,7 @@ final class StreamSet implements EngineStream.Rules {
     private void catchUp(EngineStream s) {
         long n = s.in.consumed() - s.flow.consumed();
         if (n > 0) {
-            buffered -= n;
-            admission.bufferFreed(n);
+            unbuffer(s, n);
             s.flow.onConsumed(n);
         }
     }

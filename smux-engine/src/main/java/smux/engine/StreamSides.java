@@ -15,6 +15,19 @@ public interface StreamSides {
     Outbound outbound();
 
     /**
+     * The engine ended the stream before its application closed it: it shed the stream (its
+     * receive memory was needed), or the peer refused or reset it. From now on reads (after the
+     * bytes still buffered, unless {@code dropUnread}) and writes throw {@code why}; a write in
+     * progress ends with what was committed. Called inside an engine call; it must not call the
+     * engine. The default does nothing (a caller that needs no error).
+     *
+     * @param why what reads and writes throw, naming the reason
+     * @param dropUnread whether the bytes not yet read are thrown away
+     */
+    default void reset(java.io.IOException why, boolean dropUnread) {
+    }
+
+    /**
      * Makes the sides of each new stream. The engine calls it once per stream, inside the call
      * that admits it: {@link SmuxEngine#openStream} for a stream opened here, {@link SmuxEngine#handleInput}
      * for a SYN the peer sent. It must not call the engine.

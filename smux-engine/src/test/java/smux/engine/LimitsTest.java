@@ -13,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import smux.api.LimitExceededException;
 import smux.api.SmuxConfig;
+import smux.api.StreamClosedException;
 import smux.engine.runtime.EngineApp;
 
 /**
@@ -41,8 +42,10 @@ class LimitsTest {
         assertEquals(1, p.server.engine.streamsRefused());
         assertFalse(p.server.app.hasStream(refused));
         assertEquals(13, p.server.engine.bytesDropped(), "data for the refused stream is read and dropped");
-        assertNull(p.client.read(refused), "the refusal reads as end-of-stream");
-        assertEquals(StreamState.REMOTE_CLOSED, p.client.app.streamState(refused));
+        StreamClosedException reset = assertThrows(StreamClosedException.class, () -> p.client.read(refused),
+                "the refusal (a window of 0, then FIN) reads as an error, not as end-of-stream");
+        assertTrue(reset.getMessage().contains("reset by the peer"), reset.getMessage());
+        assertThrows(StreamClosedException.class, () -> p.client.write(refused, Bytes.ascii("more")), "and so do writes");
 
         // the session keeps working: accepted streams move data, and a new stream fits once one is accepted
         assertEquals(a, p.server.accept());
@@ -73,7 +76,7 @@ class LimitsTest {
         int c = p.client.open(); // room again on the client; the server still holds a until it closes it
         p.drive();
         assertEquals(1, p.server.engine.streamsRefused());
-        assertNull(p.client.read(c), "refused with FIN");
+        assertThrows(StreamClosedException.class, () -> p.client.read(c), "refused: a window of 0, then FIN");
         p.server.app.closeStream(a);
         p.client.app.closeStream(c);
         int d = p.client.open();
@@ -82,19 +85,21 @@ class LimitsTest {
     }
 
     @Test
-    void theBufferBudgetRefusesStreamsItCannotReserve() throws IOException {
-        // version 2 reserves max(window, 262144) per stream: two fit in 1 MiB with a 512 KiB window
+    void streamsBeyondTheReservedBufferAreAdmittedOnCredit() throws IOException {
+        // version 2 reserves max(window, 262144) per stream: two fit in 1 MiB with a 512 KiB window;
+        // the third is admitted on credit (issue 20), not refused
         SmuxConfig server = quiet().streamWindow(512 * 1024).maxSessionBuffer(1 << 20).build();
         Pair p = new Pair(quiet().build(), server);
         p.client.open();
         p.client.open();
-        int third = p.client.open();
+        p.client.open();
         p.drive();
-        assertEquals(2, p.server.engine.streamCount());
-        assertEquals(1, p.server.engine.streamsRefused());
-        assertNull(p.client.read(third));
-        LimitExceededException e = assertThrows(LimitExceededException.class, () -> p.server.open());
-        assertTrue(e.getMessage().contains("maxSessionBuffer"), e.getMessage());
+        assertEquals(3, p.server.engine.streamCount());
+        assertEquals(0, p.server.engine.streamsRefused());
+        assertEquals(1, p.server.engine.creditStreams());
+        assertEquals(1 << 20, p.server.engine.reservedBytes(), "a credit stream reserves nothing up front");
+        assertEquals(2, p.server.open(), "a local open is admitted on credit too");
+        assertEquals(2, p.server.engine.creditStreams());
     }
 
     @Test

@@ -477,7 +477,7 @@ public final class SmuxSession implements Session {
                     e.streamsRefused(), e.bytesSent(), e.bytesReceived(), e.bytesDropped() + dropped,
                     e.framesSent(), e.framesReceived(), e.bufferedBytes(), e.reservedBytes(),
                     config.maxSessionBuffer(), config.maxStreams(), budget.used(), budget.capacity(),
-                    abandoned.bytes());
+                    abandoned.bytes(), e.streamsShed(), e.creditStreams());
         });
     }
 

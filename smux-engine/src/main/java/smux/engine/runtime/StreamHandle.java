@@ -75,6 +75,8 @@ final class StreamHandle implements SmuxStream, StreamSides {
     private volatile long readTimeoutNanos;
     private volatile long writeTimeoutNanos;
     private volatile boolean closedLocally;
+    /** Why the engine ended the stream (shed, refused or reset by the peer), or null. */
+    private volatile IOException reset;
     private InputStream in;
     private OutputStream out;
 
@@ -140,6 +142,9 @@ final class StreamHandle implements SmuxStream, StreamSides {
             if (!src.hasRemaining()) {
                 return 0;
             }
+            if (reset != null) {
+                throw resetError(-1);
+            }
             if (!tx.post(src)) {
                 throw new StreamClosedException(name() + " is closed for writing (closeWrite or close was called)");
             }
@@ -157,6 +162,9 @@ final class StreamHandle implements SmuxStream, StreamSides {
                 tx.await(timeout == 0 ? -1 : Math.max(1, start + timeout - System.nanoTime()));
             }
             if (src.hasRemaining()) {
+                if (reset != null) {
+                    throw resetError(tx.committed());
+                }
                 // ended without all of it: a close of the stream withdrew the rest
                 throw new StreamClosedException(name() + " was closed during a write; " + tx.committed()
                         + " bytes of that write were committed");
@@ -268,7 +276,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
 
     @Override
     public boolean isOpen() {
-        return !closedLocally && ops.sessionError() == null;
+        return !closedLocally && reset == null && ops.sessionError() == null;
     }
 
     @Override
@@ -301,6 +309,25 @@ final class StreamHandle implements SmuxStream, StreamSides {
     @Override
     public Duration writeTimeout() {
         return Duration.ofNanos(writeTimeoutNanos);
+    }
+
+    /** The engine ended the stream (inside an engine call): reads and writes fail with {@code why} from now on. */
+    @Override
+    public void reset(IOException why, boolean dropUnread) {
+        reset = why;
+        rx.fail(why, dropUnread);
+        tx.release(); // a write in progress ends here, with what was committed
+        tx.wake();
+    }
+
+    /** @return the reset's exception for this operation, with the committed count of a write in progress */
+    private IOException resetError(int committed) {
+        IOException why = reset;
+        String message = why.getMessage() + (committed >= 0 ? "; " + committed + " bytes of the write in progress were committed" : "");
+        IOException e = why instanceof smux.api.LimitExceededException
+                ? new smux.api.LimitExceededException(message) : new StreamClosedException(message);
+        e.initCause(why);
+        return e;
     }
 
     /** The session ended: wakes whoever waits on this stream. */

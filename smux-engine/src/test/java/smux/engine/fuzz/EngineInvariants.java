@@ -26,15 +26,20 @@ final class EngineInvariants {
 
     /**
      * Memory stays within the configured caps whatever the peer sends. Version 2: the session
-     * holds at most maxSessionBuffer, a stream at most its reservation (its window, or xtaci's
-     * first guess of 262144). Version 1: the session stops reading at a frame boundary once
-     * maxSessionBuffer is buffered, so at most one frame's payload more.
+     * buffers no more than it holds of the shared budget, and at most maxSessionBuffer (its
+     * reservations) plus one reservation per stream on credit (issue 20); a stream at most its
+     * reservation (its window, or xtaci's first guess of 262144). Version 1: the session stops
+     * reading at a frame boundary once maxSessionBuffer is buffered, so at most one frame's
+     * payload more.
      */
     static void assertWithinMemoryCaps(FuzzEngine e, Iterable<Integer> ids) throws IOException {
         SmuxConfig c = e.config();
         if (c.version() == 2) {
-            assertTrue(e.bufferedBytes() <= c.maxSessionBuffer(),
-                    "buffered " + e.bufferedBytes() + " > maxSessionBuffer " + c.maxSessionBuffer());
+            long cap = c.maxSessionBuffer() + (long) e.creditStreams() * e.streamReservation();
+            assertTrue(e.bufferedBytes() <= cap, "buffered " + e.bufferedBytes() + " > maxSessionBuffer " + c.maxSessionBuffer()
+                    + " + " + e.creditStreams() + " credit streams' reservations");
+            assertTrue(e.engineClosed() || e.bufferedBytes() <= e.reservedBytes(),
+                    "buffered " + e.bufferedBytes() + " > held of the budgets " + e.reservedBytes());
             for (int id : ids) {
                 if (e.hasStream(id)) {
                     assertTrue(e.available(id) <= e.streamReservation(),

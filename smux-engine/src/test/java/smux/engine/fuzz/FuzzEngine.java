@@ -347,6 +347,21 @@ final class FuzzEngine {
         return app.hasStream(id);
     }
 
+    /** @return open streams admitted on credit (version 2) */
+    int creditStreams() {
+        return engine.creditStreams();
+    }
+
+    /** @return whether the session is over (then what it holds goes back as it is read) */
+    boolean engineClosed() {
+        return engine.isClosed();
+    }
+
+    /** @return why the engine ended the latest stream of this id (shed, refused or reset by the peer), or null */
+    IOException resetOf(int id) {
+        return app.resetOf(id);
+    }
+
     StreamState state(int id) throws StreamClosedException {
         return app.streamState(id);
     }

@@ -49,6 +49,8 @@ public final class EngineApp implements StreamSides.Factory {
         final ReceiveSide rx;
         final SendSide tx = new SendSide();
         boolean due;
+        /** Why the engine ended the stream (shed, refused or reset by the peer), or null. */
+        IOException reset;
 
         Ends(int id) {
             this.id = id;
@@ -72,6 +74,27 @@ public final class EngineApp implements StreamSides.Factory {
         public SendSide outbound() {
             return tx;
         }
+
+        @Override
+        public void reset(IOException why, boolean dropUnread) {
+            reset = why;
+            rx.fail(why, dropUnread);
+            tx.release();
+        }
+    }
+
+    /**
+     * @param id a stream id
+     * @return why the engine ended the latest stream born with that id (shed, refused or reset by
+     *     the peer), or null if it did not
+     */
+    public IOException resetOf(int id) {
+        for (int i = born.size() - 1; i >= 0; i--) {
+            if (born.get(i).id == id) {
+                return born.get(i).reset;
+            }
+        }
+        return null;
     }
 
     /**

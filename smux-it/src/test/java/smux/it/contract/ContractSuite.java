@@ -28,8 +28,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import smux.api.LimitExceededException;
+import smux.api.MemoryBudget;
 import smux.api.Session;
 import smux.api.SessionClosedException;
+import smux.api.SessionStats;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 import smux.api.StreamClosedException;
@@ -493,9 +495,13 @@ abstract class ContractSuite {
             for (int i = 0; i < 4; i++) {
                 opened.add(p.client.openStream());
             }
-            // The third and fourth were refused with FIN: their reads reach end-of-stream.
-            assertEquals(-1, opened.get(2).inputStream().read());
-            assertEquals(-1, opened.get(3).inputStream().read());
+            // The third and fourth were refused (a window of 0, then FIN): their reads and writes fail, saying so.
+            for (SmuxStream refused : opened.subList(2, 4)) {
+                StreamClosedException e = assertThrows(StreamClosedException.class, () -> refused.inputStream().read());
+                assertTrue(e.getMessage().contains("reset by the peer"), e.getMessage());
+                StreamClosedException w = assertThrows(StreamClosedException.class, () -> refused.outputStream().write(1));
+                assertTrue(w.getMessage().contains("reset by the peer"), w.getMessage());
+            }
             assertTrue(Bytes.await(5000, () -> p.server.stats().streamsRefused() == 2));
             // The first two are accepted and work.
             SmuxStream s = p.server.acceptStream(Duration.ofSeconds(5));
@@ -503,6 +509,57 @@ abstract class ContractSuite {
             s.outputStream().write(9);
             assertEquals(9, opened.get(0).inputStream().read());
             assertFalse(p.server.isClosed());
+        }
+    }
+
+    /**
+     * Issue 20: streams admitted on credit (beyond the half of maxSessionBuffer reserved up front)
+     * whose application never reads are shed once the memory is spent: the writer on the other end
+     * gets an error that says the peer reset the stream, and the stats count them; the streams
+     * reserved up front keep every byte. (The engine's CreditAdmissionTest shows the shedding side's
+     * LimitExceededException.)
+     */
+    @Test
+    @Timeout(150)
+    void creditStreamsThatAreNotReadAreShedAndBothEndsHearOfIt() throws Exception {
+        // 1 MiB: 4 streams reserved up front (256 KiB each); the other 12 on credit, from a shared
+        // budget of 3 MiB of which one session may hold about half
+        SmuxConfig.Builder server = SmuxConfig.builder().maxSessionBuffer(1 << 20).memoryBudget(MemoryBudget.of(3 << 20));
+        try (SessionPair p = SessionPair.open(transport(), SmuxConfig.builder(), server, false)) {
+            List<Future<String>> outcomes = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                SmuxStream c = p.client.openStream();
+                c.setReadTimeout(Duration.ofSeconds(40));
+                outcomes.add(async(() -> {
+                    try {
+                        c.outputStream().write(new byte[256 * 1024]); // all a Go sender may send before a window update
+                        return "read " + c.inputStream().read(); // the server sends nothing: a timeout, unless shed
+                    } catch (StreamClosedException e) {
+                        return e.getMessage();
+                    } catch (java.net.SocketTimeoutException e) {
+                        return "not shed";
+                    }
+                }));
+            }
+            assertTrue(Bytes.await(30_000, () -> p.server.stats().streamsShed() > 0), "shed: " + p.server.stats());
+            long resets = 0;
+            for (Future<String> f : outcomes) {
+                String outcome = f.get(100, TimeUnit.SECONDS);
+                if (outcome.contains("reset by the peer")) {
+                    resets++;
+                } else {
+                    assertEquals("not shed", outcome);
+                }
+            }
+            SessionStats st = p.server.stats();
+            assertEquals(st.streamsShed(), resets, "every shed stream's writer heard of it: " + st);
+            assertTrue(st.streamsShed() <= 12, "only streams on credit are shed: " + st);
+            assertTrue(st.bufferedBytes() <= 3 << 20, st.toString());
+            for (int i = 0; i < 16 - st.streamsShed(); i++) {
+                SmuxStream s = p.server.acceptStream(Duration.ofSeconds(5)); // the shed ones left the backlog
+                assertEquals(256 * 1024, s.inputStream().readNBytes(256 * 1024).length, "a stream not shed keeps every byte");
+            }
+            assertFalse(p.server.isClosed(), "the session goes on");
         }
     }
 

@@ -198,7 +198,8 @@ record ThroughputCell(End client, End server) {
     /** {@code smux serve}: its address and its refusals come from its log (stderr). */
     private static final class ServeProcess implements Server {
         private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) ");
-        private static final Pattern REFUSED = Pattern.compile("; (\\d+) stream\\(s\\) were refused");
+        /** Every count of streams refused or shed in serve's line for the session's end (SessionServer.Refusals). */
+        private static final Pattern REFUSED = Pattern.compile("(\\d+) stream\\(s\\) were (refused|shed)");
         private final ChildProcess process;
         private final InetSocketAddress address;
 
@@ -235,7 +236,11 @@ record ThroughputCell(End client, End server) {
             String ended = process.awaitStderr(l -> l.contains("session from " + client + " ended"), Duration.ofSeconds(30),
                     "the log line of the session from " + client + " ending");
             Matcher m = REFUSED.matcher(ended);
-            return m.find() ? Integer.parseInt(m.group(1)) : 0;
+            int n = 0;
+            while (m.find()) {
+                n += Integer.parseInt(m.group(1));
+            }
+            return n;
         }
 
         @Override
