@@ -22,6 +22,8 @@ public interface Session extends Closeable {
      * @return the new stream
      * @throws SessionClosedException if the session is closed or draining ({@link #drain})
      * @throws LimitExceededException if {@code maxStreams}, the receive budget, or the stream ids are used up
+     * @throws IllegalStateException if this is a server with {@link SmuxConfig#VERSION_AUTO} whose
+     *     peer has sent nothing yet (the version is not known): open streams after the peer spoke
      */
     SmuxStream openStream() throws IOException;
 

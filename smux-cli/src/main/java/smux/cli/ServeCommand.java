@@ -51,14 +51,14 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        SmuxConfig.Builder b = session.builder(spec);
+        SmuxConfig.Builder b = session.builder(spec, true);
         service.check(spec);
         int perSession = service.maxStreams(spec, maxStreams, 16);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
         try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio())) {
             SmuxConfig config = ServiceOptions.sessions(b, session.nio(), workers);
             SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
-            String details = " (mode " + mode + ", protocol " + config.version() + ", transport " + config.transport().orElseThrow()
+            String details = " (mode " + mode + ", protocol " + SessionOptions.protocolName(config) + ", transport " + config.transport().orElseThrow()
                     + "; " + server.capacity() + ")";
             server.run(listener, details, service.drain(), SessionServer.Handshake.NONE, (stream, peer, done) -> serveStream(stream, idle, done));
         }

@@ -52,7 +52,7 @@ final class TunnelServerCommand implements Callable<Integer> {
             SmuxConfig config = tunnel.config(workers);
             SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
             Forward forward = new Forward(to.getHostString(), to.getPort(), workers, idle);
-            String details = ", forwarding to " + target + " (protocol " + config.version() + tunnel.overTls() + "; " + server.capacity() + ")";
+            String details = ", forwarding to " + target + " (protocol " + SessionOptions.protocolName(config) + tunnel.overTls() + "; " + server.capacity() + ")";
             server.run(listener, details, tunnel.service.drain(), this::handshake, forward::connect);
         }
         return 0;

@@ -168,7 +168,7 @@ final class Telemetry {
 
     static void opened(String remote, String transport, boolean client, int version) {
         LOG.log(Level.DEBUG, () -> "smux session opened: " + remote + " via " + transport
-                + (client ? " (client" : " (server") + ", v" + version + ")");
+                + (client ? " (client" : " (server") + (version == 0 ? ", version from the peer's first frame)" : ", v" + version + ")"));
         SessionOpened e = new SessionOpened();
         if (e.isEnabled()) {
             e.remote = remote;
