@@ -25,6 +25,9 @@ package smux.api;
  * @param committedBytesAbandoned committed payload bytes the peer will not receive because a local
  *     close gave up (the connection made no progress for {@link SmuxConfig#closeTimeout()}, or
  *     failed during the flush): 0 unless it did; the number {@link AbandonedBytesException} carries
+ * @param stalls how long and with how many bytes the session's streams waited, by cause, summed
+ *     over every stream it had ({@link SmuxStream#stallStats()}); a stall still going on counts for
+ *     the streams the application holds
  */
 public record SessionStats(
         int openStreams,
@@ -42,5 +45,6 @@ public record SessionStats(
         int maxStreams,
         long memoryBudgetUsed,
         long memoryBudgetCapacity,
-        long committedBytesAbandoned) {
+        long committedBytesAbandoned,
+        StallStats stalls) {
 }

@@ -55,9 +55,10 @@ final class ServeCommand implements Callable<Integer> {
         service.check(spec);
         int perSession = service.maxStreams(spec, maxStreams, 16);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
-        try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio())) {
+        try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio());
+             StallWatch stalls = service.stallWatch(log)) {
             SmuxConfig config = ServiceOptions.sessions(b, session.nio(), workers);
-            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS);
+            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS, stalls);
             String details = " (mode " + mode + ", protocol " + SessionOptions.protocolName(config) + ", transport " + config.transport().orElseThrow()
                     + "; " + server.capacity() + ")";
             server.run(listener, details, service.drain(), SessionServer.Handshake.NONE, (stream, peer, done) -> serveStream(stream, idle, done));

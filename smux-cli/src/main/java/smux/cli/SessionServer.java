@@ -16,7 +16,8 @@ import smux.api.SmuxStream;
  * opens on a worker of its own, at most {@code perSession} at once per session: beyond that a
  * stream is refused (closed at once; the peer reads end-of-stream), the first refusal logged at
  * once and the count when the session ends. Each session's end is logged in words that say what
- * to do about a misconfiguration. On SIGTERM or Ctrl-C the sessions drain ({@link Server#stop}).
+ * to do about a misconfiguration, and a stream stalled past {@code --stall-log} gets a line naming
+ * the cause ({@link StallWatch}). On SIGTERM or Ctrl-C the sessions drain ({@link Server#stop}).
  *
  * <p>What differs is the command's: how one stream is served ({@link Streams}), and for the
  * tunnel, the TLS handshake before the session ({@link Handshake}).
@@ -56,13 +57,15 @@ final class SessionServer {
     private final int perSession;
     private final Words words;
     private final Server server;
+    private final StallWatch stalls;
 
     /**
      * @param workers where the sessions and their streams are served
      * @param config the sessions' settings
      * @param perSession the most streams one session may have served at once
      */
-    SessionServer(Log log, Workers workers, SmuxConfig config, int perSession, Words words) {
+    SessionServer(Log log, Workers workers, SmuxConfig config, int perSession, Words words, StallWatch stalls) {
+        this.stalls = stalls;
         this.log = log;
         this.workers = workers;
         this.config = config;
@@ -115,9 +118,14 @@ final class SessionServer {
                     }
                     continue;
                 }
+                Runnable unwatch = stalls.watch(stream, peer);
                 try {
-                    workers.execute(() -> streams.serve(stream, peer, slots::exit));
+                    workers.execute(() -> streams.serve(stream, peer, () -> {
+                        unwatch.run();
+                        slots.exit();
+                    }));
                 } catch (Throwable t) {
+                    unwatch.run();
                     slots.exit();
                     stream.close();
                     if (slots.refusedOne()) {

@@ -103,7 +103,7 @@ public final class SmuxEngine {
     private LimitExceededException build(SmuxConfig settled) {
         int v = settled.version();
         this.decoder = new FrameDecoder(v);
-        this.scheduler = new SendScheduler(v, settled.maxFrameSize(), new Scheduled());
+        this.scheduler = new SendScheduler(v, settled.maxFrameSize(), new Scheduled(), session);
         Admission admission;
         LimitExceededException noRoom = null;
         try {

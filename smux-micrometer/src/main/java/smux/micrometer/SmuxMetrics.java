@@ -21,6 +21,7 @@ import java.util.function.ToLongFunction;
 import smux.api.MemoryBudget;
 import smux.api.Session;
 import smux.api.SessionStats;
+import smux.api.StallCause;
 
 /**
  * The counters of smux sessions as Micrometer meters. Hand it the sessions to watch
@@ -48,6 +49,8 @@ import smux.api.SessionStats;
  * <tr><td>{@code smux.bytes.sent}, {@code smux.bytes.received}</td><td>counter</td><td>bytes</td><td>stream payload committed for sending, and received</td></tr>
  * <tr><td>{@code smux.bytes.dropped}</td><td>counter</td><td>bytes</td><td>payload received for closed or unknown streams</td></tr>
  * <tr><td>{@code smux.bytes.abandoned}</td><td>counter</td><td>bytes</td><td>committed bytes a close gave up on</td></tr>
+ * <tr><td>{@code smux.stall.time}, tag {@code cause=peer.window|connection|local.reader}</td><td>counter</td><td>seconds</td><td>time the streams waited: for the peer's window, for the connection, for the local application to read ({@link smux.api.StallStats})</td></tr>
+ * <tr><td>{@code smux.stall.bytes}, same tag</td><td>counter</td><td>bytes</td><td>bytes that waited, by the same causes</td></tr>
  * <tr><td>{@code smux.memory.buffered}</td><td>gauge</td><td>bytes</td><td>received bytes the applications have not read</td></tr>
  * <tr><td>{@code smux.memory.reserved}</td><td>gauge</td><td>bytes</td><td>receive memory the watched sessions hold</td></tr>
  * <tr><td>{@code smux.memory.budget.used}, {@code smux.memory.budget.capacity}</td><td>gauge</td><td>bytes</td><td>the shared {@link MemoryBudget}s of the watched sessions, each counted once</td></tr>
@@ -83,7 +86,27 @@ public final class SmuxMetrics implements MeterBinder, AutoCloseable {
             new Count("smux.bytes.dropped", Tags.empty(), "payload received for closed or unknown streams, dropped", BaseUnits.BYTES,
                     SessionStats::bytesDropped),
             new Count("smux.bytes.abandoned", Tags.empty(), "committed bytes a close gave up on", BaseUnits.BYTES,
-                    SessionStats::committedBytesAbandoned));
+                    SessionStats::committedBytesAbandoned),
+            stallTime(StallCause.PEER_WINDOW), stallBytes(StallCause.PEER_WINDOW),
+            stallTime(StallCause.CONNECTION), stallBytes(StallCause.CONNECTION),
+            stallTime(StallCause.LOCAL_READER), stallBytes(StallCause.LOCAL_READER));
+
+    private static final double NANOS_PER_SECOND = 1e9;
+
+    private static Count stallTime(StallCause cause) {
+        return new Count("smux.stall.time", Tags.of("cause", tag(cause)), "time streams waited, by cause (StallStats)",
+                "seconds", s -> s.stalls().nanos(cause), 1 / NANOS_PER_SECOND);
+    }
+
+    private static Count stallBytes(StallCause cause) {
+        return new Count("smux.stall.bytes", Tags.of("cause", tag(cause)), "bytes that waited, by cause (StallStats)",
+                BaseUnits.BYTES, s -> s.stalls().bytes(cause));
+    }
+
+    /** @return the cause as a tag value: peer.window, connection, local.reader */
+    private static String tag(StallCause cause) {
+        return cause.name().toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+    }
 
     private final Tags tags;
     private final Set<Session> open = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -221,7 +244,7 @@ public final class SmuxMetrics implements MeterBinder, AutoCloseable {
         for (Session s : open) {
             total += f.applyAsLong(s.stats());
         }
-        return total;
+        return total * COUNTS.get(index).scale;
     }
 
     private synchronized double budgets(ToDoubleFunction<MemoryBudget> f) {
@@ -259,7 +282,11 @@ public final class SmuxMetrics implements MeterBinder, AutoCloseable {
         return names;
     }
 
-    private record Count(String name, Tags tags, String description, String unit, ToLongFunction<SessionStats> value) { }
+    private record Count(String name, Tags tags, String description, String unit, ToLongFunction<SessionStats> value, double scale) {
+        Count(String name, Tags tags, String description, String unit, ToLongFunction<SessionStats> value) {
+            this(name, tags, description, unit, value, 1);
+        }
+    }
 
     private record Bound(MeterRegistry registry, List<Meter> meters) { }
 }

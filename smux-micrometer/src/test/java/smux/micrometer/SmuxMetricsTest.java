@@ -105,6 +105,7 @@ class SmuxMetricsTest {
         assertEquals(1, counter("smux.streams.opened", "origin", "peer"));
         assertTrue(gauge("smux.memory.reserved") > 0, "each open stream reserves receive memory");
 
+        Thread.sleep(100); // the bytes wait unread: a stall on the local reader, over StallStats.MIN_STALL
         ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
         long read = 0;
         while (read < BYTES) {
@@ -113,6 +114,9 @@ class SmuxMetricsTest {
         }
         assertEquals(BYTES, counter("smux.bytes.sent"));
         assertEquals(BYTES, counter("smux.bytes.received"));
+        assertTrue(counter("smux.stall.time", "cause", "local.reader") >= 0.05, "seconds the bytes waited unread");
+        assertTrue(counter("smux.stall.bytes", "cause", "local.reader") > 0);
+        assertEquals(0, counter("smux.stall.time", "cause", "peer.window"), "the write fit in the window");
 
         out.close();
         in.close();
@@ -124,6 +128,7 @@ class SmuxMetricsTest {
         assertEquals(BYTES, counter("smux.bytes.sent"), "counters keep the closed sessions' totals");
         assertEquals(BYTES, counter("smux.bytes.received"));
         assertEquals(1, counter("smux.streams.opened", "origin", "local"));
+        assertTrue(counter("smux.stall.time", "cause", "local.reader") >= 0.05, "kept after the close");
         assertEquals(0, metrics.sessions());
     }
 

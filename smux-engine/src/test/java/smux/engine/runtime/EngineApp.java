@@ -72,6 +72,24 @@ public final class EngineApp implements StreamSides.Factory {
         public SendSide outbound() {
             return tx;
         }
+
+        /** What the engine said the stream's pending bytes wait for, in order: "CAUSE pending@now" ("null 0@now" for nothing). */
+        final List<String> sendWaits = new ArrayList<>();
+
+        @Override
+        public void sendWait(smux.api.StallCause cause, int pending, long now) {
+            sendWaits.add(cause + " " + pending + "@" + now);
+        }
+    }
+
+    /** @return what the engine said stream {@code id}'s pending bytes waited for, in order (see {@link Ends#sendWaits}) */
+    public List<String> sendWaits(int id) {
+        for (Ends e : born) {
+            if (e.id == id) {
+                return e.sendWaits;
+            }
+        }
+        throw new AssertionError("no stream " + id);
     }
 
     /**
