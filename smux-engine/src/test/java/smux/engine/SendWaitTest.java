@@ -23,6 +23,7 @@ class SendWaitTest {
     @Test
     void aWriteThatOutrunsTheWindowWaitsForThePeerUntilItReads() throws IOException {
         Pair p = new Pair(Wire.quiet(2)).latency(10 * Pair.MS);
+        p.client.app.recordSendWaits = true;
         int id = p.client.open();
         p.client.write(id, new byte[400_000]);
         p.drive();
@@ -43,6 +44,7 @@ class SendWaitTest {
     void aWriteWithWindowWaitsOnlyForTheConnectionAndVersion1NeverForAWindow() throws IOException {
         for (int version : new int[] {1, 2}) {
             Pair p = new Pair(Wire.quiet(version));
+            p.client.app.recordSendWaits = true;
             int id = p.client.open();
             p.client.write(id, new byte[100_000]);
             p.drive();
@@ -54,6 +56,7 @@ class SendWaitTest {
     void aWithdrawnWriteWaitsForNothing() throws IOException {
         SmuxConfig c = Wire.quiet(2);
         Pair p = new Pair(c);
+        p.client.app.recordSendWaits = true;
         int id = p.client.open();
         p.client.write(id, new byte[400_000]);
         p.drive();

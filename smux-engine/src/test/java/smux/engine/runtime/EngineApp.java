@@ -78,9 +78,14 @@ public final class EngineApp implements StreamSides.Factory {
 
         @Override
         public void sendWait(smux.api.StallCause cause, int pending, long now) {
-            sendWaits.add(cause + " " + pending + "@" + now);
+            if (recordSendWaits) { // off unless a test asks: the fuzzers' executions per second must not pay for it
+                sendWaits.add(cause + " " + pending + "@" + now);
+            }
         }
     }
+
+    /** Whether the streams keep what the engine said their pending bytes wait for ({@link #sendWaits}). */
+    public boolean recordSendWaits;
 
     /** @return what the engine said stream {@code id}'s pending bytes waited for, in order (see {@link Ends#sendWaits}) */
     public List<String> sendWaits(int id) {
