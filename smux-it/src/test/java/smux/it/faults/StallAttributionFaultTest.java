@@ -2,7 +2,6 @@ package smux.it.faults;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import eu.rekawek.toxiproxy.model.ToxicDirection;
@@ -76,8 +75,13 @@ class StallAttributionFaultTest {
             assertTrue(holder.localReaderBytes() >= SmuxConfig.INITIAL_PEER_WINDOW, "all the window the peer used: " + figures);
             assertEquals(unread.available(), holder.localReaderBytes(), "what waits unread now: " + figures);
             assertEquals(0, holder.peerWindowNanos() + holder.connectionNanos(), "the holder sent nothing: " + figures);
-            assertFalse(h.stallStats().any(), figures);
-            assertFalse(hPeer.stallStats().any(), figures);
+            // The healthy stream waited for neither window nor reader. A write of a few bytes may still have
+            // waited a moment for the connection's writer on a loaded machine (a descheduled thread: a full run
+            // saw one of 95 ms beside the sender's seconds), so that cause is held to a small share.
+            for (StallStats healthy : new StallStats[] {h.stallStats(), hPeer.stallStats()}) {
+                assertEquals(0, healthy.peerWindowNanos() + healthy.localReaderNanos(), figures);
+                assertTrue(healthy.connectionNanos() < sender.peerWindowNanos() / 4, figures);
+            }
 
             // the sessions sum their streams
             assertTrue(pair.client.stats().stalls().peerWindowNanos() >= sender.peerWindowNanos(), figures);
