@@ -1,4 +1,8 @@
-/** The README's example: an application module that requires smux.api and nothing else. */
+/**
+ * The README's examples: {@code EchoExample} needs smux.api and nothing else; {@code MetricsExample}
+ * also the optional Micrometer binder, smux.micrometer.
+ */
 module smux.examples {
     requires smux.api;
+    requires smux.micrometer;
 }

@@ -23,6 +23,8 @@ public interface Session extends Closeable {
      * @throws SessionClosedException if the session is closed or draining ({@link #drain})
      * @throws LimitExceededException if {@code maxStreams} or the stream ids are used up (version 2 streams beyond
      *     the memory reserved up front are admitted on credit: see {@link SmuxConfig})
+     * @throws IllegalStateException if this is a server with {@link SmuxConfig#VERSION_AUTO} whose
+     *     peer has sent nothing yet (the version is not known): open streams after the peer spoke
      */
     SmuxStream openStream() throws IOException;
 

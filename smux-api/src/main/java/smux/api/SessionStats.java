@@ -32,6 +32,9 @@ package smux.api;
  *     {@link LimitExceededException} that says so. See docs/PROTOCOL.md, "Receive memory"
  * @param creditStreams streams open now that were admitted on credit (version 2): beyond those
  *     whose 256 KiB are reserved up front within {@link SmuxConfig#maxSessionBuffer()}
+ * @param stalls how long and with how many bytes the session's streams waited, by cause, summed
+ *     over every stream it had ({@link SmuxStream#stallStats()}); a stall still going on counts for
+ *     the streams the application holds
  */
 public record SessionStats(
         int openStreams,
@@ -51,5 +54,6 @@ public record SessionStats(
         long memoryBudgetCapacity,
         long committedBytesAbandoned,
         long streamsShed,
-        int creditStreams) {
+        int creditStreams,
+        StallStats stalls) {
 }

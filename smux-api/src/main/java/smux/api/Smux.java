@@ -59,13 +59,13 @@ public final class Smux {
      * @throws IOException if the session cannot start, or the peer failed the probe when
      *     {@link SmuxConfig#probePeer()} is set
      * @throws IllegalStateException if no transport is available (the message says what to add)
-     * @throws IllegalArgumentException if the socket is not connected, or the chosen transport
+     * @throws IllegalArgumentException if the socket is not connected, the chosen transport
      *     cannot drive it (the {@code nio} transport and a socket without a channel, such as an
-     *     {@code SSLSocket})
+     *     {@code SSLSocket}), or the version is {@link SmuxConfig#VERSION_AUTO} (servers only)
      */
     public static Session client(Socket socket, SmuxConfig config) throws IOException {
         requireConnected(socket);
-        return Transports.choose(requireConfig(config)).open(socket, true, config);
+        return Transports.choose(requireClientConfig(config)).open(socket, true, config);
     }
 
     /**
@@ -94,10 +94,11 @@ public final class Smux {
      * @return the running session
      * @throws IOException if the session cannot start
      * @throws IllegalStateException if no transport is available
+     * @throws IllegalArgumentException if the version is {@link SmuxConfig#VERSION_AUTO} (servers only)
      */
     public static Session client(SocketChannel channel, SmuxConfig config) throws IOException {
         requireConnected(channel);
-        return Transports.choose(requireConfig(config)).open(channel, true, config);
+        return Transports.choose(requireClientConfig(config)).open(channel, true, config);
     }
 
     /**
@@ -122,10 +123,11 @@ public final class Smux {
      * @return the running session
      * @throws IOException if connecting fails or the session cannot start
      * @throws IllegalStateException if no transport is available
+     * @throws IllegalArgumentException if the version is {@link SmuxConfig#VERSION_AUTO} (servers only)
      */
     public static Session connect(SocketAddress address, SmuxConfig config) throws IOException {
         requireResolved(address);
-        TransportProvider provider = Transports.choose(requireConfig(config));
+        TransportProvider provider = Transports.choose(requireClientConfig(config));
         SocketChannel channel = dial(address);
         try {
             return provider.open(channel, true, config);
@@ -186,7 +188,7 @@ public final class Smux {
      */
     public static ProbeResult probe(Socket socket, SmuxConfig config) {
         requireConnected(socket);
-        return Transports.choose(requireConfig(config)).probe(socket, config);
+        return Transports.choose(requireClientConfig(config)).probe(socket, config);
     }
 
     /**
@@ -215,7 +217,7 @@ public final class Smux {
      */
     public static ProbeResult probe(SocketAddress address, SmuxConfig config) throws IOException {
         requireResolved(address);
-        TransportProvider provider = Transports.choose(requireConfig(config));
+        TransportProvider provider = Transports.choose(requireClientConfig(config));
         try (SocketChannel channel = dial(address)) {
             return provider.probe(channel.socket(), config);
         }
@@ -255,6 +257,15 @@ public final class Smux {
 
     private static SmuxConfig requireConfig(SmuxConfig config) {
         return Objects.requireNonNull(config, "config");
+    }
+
+    /** A client's first frame tells an auto server its version, so the client must have one. */
+    private static SmuxConfig requireClientConfig(SmuxConfig config) {
+        if (requireConfig(config).versionAuto()) {
+            throw new IllegalArgumentException("version AUTO is for servers (they take the version of the client's first "
+                    + "frame): configure a client or a probe with version 1 or 2");
+        }
+        return config;
     }
 
     private static Socket requireConnected(Socket socket) {

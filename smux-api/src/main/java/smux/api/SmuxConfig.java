@@ -7,7 +7,8 @@ import java.util.concurrent.ThreadFactory;
 
 /**
  * The settings of one session: immutable, validated when built, with the defaults of the smux
- * specification. Both ends of a connection must use the same {@link #version()}; every other
+ * specification. Both ends of a connection must use the same {@link #version()}, or the
+ * accepting end takes the version of its peer's first frame ({@link #VERSION_AUTO}); every other
  * setting is local to one end.
  *
  * <pre>{@code
@@ -31,6 +32,13 @@ import java.util.concurrent.ThreadFactory;
  * so in version 1 an unread stream does stall the others.
  */
 public final class SmuxConfig {
+    /**
+     * The version of an accepting session that takes the version of its peer's first frame (1 or
+     * 2): one server port for clients of both versions. Only a server may use it (a client's first
+     * frame is what tells the server its version); such a session sends nothing and opens no
+     * stream until the peer's first frame has arrived. See docs/PROTOCOL.md, "One port, both versions".
+     */
+    public static final int VERSION_AUTO = 0;
     /** Version 2 senders start with this guess of the peer's window (xtaci's initialPeerWindow). */
     public static final int INITIAL_PEER_WINDOW = 262_144;
     /** The largest payload one frame can carry (LENGTH is an unsigned 16-bit field). */
@@ -167,8 +175,32 @@ public final class SmuxConfig {
         return b;
     }
 
-    /** @return the protocol version, 1 or 2 (default 2); both ends must agree */
+    /**
+     * Returns the protocol version: 1 or 2 (default 2), which both ends must agree on, or
+     * {@link #VERSION_AUTO} (0) for a server that takes the version of its peer's first frame.
+     *
+     * @return 1, 2 or {@link #VERSION_AUTO}
+     */
     public int version() { return version; }
+
+    /** @return whether this is an accepting configuration that takes its version from the peer ({@link #VERSION_AUTO}) */
+    public boolean versionAuto() { return version == VERSION_AUTO; }
+
+    /**
+     * Returns this configuration with its version settled, as an {@link #versionAuto() auto} session
+     * does when its peer's first frame arrives; settings derived from the version (the default
+     * {@link #maxSessionBuffer()}) are derived again.
+     *
+     * @param version 1 or 2
+     * @return the configuration for that version (this one, if it already has it)
+     * @throws IllegalArgumentException if {@code version} is neither 1 nor 2
+     */
+    public SmuxConfig withVersion(int version) {
+        if (version != 1 && version != 2) {
+            throw new IllegalArgumentException("a session's settled version is 1 or 2, got " + version);
+        }
+        return version == this.version ? this : toBuilder().version(version).build();
+    }
 
     /**
      * Returns the largest receive window a stream advertises (version 2): the fixed window set with
@@ -223,7 +255,8 @@ public final class SmuxConfig {
      * {@code maxStreams} reservations, at most 64 MiB ({@link #DEFAULT_SESSION_BUFFER}) but at least
      * one reservation.
      * Version 1: buffered bytes at which the session stops reading the connection; default 4 MiB.
-     * The session also draws every reservation from its shared {@link #memoryBudget()}.
+     * {@link #VERSION_AUTO}: the default is derived again for the version the peer's first frame
+     * carries (this method returns the version 2 one). The session also draws every reservation from its shared {@link #memoryBudget()}.
      *
      * @return the budget in bytes
      */
@@ -264,7 +297,7 @@ public final class SmuxConfig {
 
     @Override
     public String toString() {
-        return "SmuxConfig{version=" + version + ", streamWindow="
+        return "SmuxConfig{version=" + (version == VERSION_AUTO ? "auto" : Integer.toString(version)) + ", streamWindow="
                 + (windowTuned ? initialStreamWindow + ".." + streamWindow + " (tuned)" : Integer.toString(streamWindow))
                 + ", maxFrameSize=" + maxFrameSize + ", stagingBufferSize=" + stagingBufferSize
                 + ", keepAlive=" + (keepAliveEnabled ? keepAliveInterval + "/" + keepAliveTimeout : "off")
@@ -301,16 +334,19 @@ public final class SmuxConfig {
         }
 
         /**
-         * Sets the protocol version. There is no negotiation: both ends must use the same one.
-         * Only version 2 keeps one unread stream from stalling the others.
+         * Sets the protocol version. There is no negotiation: both ends must use the same one,
+         * except that a server may take the version of its peer's first frame
+         * ({@link SmuxConfig#VERSION_AUTO}; a client with it fails to start). Only version 2 keeps
+         * one unread stream from stalling the others.
          *
-         * @param version 1 or 2
+         * @param version 1, 2, or {@link SmuxConfig#VERSION_AUTO} for a server
          * @return this builder
-         * @throws IllegalArgumentException if {@code version} is neither 1 nor 2
+         * @throws IllegalArgumentException if {@code version} is none of these
          */
         public Builder version(int version) {
-            if (version != 1 && version != 2) {
-                throw new IllegalArgumentException("version must be 1 or 2 (the versions xtaci/smux speaks), got " + version);
+            if (version != 1 && version != 2 && version != VERSION_AUTO) {
+                throw new IllegalArgumentException("version must be 1 or 2 (the versions xtaci/smux speaks), or "
+                        + "VERSION_AUTO (0) for a server that takes its peer's, got " + version);
             }
             this.version = version;
             return this;
@@ -572,7 +608,7 @@ public final class SmuxConfig {
                         + ") must hold at least one whole frame (maxFrameSize + 8 = " + (maxFrameSize + HEADER_SIZE) + ")");
             }
             int firstWindow = windowTuned ? initialStreamWindow : streamWindow;
-            if (version == 2 && maxSessionBuffer != 0 && maxSessionBuffer < Math.max(firstWindow, INITIAL_PEER_WINDOW)) {
+            if (version != 1 && maxSessionBuffer != 0 && maxSessionBuffer < Math.max(firstWindow, INITIAL_PEER_WINDOW)) {
                 throw new IllegalArgumentException("maxSessionBuffer (" + maxSessionBuffer
                         + ") must hold at least one stream's reservation, max(" + (windowTuned ? "initial " : "")
                         + "streamWindow, 262144) = " + Math.max(firstWindow, INITIAL_PEER_WINDOW));

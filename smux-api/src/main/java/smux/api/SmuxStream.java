@@ -132,4 +132,14 @@ public interface SmuxStream extends ByteChannel {
      * @return bytes; 0 in version 1 (no per-stream window), or once the stream is closed
      */
     int receiveWindow();
+
+    /**
+     * Returns how long, and with how many bytes, this stream waited, by cause: its writes for the
+     * peer's window or for the connection, its received bytes for this application to read them.
+     * Measured locally; nothing about it goes on the wire. The counts stay readable after the
+     * stream is closed.
+     *
+     * @return a snapshot
+     */
+    StallStats stallStats();
 }

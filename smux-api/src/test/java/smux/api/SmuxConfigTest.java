@@ -101,9 +101,19 @@ class SmuxConfigTest {
     // ------------------------------------------------------------------ one setting at a time
 
     @ParameterizedTest
-    @ValueSource(ints = {Integer.MIN_VALUE, -1, 0, 3, 255})
-    void versionOtherThanOneOrTwoIsRejected(int version) {
+    @ValueSource(ints = {Integer.MIN_VALUE, -1, 3, 255})
+    void versionOtherThanOneOrTwoOrAutoIsRejected(int version) {
         assertRejected(b -> b.version(version), "version must be 1 or 2", String.valueOf(version));
+    }
+
+    @Test
+    void versionAutoIsZeroAndSaysSo() {
+        SmuxConfig auto = SmuxConfig.builder().version(SmuxConfig.VERSION_AUTO).build();
+        assertEquals(0, SmuxConfig.VERSION_AUTO);
+        assertEquals(SmuxConfig.VERSION_AUTO, auto.version());
+        assertTrue(auto.versionAuto());
+        assertEquals(2, auto.withVersion(2).version());
+        assertEquals(SmuxConfig.DEFAULT_SESSION_BUFFER_V1, auto.withVersion(1).maxSessionBuffer());
     }
 
     @Test

@@ -104,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         String asked = session.transport;
         session.transport = null; // a comma list here; checked by transports()
-        SmuxConfig.Builder base = session.builder(spec);
+        SmuxConfig.Builder base = session.builder(spec, false);
         session.transport = asked;
         List<Integer> stagings = List.of();
         if (staging != null) {

@@ -52,14 +52,15 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        SmuxConfig.Builder b = session.builder(spec);
+        SmuxConfig.Builder b = session.builder(spec, true);
         service.check(spec);
         int perSession = service.maxStreams(spec, maxStreams, 1);
         Duration idle = ServiceOptions.idle(spec, "--idle-timeout", idleSeconds);
-        try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio())) {
+        try (Workers workers = service.workers("serve"); Listener listener = Listener.bind(spec, listen, session.nio());
+             StallWatch stalls = service.stallWatch(log)) {
             SmuxConfig config = ServiceOptions.sessions(b, session.nio(), workers, perSession);
-            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS, true);
-            String details = " (mode " + mode + ", protocol " + config.version() + ", transport " + config.transport().orElseThrow()
+            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS, true, stalls);
+            String details = " (mode " + mode + ", protocol " + SessionOptions.protocolName(config) + ", transport " + config.transport().orElseThrow()
                     + "; " + server.capacity() + ")";
             server.run(listener, details, service.drain(), SessionServer.Handshake.NONE, (stream, peer, done) -> serveStream(stream, idle, done));
         }

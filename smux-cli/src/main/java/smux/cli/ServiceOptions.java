@@ -21,6 +21,11 @@ final class ServiceOptions {
                     + "(default: ${DEFAULT-VALUE}); a second signal cuts them at once.")
     int drainSeconds;
 
+    @Option(names = "--stall-log", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Log one line for a stream stalled this long, naming why: waiting for the peer's window, for the "
+                    + "connection, or for this end to read (default: ${DEFAULT-VALUE}; 0: never).")
+    int stallLogSeconds;
+
     @Option(names = "--platform-threads", hidden = true,
             description = "Use the bounded pool of platform threads even on Java 21+ (to compare the two).")
     boolean platformThreads;
@@ -28,6 +33,12 @@ final class ServiceOptions {
     void check(CommandSpec spec) {
         Flags.range(spec, "--max-threads", maxThreads, 4, 100_000, " threads");
         Flags.range(spec, "--drain", drainSeconds, 0, 86_400, " seconds");
+        Flags.range(spec, "--stall-log", stallLogSeconds, 0, 86_400, " seconds (0: never)");
+    }
+
+    /** @return the watch that logs stalled streams (--stall-log); close it when the command ends */
+    StallWatch stallWatch(Log log) {
+        return new StallWatch(log, Duration.ofSeconds(stallLogSeconds));
     }
 
     Duration drain() {

@@ -10,9 +10,10 @@ import smux.api.SmuxConfig;
  * (naming the flag in any complaint) before the command starts anything.
  */
 final class SessionOptions {
-    @Option(names = "--protocol", paramLabel = "1|2", defaultValue = "2",
-            description = "smux protocol version (default: ${DEFAULT-VALUE}); both ends must use the same.")
-    int protocol;
+    @Option(names = "--protocol", paramLabel = "1|2|auto",
+            description = "smux protocol version: 1 or 2, both ends the same; a server may take auto, the version of each "
+                    + "client's first frame (default: auto for servers, 2 for clients).")
+    String protocol;
 
     @Option(names = "--window", paramLabel = "tuned|BYTES", defaultValue = "tuned",
             description = "Per-stream receive window, version 2: tuned (the default: each stream's window grows from "
@@ -36,11 +37,14 @@ final class SessionOptions {
         return "nio".equals(transport);
     }
 
-    /** Checks every value, then builds. */
-    SmuxConfig.Builder builder(CommandSpec spec) {
-        if (protocol != 1 && protocol != 2) {
-            throw Flags.bad(spec, "--protocol", "must be 1 or 2 (the versions xtaci/smux speaks), got " + protocol);
-        }
+    /**
+     * Checks every value, then builds.
+     *
+     * @param accepting whether the sessions are servers' (which may, and by default do, take the
+     *     version of each client's first frame)
+     */
+    SmuxConfig.Builder builder(CommandSpec spec, boolean accepting) {
+        int version = version(spec, accepting);
         Integer fixedWindow = null;
         if (!"tuned".equals(window)) {
             int w;
@@ -57,7 +61,7 @@ final class SessionOptions {
         if (transport != null) {
             transport = Flags.transport(spec, "--transport", transport);
         }
-        SmuxConfig.Builder b = SmuxConfig.builder().version(protocol).maxFrameSize(frame);
+        SmuxConfig.Builder b = SmuxConfig.builder().version(version).maxFrameSize(frame);
         if (fixedWindow != null) {
             b.streamWindow(fixedWindow);
         }
@@ -70,5 +74,27 @@ final class SessionOptions {
             b.keepAlive(Duration.ofSeconds(keepalive), Duration.ofSeconds(3L * keepalive));
         }
         return b;
+    }
+
+    private int version(CommandSpec spec, boolean accepting) {
+        String p = protocol == null ? (accepting ? "auto" : "2") : protocol.trim();
+        switch (p) {
+            case "1": return 1;
+            case "2": return 2;
+            case "auto":
+                if (!accepting) {
+                    throw Flags.bad(spec, "--protocol", "auto is for servers (they take the version of each client's first "
+                            + "frame); a client must say 1 or 2");
+                }
+                return SmuxConfig.VERSION_AUTO;
+            default:
+                throw Flags.bad(spec, "--protocol", "must be 1 or 2 (the versions xtaci/smux speaks)"
+                        + (accepting ? " or auto" : "") + ", got " + protocol);
+        }
+    }
+
+    /** @return "1", "2", or "auto (1 or 2, as each client speaks)": for the start-up line */
+    static String protocolName(SmuxConfig config) {
+        return config.versionAuto() ? "auto (1 or 2, as each client speaks)" : Integer.toString(config.version());
     }
 }

@@ -20,7 +20,8 @@ import smux.api.SmuxStream;
  * session's own (streams the library refused or shed for its limits, {@link SessionStats}), are
  * logged as one line with counts, at most one per session every {@link Refusals#LOG_EVERY_NANOS},
  * and the totals when the session ends. Each session's end is logged in words that say what
- * to do about a misconfiguration. On SIGTERM or Ctrl-C the sessions drain ({@link Server#stop}).
+ * to do about a misconfiguration. A stream stalled past {@code --stall-log} gets a line
+ * naming the cause ({@link StallWatch}). On SIGTERM or Ctrl-C the sessions drain ({@link Server#stop}).
  *
  * <p>What differs is the command's: how one stream is served ({@link Streams}), and for the
  * tunnel, the TLS handshake before the session ({@link Handshake}).
@@ -62,14 +63,17 @@ final class SessionServer {
     private final Server server;
     /** Whether each stream takes a share of the platform pool ({@code serve}; the tunnel's one session may take all of it). */
     private final boolean fairShare;
+    private final StallWatch stalls;
 
     /**
      * @param workers where the sessions and their streams are served
      * @param config the sessions' settings
      * @param perSession the most streams one session may have served at once
      */
-    SessionServer(Log log, Workers workers, SmuxConfig config, int perSession, Words words, boolean fairShare) {
+    SessionServer(Log log, Workers workers, SmuxConfig config, int perSession, Words words, boolean fairShare,
+                  StallWatch stalls) {
         this.fairShare = fairShare;
+        this.stalls = stalls;
         this.log = log;
         this.workers = workers;
         this.config = config;
@@ -122,10 +126,14 @@ final class SessionServer {
                     refusals.refused(why);
                     continue;
                 }
-                Runnable done = slots::exit;
+                Runnable unwatch = stalls.watch(stream, peer);
                 try {
-                    workers.execute(() -> streams.serve(stream, peer, done));
+                    workers.execute(() -> streams.serve(stream, peer, () -> {
+                        unwatch.run();
+                        slots.exit();
+                    }));
                 } catch (Throwable t) {
+                    unwatch.run();
                     slots.exit();
                     stream.close();
                     refusals.refused(Log.reason(t));

@@ -44,7 +44,8 @@ final class TunnelClientCommand implements Callable<Integer> {
         InetSocketAddress to = Flags.address(spec, "--server", server);
         Duration idle = tunnel.idle(spec);
         ServiceOptions service = tunnel.service;
-        try (Workers workers = service.workers("tunnel-client"); Listener listener = Listener.bind(spec, listen, false)) {
+        try (Workers workers = service.workers("tunnel-client"); Listener listener = Listener.bind(spec, listen, false);
+             StallWatch stalls = service.stallWatch(log)) {
             SmuxConfig config = tunnel.config(workers, 0);
             Link link = new Link(log, to.getHostString(), to.getPort(), server, config, tunnel.tls);
             Server acceptor = new Server(log, workers, "connection");
@@ -61,12 +62,12 @@ final class TunnelClientCommand implements Callable<Integer> {
                 }
             }, link::cut);
             link.start();
-            acceptor.run(listener, (local, peer) -> forward(link, workers, local, peer, idle));
+            acceptor.run(listener, (local, peer) -> forward(link, workers, local, peer, idle, stalls));
         }
         return 0;
     }
 
-    private void forward(Link link, Workers workers, Socket local, String peer, Duration idle) throws Exception {
+    private void forward(Link link, Workers workers, Socket local, String peer, Duration idle, StallWatch stalls) throws Exception {
         local.setTcpNoDelay(true);
         for (int attempt = 0; ; attempt++) {
             Session s = link.await(SESSION_WAIT);
@@ -88,7 +89,7 @@ final class TunnelClientCommand implements Callable<Integer> {
                 log.info("cannot open a stream for the connection from " + peer + ": " + Log.describe(e));
                 return;
             }
-            Pipe.start(local, stream, workers, idle, () -> { });
+            Pipe.start(local, stream, workers, idle, stalls.watch(stream, server));
             return;
         }
     }

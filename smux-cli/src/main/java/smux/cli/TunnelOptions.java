@@ -32,7 +32,7 @@ final class TunnelOptions {
      * @param server whether this is the tunnel server (which needs a key)
      */
     void check(CommandSpec spec, boolean server) {
-        sessions = session.builder(spec);
+        sessions = session.builder(spec, server);
         service.check(spec);
         tls.check(spec, server, session.nio());
     }

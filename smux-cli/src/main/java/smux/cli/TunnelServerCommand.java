@@ -48,11 +48,12 @@ final class TunnelServerCommand implements Callable<Integer> {
         int perSession = tunnel.service.maxStreams(spec, maxStreams, 2);
         Duration idle = tunnel.idle(spec);
         try (Workers workers = tunnel.service.workers("tunnel-server");
-             Listener listener = Listener.bind(spec, listen, tunnel.session.nio())) {
+             Listener listener = Listener.bind(spec, listen, tunnel.session.nio());
+             StallWatch stalls = tunnel.service.stallWatch(log)) {
             SmuxConfig config = tunnel.config(workers, perSession);
-            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS, false);
+            SessionServer server = new SessionServer(log, workers, config, perSession, WORDS, false, stalls);
             Forward forward = new Forward(to.getHostString(), to.getPort(), workers, idle);
-            String details = ", forwarding to " + target + " (protocol " + config.version() + tunnel.overTls() + "; " + server.capacity() + ")";
+            String details = ", forwarding to " + target + " (protocol " + SessionOptions.protocolName(config) + tunnel.overTls() + "; " + server.capacity() + ")";
             server.run(listener, details, tunnel.service.drain(), this::handshake, forward::connect);
         }
         return 0;

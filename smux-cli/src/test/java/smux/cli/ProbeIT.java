@@ -36,8 +36,24 @@ class ProbeIT {
 
     @Test
     @Timeout(90)
-    void itTellsTheVersionsApartAndAnswersAServerThatClosesWithinASecond() throws Exception {
+    void aServerByDefaultAnswersTheProbeOfEitherVersion() throws Exception {
         try (Cli server = Cli.start("serve", "--listen", "127.0.0.1:0")) {
+            String listening = server.awaitLine("listening on", 30);
+            assertTrue(listening.contains("protocol auto"), listening);
+            int port = Cli.port(listening);
+            for (String version : new String[] {"1", "2", "1", "2"}) {
+                try (Cli probe = Cli.quick("probe", "--protocol", version, "127.0.0.1:" + port)) {
+                    assertEquals(0, probe.exitCode(30), probe.output());
+                    assertTrue(probe.output().contains("speaks smux protocol version " + version), probe.output());
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void itTellsTheVersionsApartAndAnswersAServerThatClosesWithinASecond() throws Exception {
+        try (Cli server = Cli.start("serve", "--listen", "127.0.0.1:0", "--protocol", "2")) {
             int port = Cli.port(server.awaitLine("listening on", 30));
 
             try (Cli same = Cli.quick("probe", "127.0.0.1:" + port)) {

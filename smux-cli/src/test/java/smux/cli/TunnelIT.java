@@ -212,9 +212,29 @@ class TunnelIT {
     }
 
     @Test
+    @Timeout(120)
+    void oneServerPortCarriesClientsOfBothVersions() throws Exception {
+        ServerSocket target = keep(Targets.echo(pool));
+        Cli server = keep(Cli.start("tunnel", "server", "--protocol", "auto", "--listen", "127.0.0.1:0",
+                "--target", "127.0.0.1:" + target.getLocalPort()));
+        String farAddress = "127.0.0.1:" + Cli.port(server.awaitLine("listening on", 30));
+        Cli v1 = keep(Cli.start("tunnel", "client", "--protocol", "1", "--listen", "127.0.0.1:0", "--server", farAddress));
+        int nearV1 = Cli.port(v1.awaitLine("smux tunnel client: listening on", 30));
+        Cli v2 = keep(Cli.start("tunnel", "client", "--protocol", "2", "--listen", "127.0.0.1:0", "--server", farAddress));
+        int nearV2 = Cli.port(v2.awaitLine("smux tunnel client: listening on", 30));
+        v1.awaitLine("smux tunnel client: connected to " + farAddress, 30);
+        v2.awaitLine("smux tunnel client: connected to " + farAddress, 30);
+        for (int round = 1; round <= 3; round++) {
+            assertTrue(Targets.roundTrip(nearV1, 200_000, round), "version 1 client, round " + round);
+            assertTrue(Targets.roundTrip(nearV2, 200_000, round), "version 2 client, round " + round);
+        }
+        assertFalse(server.output().contains("another protocol version"), server.output());
+    }
+
+    @Test
     @Timeout(90)
     void aVersionMismatchIsReportedOnBothEndsWithThePeersAddress() throws Exception {
-        Cli server = keep(Cli.start("tunnel", "server", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9"));
+        Cli server = keep(Cli.start("tunnel", "server", "--protocol", "2", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:9"));
         String farAddress = "127.0.0.1:" + Cli.port(server.awaitLine("listening on", 30));
         Cli client = keep(Cli.start("tunnel", "client", "--protocol", "1", "--listen", "127.0.0.1:0", "--server", farAddress));
         String clientSide = client.awaitLine("smux tunnel client: the server at " + farAddress, 30);

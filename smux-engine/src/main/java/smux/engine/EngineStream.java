@@ -1,5 +1,7 @@
 package smux.engine;
 
+import smux.api.StallCause;
+
 /**
  * What the engine knows of one stream: its state, its flow-control counters, its two sides, and
  * its place in the scheduler's ring. Mostly plain data; the rules live in {@link StreamSet} and
@@ -59,6 +61,9 @@ final class EngineStream implements StreamView {
      */
     long appended;
 
+    /** What its pending outgoing bytes wait for, as last told to its sides; null if nothing waits. */
+    private StallCause sendWait;
+
     EngineStream(int id, boolean windowed, int window, StreamSides sides, Rules rules) {
         this.id = id;
         this.flow = new FlowControl(windowed, window);
@@ -66,6 +71,29 @@ final class EngineStream implements StreamView {
         this.in = sides.inbound();
         this.out = sides.outbound();
         this.rules = rules;
+    }
+
+    /**
+     * Tells the sides when what the pending outgoing bytes wait for changed: the connection while
+     * the stream is in the scheduler's ring, the peer's window while bytes are pending without
+     * window, nothing otherwise. Called where the ring changes (a few times per write or per turn,
+     * never per frame).
+     */
+    void noteSendWait(long now) {
+        StallCause w;
+        int pending = 0;
+        if (inRing) {
+            w = StallCause.CONNECTION;
+            pending = out.pending();
+        } else if (!forgotten && (pending = out.pending()) > 0 && flow.sendAllowance() == 0) {
+            w = StallCause.PEER_WINDOW;
+        } else {
+            w = null;
+        }
+        if (w != sendWait) {
+            sendWait = w;
+            sides.sendWait(w, pending, now);
+        }
     }
 
     /** @return bytes handed to the stream's inbound that the application has not been reported to consume */

@@ -17,6 +17,8 @@ public final class FrameDecoder {
     private enum Phase { HEADER, DATA, PAIR, FAILED }
 
     private final int version;
+    /** An auto session's decoder before its first frame: it sees only a first frame of neither version. */
+    private final boolean detecting;
     private final byte[] scratch = new byte[FrameCodec.HEADER_SIZE];
     private int filled;
     private Phase phase = Phase.HEADER;
@@ -31,10 +33,26 @@ public final class FrameDecoder {
      * @param version the session's protocol version, 1 or 2
      */
     public FrameDecoder(int version) {
+        this(version, false);
+    }
+
+    private FrameDecoder(int version, boolean detecting) {
         if (version != 1 && version != 2) {
             throw new IllegalArgumentException("version must be 1 or 2, got " + version);
         }
         this.version = version;
+        this.detecting = detecting;
+    }
+
+    /**
+     * Returns the decoder an auto session holds until its peer's first frame settles the version.
+     * The session replaces it as soon as that frame's VER is 1 or 2, so it only ever judges a first
+     * frame of another version (or a TLS record), and refuses it naming what it found.
+     *
+     * @return a decoder that refuses every frame as of an unknown version
+     */
+    static FrameDecoder detecting() {
+        return new FrameDecoder(2, true);
     }
 
     /**
@@ -150,6 +168,10 @@ public final class FrameDecoder {
         filled = 0;
         if (ver != version && framesDecoded == 0 && FrameCodec.opensTlsRecord(scratch[0], scratch[1])) {
             throw tlsRecord();
+        }
+        if (detecting) {
+            throw new ProtocolException(Violation.WRONG_VERSION, "first frame of version " + ver + " (" + Command.name(cmd)
+                    + " stream " + Integer.toUnsignedString(streamId) + "): this session takes version 1 or 2 from it");
         }
         if (ver != version) {
             throw new ProtocolException(Violation.WRONG_VERSION, "frame version " + ver + " on a version " + version

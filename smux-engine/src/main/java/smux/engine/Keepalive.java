@@ -59,6 +59,11 @@ final class Keepalive {
         return true;
     }
 
+    /** The keepalive timer fired while no NOP can be sent (an auto session's version is not known yet): re-arms it. */
+    void skip(Timers timers, long now) {
+        timers.arm(Timers.Kind.KEEPALIVE, now + interval);
+    }
+
     /** A NOP left. */
     void nopSent() {
         nopQueued = false;

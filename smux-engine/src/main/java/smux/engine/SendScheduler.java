@@ -48,6 +48,8 @@ final class SendScheduler {
     private final int version;
     private final int maxFrameSize;
     private final Listener listener;
+    /** The time of the engine call in progress, for the streams' wait notes. */
+    private final SessionState session;
 
     /**
      * Bytes a stream may send in one turn before the next ready stream is served (whole frames; the
@@ -75,7 +77,8 @@ final class SendScheduler {
     private long framesSent;
     private long dataBytesSent;
 
-    SendScheduler(int version, int maxFrameSize, Listener listener) {
+    SendScheduler(int version, int maxFrameSize, Listener listener, SessionState session) {
+        this.session = session;
         this.version = version;
         this.maxFrameSize = maxFrameSize;
         this.listener = listener;
@@ -114,6 +117,7 @@ final class SendScheduler {
     /** Puts the stream in the ready ring if it has pending data and window. */
     void offer(EngineStream s) {
         if (s.inRing || s.out.pending() == 0 || s.flow.sendAllowance() == 0) {
+            s.noteSendWait(session.now); // pending without window waits for the peer; nothing pending, for nothing
             return;
         }
         s.inRing = true;
@@ -129,11 +133,13 @@ final class SendScheduler {
             cursor.ringPrev.ringNext = s;
             cursor.ringPrev = s;
         }
+        s.noteSendWait(session.now);
     }
 
     /** Takes the stream out of the ready ring, if it is there. */
     void remove(EngineStream s) {
         if (!s.inRing) {
+            s.noteSendWait(session.now); // a withdrawn write no longer waits for the peer's window
             return;
         }
         s.inRing = false;
@@ -149,6 +155,7 @@ final class SendScheduler {
         }
         s.ringNext = null;
         s.ringPrev = null;
+        s.noteSendWait(session.now);
     }
 
     /** Drops every queued frame and empties the ring (the session is over). */

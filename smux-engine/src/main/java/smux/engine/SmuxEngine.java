@@ -44,18 +44,24 @@ public final class SmuxEngine {
     public static final int NO_STREAM = 0;
 
     private final boolean client;
-    private final int version;
+    private final SmuxConfig config;
+    private final StreamSides.Factory sides;
+    /** 1 or 2; {@link SmuxConfig#VERSION_AUTO} until an auto session's first frame says which. */
+    private int version;
 
     private final SessionState session = new SessionState();
-    private final FrameDecoder decoder;
-    private final SendScheduler scheduler;
     private final Timers timers = new Timers();
     private final Keepalive keepalive;
-    private final StreamSet streams;
-    private final Verification verification;
-    private final FrameDispatch dispatch;
+    // The parts that depend on the version. An auto session builds them for version 2 at first, with
+    // nothing in them (no stream can be opened, nothing is sent), and again for the peer's version
+    // when its first byte arrives: see settleVersion.
+    private FrameDecoder decoder;
+    private SendScheduler scheduler;
+    private StreamSet streams;
+    private Verification verification;
+    private FrameDispatch dispatch;
     /** The probe's gate in front of {@link #dispatch}, fed instead of it while the probe runs. */
-    private final FrameSink probeGate;
+    private FrameSink probeGate;
 
     private CloseReason closeReason;
     private SessionClosedException closeError;
@@ -71,30 +77,62 @@ public final class SmuxEngine {
      * @param sides makes the two sides of every new stream
      */
     public SmuxEngine(boolean client, SmuxConfig config, long now, StreamSides.Factory sides) {
+        if (client && config.versionAuto()) {
+            throw new IllegalArgumentException("version AUTO is for the accepting side (the server takes the version of "
+                    + "its peer's first frame): configure a client with version 1 or 2");
+        }
         this.client = client;
+        this.config = config;
+        this.sides = sides;
         this.version = config.version();
         session.now = now;
         this.keepalive = new Keepalive(config.keepAliveEnabled(), config.keepAliveInterval().toNanos(),
                 config.keepAliveTimeout().toNanos());
-        this.decoder = new FrameDecoder(version);
-        this.scheduler = new SendScheduler(version, config.maxFrameSize(), new Scheduled());
-        Admission admission;
-        LimitExceededException noRoom = null;
-        try {
-            admission = new Admission(client, config);
-        } catch (LimitExceededException e) {
-            admission = null;
-            noRoom = e;
+        LimitExceededException noRoom = build(config.versionAuto() ? config.withVersion(2) : config);
+        if (config.versionAuto()) {
+            decoder = FrameDecoder.detecting();
         }
-        this.streams = new StreamSet(session, config, admission, scheduler, sides);
-        this.verification = new Verification(session, scheduler, timers, config.probeTimeout().toNanos(),
-                why -> fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null));
-        this.dispatch = new FrameDispatch(client, version, session, streams, scheduler, verification, keepalive);
-        this.probeGate = verification.gate(dispatch);
         if (noRoom != null) {
             fail(CloseReason.NO_MEMORY, "the session cannot start: " + noRoom.getMessage(), noRoom);
         } else {
             keepalive.start(timers, now);
+        }
+    }
+
+    /** Builds the parts that depend on the version. @return why the session has no memory to start, or null */
+    private LimitExceededException build(SmuxConfig settled) {
+        int v = settled.version();
+        this.decoder = new FrameDecoder(v);
+        this.scheduler = new SendScheduler(v, settled.maxFrameSize(), new Scheduled(), session);
+        Admission admission;
+        LimitExceededException noRoom = null;
+        try {
+            admission = new Admission(client, settled);
+        } catch (LimitExceededException e) {
+            admission = null;
+            noRoom = e;
+        }
+        this.streams = new StreamSet(session, settled, admission, scheduler, sides);
+        this.verification = new Verification(session, scheduler, timers, settled.probeTimeout().toNanos(),
+                why -> fail(CloseReason.NOT_SMUX, "the peer does not speak this protocol: " + why, null));
+        this.dispatch = new FrameDispatch(client, v, session, streams, scheduler, verification, keepalive);
+        this.probeGate = verification.gate(dispatch);
+        return noRoom;
+    }
+
+    /**
+     * An auto session's first byte is the VER of its peer's first frame: version 1 or 2 settles the
+     * session (its parts are built again, for that version, before anything happened in them);
+     * anything else is left to the detecting decoder, which refuses it with a protocol error naming it.
+     */
+    private void settleVersion(int ver) {
+        if (ver != 1 && ver != 2) {
+            return;
+        }
+        version = ver;
+        LimitExceededException noRoom = build(config.withVersion(ver));
+        if (noRoom != null) {
+            fail(CloseReason.NO_MEMORY, "the version " + ver + " session cannot start: " + noRoom.getMessage(), noRoom);
         }
     }
 
@@ -113,6 +151,13 @@ public final class SmuxEngine {
         if (!session.isOpen()) {
             src.position(src.limit()); // nothing more is processed after close
             return;
+        }
+        if (version == SmuxConfig.VERSION_AUTO && src.hasRemaining()) {
+            settleVersion(src.get(src.position()) & 0xFF);
+            if (!session.isOpen()) {
+                src.position(src.limit());
+                return;
+            }
         }
         if (src.hasRemaining()) {
             keepalive.onInput(timers, now, wantsInput());
@@ -247,7 +292,9 @@ public final class SmuxEngine {
             return;
         }
         if (timers.expired(Timers.Kind.KEEPALIVE, now)) {
-            if (keepalive.fire(timers, now)) {
+            if (version == SmuxConfig.VERSION_AUTO) {
+                keepalive.skip(timers, now); // an auto session that has not heard its peer has no VER to send
+            } else if (keepalive.fire(timers, now)) {
                 scheduler.queueControl(Command.NOP, 0, 0, 0, null);
             }
             if (keepalive.quietSinceLast(dispatch.bytesReceived())) {
@@ -325,10 +372,15 @@ public final class SmuxEngine {
      * @return the new stream's id
      * @throws SessionClosedException if the session is over
      * @throws LimitExceededException if the stream cap or the ids are exhausted
+     * @throws IllegalStateException if this is an auto session whose peer has sent nothing yet
      */
     public int openStream(long now) throws IOException {
         session.now = now;
         requireOpen();
+        if (version == SmuxConfig.VERSION_AUTO) {
+            throw new IllegalStateException("this session takes its version from the peer's first frame, and none has "
+                    + "arrived yet: open streams once the peer has spoken (after accepting one), or configure version 1 or 2");
+        }
         return streams.openLocal();
     }
 
@@ -405,7 +457,12 @@ public final class SmuxEngine {
         return client;
     }
 
-    /** @return the protocol version */
+    /**
+     * Returns the session's version: 1 or 2, or {@link SmuxConfig#VERSION_AUTO} while an auto
+     * session waits for its peer's first frame.
+     *
+     * @return the protocol version
+     */
     public int version() {
         return version;
     }

@@ -479,6 +479,7 @@ final class StreamSet implements EngineStream.Rules {
             s.inBacklog = false;
         }
         s.forgotten = true;
+        s.noteSendWait(session.now); // a forgotten stream waits for nothing
         table.remove(s.id);
     }
 

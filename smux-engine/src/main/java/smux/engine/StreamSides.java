@@ -1,5 +1,7 @@
 package smux.engine;
 
+import smux.api.StallCause;
+
 /**
  * The two sides of one stream: where its received bytes go and where its outgoing bytes wait.
  * Every stream has them from birth: the engine asks its {@link Factory} for them when it admits
@@ -25,6 +27,21 @@ public interface StreamSides {
      * @param dropUnread whether the bytes not yet read are thrown away
      */
     default void reset(java.io.IOException why, boolean dropUnread) {
+    }
+
+    /**
+     * The stream's outgoing bytes started or stopped waiting: {@code cause} is
+     * {@link StallCause#PEER_WINDOW} (bytes pending, the peer's window used up),
+     * {@link StallCause#CONNECTION} (bytes pending with window, waiting for the connection's writer
+     * to pull them) or null (nothing waits). The engine calls it only when that changes, inside
+     * the call that changed it, with that call's time; the owner measures the waits (nothing here
+     * is per byte). By default it is ignored.
+     *
+     * @param cause what the bytes wait for now, or null
+     * @param pending bytes waiting now
+     * @param now the time of the engine call
+     */
+    default void sendWait(StallCause cause, int pending, long now) {
     }
 
     /**

@@ -41,4 +41,25 @@ class ExampleIT {
         }
         assertTrue(out.contains("transport: socket"), "the transport was found on the module path: " + out);
     }
+
+    @Test
+    @Timeout(120)
+    void theMetricsExamplePrintsMetersThatMovedAndStopped() throws Exception {
+        Path root = Path.of(System.getProperty("smux.root", "..")).toRealPath();
+        String version = System.getProperty("smux.examples.version");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--module-path", "smux-examples/target/smux-examples-" + version
+                + ".jar:smux-examples/target/lib", "-m", "smux.examples/smux.examples.MetricsExample")
+                .directory(root.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the example finished");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("version 1 client: 1048576 bytes echoed") && out.contains("version 2 client: 1048576 bytes echoed"), out);
+        String open = out.substring(out.indexOf("-- while"), out.indexOf("-- after"));
+        String closed = out.substring(out.indexOf("-- after"));
+        assertTrue(open.matches("(?s).*smux\\.sessions +\\{role=server\\} +2 sessions.*"), open);
+        assertTrue(open.matches("(?s).*smux\\.bytes\\.received +\\{role=server\\} +2097152 bytes.*"), open);
+        assertTrue(closed.matches("(?s).*smux\\.sessions +\\{role=server\\} +0 sessions.*"), closed);
+        assertTrue(closed.matches("(?s).*smux\\.bytes\\.received +\\{role=server\\} +2097152 bytes.*"), closed);
+    }
 }

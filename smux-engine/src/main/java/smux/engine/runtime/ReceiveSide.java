@@ -42,6 +42,10 @@ public final class ReceiveSide implements Inbound {
     private long consumed;
     private long reportAt = Long.MAX_VALUE;
     private long dropped;
+    /** Bytes ever put into {@link #buffer} (not those handed straight to a reader): marks for the stall accounting. */
+    private long bufferedIn;
+    /** Told when the buffer goes from empty to non-empty and back (bytes held unread); null in the engine's tests. */
+    private StreamStalls stalls;
     /** The stream's read timeout in nanoseconds (0: none); a waiting read sees a change at once. */
     private volatile long timeoutNanos;
 
@@ -77,6 +81,10 @@ public final class ReceiveSide implements Inbound {
             }
             if (n > 0) {
                 buffer.append(src, n);
+                bufferedIn += n;
+                if (bufferWasEmpty && stalls != null) {
+                    stalls.holdBegins(bufferedIn - n); // no reader took them: they wait unread
+                }
             }
             // Wake readers when the stream goes from empty to non-empty, and also when the buffer
             // does while bytes wait in one reader's own buffer: those are that reader's alone, and
@@ -142,6 +150,9 @@ public final class ReceiveSide implements Inbound {
                 // had arrived behind them: the reader gets the session's error instead.
                 if (n > 0) {
                     droppedAtEnd = true;
+                }
+                if (stalls != null) {
+                    stalls.holdEnds(bufferedIn);
                 }
             }
             readable.signalAll();
@@ -245,7 +256,11 @@ public final class ReceiveSide implements Inbound {
             throw new StreamClosedException("cannot read from " + op + ": it was closed");
         }
         if (buffer.size() > 0) {
-            return buffer.read(dst);
+            int n = buffer.read(dst);
+            if (buffer.size() == 0 && stalls != null) {
+                stalls.holdEnds(bufferedIn);
+            }
+            return n;
         }
         if (finished && !droppedAtEnd) {
             return -1;
@@ -288,6 +303,9 @@ public final class ReceiveSide implements Inbound {
         try {
             closed = true;
             dropped += buffer.clear();
+            if (stalls != null) {
+                stalls.holdEnds(bufferedIn);
+            }
             readable.signalAll();
         } finally {
             lock.unlock();
@@ -299,6 +317,26 @@ public final class ReceiveSide implements Inbound {
         lock.lock();
         try {
             readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Attaches the stream's stall accounting (before the stream carries anything). */
+    void stalls(StreamStalls s) {
+        lock.lock();
+        try {
+            stalls = s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return bytes ever buffered here (not handed straight to a reader): the mark {@link StreamStalls} counts from */
+    long bufferedIn() {
+        lock.lock();
+        try {
+            return bufferedIn;
         } finally {
             lock.unlock();
         }

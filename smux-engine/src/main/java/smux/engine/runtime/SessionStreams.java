@@ -25,6 +25,8 @@ final class SessionStreams implements StreamSides.Factory, StreamHandle.Ops {
     private final Runnable streamClosed;
     /** The receive segments of this session's streams; let go when the session is quiet. */
     private final SegmentPool pool = new SegmentPool(256);
+    /** The finished stalls of every stream of the session. */
+    private final StreamStalls.Totals stallTotals = new StreamStalls.Totals();
     private final ReentrantLock lock = new ReentrantLock();
     /** Streams the application holds, to wake them when the session ends. */
     private final Set<StreamHandle> held = new HashSet<>();
@@ -148,5 +150,10 @@ final class SessionStreams implements StreamSides.Factory, StreamHandle.Ops {
     @Override
     public Session session() {
         return session;
+    }
+
+    @Override
+    public StreamStalls.Totals stallTotals() {
+        return stallTotals;
     }
 }

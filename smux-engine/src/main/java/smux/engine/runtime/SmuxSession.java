@@ -17,6 +17,7 @@ import smux.api.MemoryBudget;
 import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.SessionStats;
+import smux.api.StallStats;
 import smux.api.SmuxConfig;
 import smux.api.SmuxStream;
 import smux.engine.CloseReason;
@@ -473,11 +474,15 @@ public final class SmuxSession implements Session {
                 dropped += h.rx.dropped();
             }
             MemoryBudget budget = config.memoryBudget();
+            StallStats stalls = streams.stallTotals().snapshot();
+            for (StreamHandle h : held) {
+                stalls = stalls.plus(h.stalls.snapshot(h.rx.bufferedIn(), false)); // the stalls going on now
+            }
             return new SessionStats(e.streamCount(), e.streamsOpened(), e.streamsAccepted(),
                     e.streamsRefused(), e.bytesSent(), e.bytesReceived(), e.bytesDropped() + dropped,
                     e.framesSent(), e.framesReceived(), e.bufferedBytes(), e.reservedBytes(),
                     config.maxSessionBuffer(), config.maxStreams(), budget.used(), budget.capacity(),
-                    abandoned.bytes(), e.streamsShed(), e.creditStreams());
+                    abandoned.bytes(), e.streamsShed(), e.creditStreams(), stalls);
         });
     }
 

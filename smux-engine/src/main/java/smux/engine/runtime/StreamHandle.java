@@ -14,6 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import smux.api.Session;
 import smux.api.SessionClosedException;
 import smux.api.SmuxStream;
+import smux.api.StallCause;
+import smux.api.StallStats;
 import smux.api.StreamClosedException;
 import smux.engine.Inbound;
 import smux.engine.Outbound;
@@ -59,6 +61,9 @@ final class StreamHandle implements SmuxStream, StreamSides {
 
         /** @return the session, for {@link SmuxStream#session()} */
         Session session();
+
+        /** @return where the session sums its streams' finished stalls */
+        StreamStalls.Totals stallTotals();
     }
 
     // Work bits for the pump (see SessionPump#post).
@@ -69,6 +74,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
     private final Ops ops;
     final ReceiveSide rx;
     final SendSide tx;
+    final StreamStalls stalls;
     /** What the pump has yet to learn about this stream: OUTBOUND and CONSUMED bits. */
     final AtomicInteger work = new AtomicInteger();
     private final ReentrantLock writeSerial = new ReentrantLock();
@@ -85,6 +91,8 @@ final class StreamHandle implements SmuxStream, StreamSides {
         this.ops = ops;
         this.rx = new ReceiveSide(pool, () -> ops.consumedDue(this));
         this.tx = new SendSide();
+        this.stalls = new StreamStalls(id, ops.stallTotals(), ops.session());
+        rx.stalls(stalls);
     }
 
     @Override
@@ -114,6 +122,16 @@ final class StreamHandle implements SmuxStream, StreamSides {
     @Override
     public Session session() {
         return ops.session();
+    }
+
+    @Override
+    public void sendWait(StallCause cause, int pending, long now) {
+        stalls.send(cause, pending, now);
+    }
+
+    @Override
+    public StallStats stallStats() {
+        return stalls.snapshot(rx.bufferedIn(), true);
     }
 
     @Override
@@ -149,14 +167,10 @@ final class StreamHandle implements SmuxStream, StreamSides {
                 throw new StreamClosedException(name() + " is closed for writing (closeWrite or close was called)");
             }
             ops.outboundChanged(this);
-            Telemetry.Stall stall = null;
             while (!tx.ended()) {
                 int committed = stopIfDue(src, start);
                 if (committed >= 0) {
                     return committed; // the write ended exactly as it was stopped: all of it committed
-                }
-                if (stall == null) {
-                    stall = Telemetry.stallBegins("stream write waited for window or connection", id);
                 }
                 long timeout = writeTimeoutNanos;
                 tx.await(timeout == 0 ? -1 : Math.max(1, start + timeout - System.nanoTime()));
@@ -168,9 +182,6 @@ final class StreamHandle implements SmuxStream, StreamSides {
                 // ended without all of it: a close of the stream withdrew the rest
                 throw new StreamClosedException(name() + " was closed during a write; " + tx.committed()
                         + " bytes of that write were committed");
-            }
-            if (stall != null) {
-                Telemetry.stallEnds(stall, ops.session());
             }
             return src.position() - startPosition;
         } finally {
@@ -269,6 +280,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
         }
         closedLocally = true;
         rx.close();
+        stalls.endAll(rx.bufferedIn());
         tx.release(); // a write in progress ends here, with what was committed
         tx.wake();
         ops.closed(this);
@@ -333,6 +345,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
     /** The session ended: wakes whoever waits on this stream. */
     void sessionEnded(SessionClosedException error, boolean local) {
         rx.fail(error, local);
+        stalls.send(null, 0, System.nanoTime()); // nothing is sent any more; unread bytes may still be read
         tx.wake();
     }
 

@@ -56,13 +56,15 @@ final class Telemetry {
 
     @Name("smux.Stall")
     @Label("smux Stall")
-    @Description("A write that waited for window or for the connection, or a socket write that blocked")
+    @Description("A stream waited: its writes for the peer's window (PEER_WINDOW) or for the connection (CONNECTION), "
+            + "or its received bytes for the local application to read them (LOCAL_READER)")
     @Category("smux")
     @Threshold("100 ms")
     static final class Stall extends Event {
         @Label("Remote") String remote;
-        @Label("What") String what;
+        @Label("Cause") String cause;
         @Label("Stream") long stream;
+        @Label("Bytes") @jdk.jfr.DataAmount long bytes;
     }
 
     @Name("smux.CloseAbandoned")
@@ -100,27 +102,30 @@ final class Telemetry {
 
     /**
      * Starts timing a stall; the caller passes it to {@link #stallEnds} when the stall ends (JFR
-     * keeps those over 100 ms). Bulk writes wait on almost every call, so nothing is formatted
-     * here: the remote address is filled in only for an event that will be recorded.
+     * keeps those past the event's threshold, 100 ms unless a recording's settings say otherwise).
+     * Nothing is formatted here: the remote address is filled in only for an event that will be
+     * recorded.
+     *
+     * @return the event, or null if JFR does not record it
      */
-    static Stall stallBegins(String what, int streamId) {
+    static Stall stallBegins(smux.api.StallCause cause, int streamId) {
         Stall e = new Stall();
-        if (e.isEnabled()) {
-            e.what = what;
-            e.stream = Integer.toUnsignedLong(streamId);
-            e.begin();
+        if (!e.isEnabled()) {
+            return null;
         }
+        e.cause = cause.name();
+        e.stream = Integer.toUnsignedLong(streamId);
+        e.begin();
         return e;
     }
 
     /** Ends a stall begun with {@link #stallBegins}; records it if JFR wants it. */
-    static void stallEnds(Stall e, smux.api.Session session) {
-        if (e.isEnabled()) {
-            e.end();
-            if (e.shouldCommit()) {
-                e.remote = String.valueOf(session.remoteAddress().orElse(null));
-                e.commit();
-            }
+    static void stallEnds(Stall e, smux.api.Session session, long bytes) {
+        e.end();
+        if (e.shouldCommit()) {
+            e.bytes = bytes;
+            e.remote = String.valueOf(session.remoteAddress().orElse(null));
+            e.commit();
         }
     }
 
@@ -168,7 +173,7 @@ final class Telemetry {
 
     static void opened(String remote, String transport, boolean client, int version) {
         LOG.log(Level.DEBUG, () -> "smux session opened: " + remote + " via " + transport
-                + (client ? " (client" : " (server") + ", v" + version + ")");
+                + (client ? " (client" : " (server") + (version == 0 ? ", version from the peer's first frame)" : ", v" + version + ")"));
         SessionOpened e = new SessionOpened();
         if (e.isEnabled()) {
             e.remote = remote;

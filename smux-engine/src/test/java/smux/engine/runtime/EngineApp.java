@@ -81,6 +81,29 @@ public final class EngineApp implements StreamSides.Factory {
             rx.fail(why, dropUnread);
             tx.release();
         }
+
+        /** What the engine said the stream's pending bytes wait for, in order: "CAUSE pending@now" ("null 0@now" for nothing). */
+        final List<String> sendWaits = new ArrayList<>();
+
+        @Override
+        public void sendWait(smux.api.StallCause cause, int pending, long now) {
+            if (recordSendWaits) { // off unless a test asks: the fuzzers' executions per second must not pay for it
+                sendWaits.add(cause + " " + pending + "@" + now);
+            }
+        }
+    }
+
+    /** Whether the streams keep what the engine said their pending bytes wait for ({@link #sendWaits}). */
+    public boolean recordSendWaits;
+
+    /** @return what the engine said stream {@code id}'s pending bytes waited for, in order (see {@link Ends#sendWaits}) */
+    public List<String> sendWaits(int id) {
+        for (Ends e : born) {
+            if (e.id == id) {
+                return e.sendWaits;
+            }
+        }
+        throw new AssertionError("no stream " + id);
     }
 
     /**
