@@ -46,6 +46,7 @@ import smux.api.StallCause;
  * <tr><td>{@code smux.streams.open}</td><td>gauge</td><td>streams</td><td>streams open now</td></tr>
  * <tr><td>{@code smux.streams.opened}, tag {@code origin=local|peer}</td><td>counter</td><td>streams</td><td>streams opened here, and opened by the peer and admitted</td></tr>
  * <tr><td>{@code smux.streams.refused}</td><td>counter</td><td>streams</td><td>streams the peer opened that were refused (backlog full, a limit)</td></tr>
+ * <tr><td>{@code smux.streams.shed}</td><td>counter</td><td>streams</td><td>streams dropped to keep receive memory within the budget (version 2 credit streams)</td></tr>
  * <tr><td>{@code smux.bytes.sent}, {@code smux.bytes.received}</td><td>counter</td><td>bytes</td><td>stream payload committed for sending, and received</td></tr>
  * <tr><td>{@code smux.bytes.dropped}</td><td>counter</td><td>bytes</td><td>payload received for closed or unknown streams</td></tr>
  * <tr><td>{@code smux.bytes.abandoned}</td><td>counter</td><td>bytes</td><td>committed bytes a close gave up on</td></tr>
@@ -76,9 +77,10 @@ public final class SmuxMetrics implements MeterBinder, AutoCloseable {
                     SessionStats::streamsAccepted),
             new Count("smux.streams.refused", Tags.empty(), "streams the peer opened that were refused (backlog full or a limit reached)",
                     "streams", SessionStats::streamsRefused),
-            // HOOK (counts other work adds to SessionStats, e.g. streams shed under memory pressure):
-            // add one Count line here per new SessionStats counter; summing, retention of closed
-            // sessions and removal all follow from this list.
+            new Count("smux.streams.shed", Tags.empty(), "streams dropped to keep receive memory within the budget",
+                    "streams", SessionStats::streamsShed),
+            // one Count line per SessionStats counter: summing, retention of closed sessions and
+            // removal all follow from this list.
             new Count("smux.bytes.sent", Tags.empty(), "stream payload committed for sending", BaseUnits.BYTES,
                     SessionStats::bytesSent),
             new Count("smux.bytes.received", Tags.empty(), "stream payload received", BaseUnits.BYTES,

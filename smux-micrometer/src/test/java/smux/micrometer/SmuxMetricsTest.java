@@ -103,6 +103,7 @@ class SmuxMetricsTest {
         assertEquals(2, gauge("smux.streams.open"));
         assertEquals(1, counter("smux.streams.opened", "origin", "local"));
         assertEquals(1, counter("smux.streams.opened", "origin", "peer"));
+        assertEquals(0, counter("smux.streams.shed"), "an honest pair sheds nothing");
         assertTrue(gauge("smux.memory.reserved") > 0, "each open stream reserves receive memory");
 
         Thread.sleep(100); // the bytes wait unread: a stall on the local reader, over StallStats.MIN_STALL
