@@ -529,7 +529,9 @@ abstract class ContractSuite {
             List<Future<String>> outcomes = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
                 SmuxStream c = p.client.openStream();
-                c.setReadTimeout(Duration.ofSeconds(40));
+                // a shed comes within milliseconds of the bytes arriving; a stream still unanswered after
+                // this long was kept (40 s here made this the suite's slowest contract test, 40 s a run)
+                c.setReadTimeout(Duration.ofSeconds(8));
                 outcomes.add(async(() -> {
                     try {
                         c.outputStream().write(new byte[256 * 1024]); // all a Go sender may send before a window update
