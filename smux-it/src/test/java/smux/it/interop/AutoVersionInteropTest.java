@@ -156,24 +156,23 @@ class AutoVersionInteropTest {
     }
 
     private static List<Session> awaitSessions(JavaServer server, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (server.sessions().size() < count) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the server did not start session " + count);
-            }
-            Thread.sleep(10);
-        }
+        await(() -> server.sessions().size() >= count, "the server did not start session " + count);
         return server.sessions();
     }
 
     private static SessionClosedException awaitCloseCause(Session s) throws InterruptedException {
+        await(() -> s.closeCause().isPresent(), "the session did not close");
+        return s.closeCause().get();
+    }
+
+    /** Polls {@code done} for up to 10 s (what it waits for has no event to block on). */
+    private static void await(java.util.function.BooleanSupplier done, String failure) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (s.closeCause().isEmpty()) {
+        while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the session did not close");
+                throw new AssertionError(failure);
             }
             Thread.sleep(10);
         }
-        return s.closeCause().get();
     }
 }
