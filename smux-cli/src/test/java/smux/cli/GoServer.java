@@ -64,7 +64,9 @@ final class GoServer implements AutoCloseable {
         }
     }
 
-    private static Path build() throws Exception {
+    // synchronized: test classes run in parallel in one JVM, where a second FileChannel.lock of the same file
+    // throws OverlappingFileLockException instead of waiting (a fresh machine's CI run, where nothing was built yet)
+    private static synchronized Path build() throws Exception {
         Path sources = Path.of(System.getProperty("smux.cli.interopDir", "../interop")).toAbsolutePath().normalize();
         Path work = Path.of(System.getProperty("smux.cli.buildDir", "target"), "go").toAbsolutePath().normalize();
         Path binary = work.resolve("smux-peer");

@@ -73,7 +73,7 @@ final class ToxiproxyServerBinary {
     }
 
     /** The executable to run, building it first if neither the property nor the cache provides one. */
-    static Path locateOrBuild() {
+    static synchronized Path locateOrBuild() { // in one JVM the file lock would throw, not wait
         String configured = System.getProperty(SERVER_PROPERTY);
         if (configured != null && !configured.isBlank()) {
             Path binary = Path.of(configured).toAbsolutePath();
