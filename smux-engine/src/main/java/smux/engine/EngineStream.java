@@ -125,7 +125,7 @@ final class EngineStream implements StreamView {
 
     @Override
     public long measuredRoundTrip() {
-        return tuner == null ? 0 : tuner.srttNanos();
+        return tuner == null ? 0 : tuner.minRttNanos();
     }
 
     @Override

@@ -20,7 +20,7 @@ public interface StreamView {
     /** @return the receive window its last UPD advertised (version 2; the initial one before any) */
     int receiveWindow();
 
-    /** @return the round trip its window tuner measured, nanoseconds; 0 if none yet or not tuned */
+    /** @return the path's round trip its window tuner measured (the smallest sample), nanoseconds; 0 if none yet or not tuned */
     long measuredRoundTrip();
 
     /** @return received bytes of this stream not yet reported consumed (its share of {@link SmuxEngine#bufferedBytes()}) */

@@ -8,11 +8,16 @@ package smux.engine;
  * be about what the link carries in a round trip, and no more: memory is reserved for every byte
  * of it. Two measurements, both from timing the engine has anyway:
  * <ul>
- *   <li><b>The round trip.</b> When a UPD grants new credit while the peer has used all it had
- *       (every byte it was allowed to send has arrived, so it is waiting and nothing of the
- *       stream is queued on the way), the first byte past the old edge arrives one round trip
- *       later (plus the peer's scheduling). The smallest such sample is the path's own delay;
- *       a smoothed one (TCP's 7/8 old, 1/8 new) is kept too.</li>
+ *   <li><b>The round trip.</b> When a UPD moves the right edge, the peer's first byte past the
+ *       old edge cannot leave before the UPD reaches it, so it arrives one round trip later at
+ *       the earliest: exactly one (plus the peer's scheduling) when the peer was waiting at the
+ *       edge, which is the case whenever the window limits the stream; later when bytes below
+ *       the edge were still on their way. A sample is taken on every UPD that moves the edge
+ *       while none is pending, whether or not everything granted before had arrived: a reader
+ *       that keeps up with a long link always has credit in flight, and a rule that waited for
+ *       the peer to have used all its credit found no sample and never grew the window. The
+ *       smallest sample is the path's own delay; a smoothed one (TCP's 7/8 old, 1/8 new) is
+ *       kept too.</li>
  *   <li><b>Who limits the stream.</b> A UPD of a tuned window leaves each time the application
  *       has read a quarter window since the last one (not half, as xtaci: more credit stays in
  *       flight over a long round trip). If that took less than two round trips, the reader keeps
@@ -85,8 +90,9 @@ final class WindowTuner {
         if (tight && unread >= 3L * window / 4) {
             next = Math.max(floor, Math.min(next, window / 2));
         }
-        if (received >= rightEdge && consumed + next > rightEdge && sampleEdge < 0) {
-            // the peer waits at the edge and this update moves it: its next byte past it times a round trip
+        if (sampleEdge < 0 && consumed + next > rightEdge) {
+            // this update is the first to move the edge: the peer's first byte past it comes a round trip later at
+            // the earliest (later if bytes below the edge were still on their way), never sooner
             sampleEdge = rightEdge;
             sampleSince = now;
         }
@@ -95,8 +101,8 @@ final class WindowTuner {
         return next;
     }
 
-    /** @return the smoothed round trip in nanoseconds, or 0 if not measured yet */
-    long srttNanos() {
-        return srtt;
+    /** @return the path's round trip (the smallest sample) in nanoseconds, or 0 if not measured yet */
+    long minRttNanos() {
+        return minRtt;
     }
 }

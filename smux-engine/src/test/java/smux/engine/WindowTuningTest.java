@@ -73,6 +73,37 @@ class WindowTuningTest {
     }
 
     @Test
+    void aReaderThatKeepsUpFromTheFirstByteStillGrowsItsWindow() throws IOException {
+        // As over a real link: the reader starts when the stream opens and reads each segment as it comes, so the
+        // peer never has all its credit used when a UPD leaves. The tuner once sampled the round trip only then,
+        // found no sample, and left the window at 256 KiB for the whole transfer (WindowTuningFaultTest saw it).
+        SmuxConfig defaults = quiet().build();
+        Pair p = new Pair(quiet().build(), defaults).latency(ONE_WAY).bandwidth(BANDWIDTH)
+                .chunker(r -> Math.min(r, 16 * 1024));
+        int id = p.client.open();
+        long total = 64L << 20;
+        p.client.autoWrite(id, 5, total, 128 * 1024, true);
+        p.advance(ONE_WAY + Pair.MS / 50); // the SYN and the first segments have arrived, most of the window has not
+        p.server.accept();
+        Pair.Received got = p.server.autoVerify(id, 5);
+        assertTrue(got.count < SmuxConfig.INITIAL_PEER_WINDOW, "the reader starts before the first window arrived: " + got.count);
+        int largest = 0;
+        long start = p.now;
+        while (!got.eof) {
+            p.advance(10 * Pair.MS);
+            if (p.server.engine.stream(id) != null) {
+                largest = Math.max(largest, p.server.engine.stream(id).receiveWindow());
+                long rtt = p.server.engine.stream(id).measuredRoundTrip();
+                assertTrue(rtt == 0 || rtt >= 2 * ONE_WAY, "no round trip sample is shorter than the link's: " + rtt);
+            }
+            assertTrue(p.now - start < 60 * Pair.SEC, "the transfer never finished: " + got.count + " of " + total);
+        }
+        assertTrue(got.count == total && got.firstMismatch < 0, "every byte arrived, in order");
+        assertTrue(largest >= BDP, "the window grew from 256 KiB to at least the bandwidth-delay product (" + BDP + "): "
+                + largest);
+    }
+
+    @Test
     void aWindowThatIsNotTheLimitDoesNotGrow() throws IOException {
         // a 0.2 ms round trip: the link, not the window, soon limits the stream (its bandwidth-delay
         // product is about 20 KiB, 40 KiB with the queue), so the window stops growing far below its maximum

@@ -67,13 +67,10 @@ class WindowTuningFaultTest {
             System.out.printf("[tuning] %s: window %d -> at most %d bytes over a %d ms round trip; unread stream holds %d%n",
                     transport, first, largest, 2 * LATENCY_MILLIS, unreadHere.available());
             assertEquals(SmuxConfig.DEFAULT_INITIAL_WINDOW, first, "it starts at the first window");
-            // KNOWN DEFECT, open (closing note of 2026-12-08): over this real link the busy window grows
-            // in many runs (4-64x), but often, on either transport, quiet or loaded, and since before
-            // issue 20, it stays at 262144 for the whole transfer: the tuner seems to take no
-            // round-trip sample. Until that is fixed the growth is printed above
-            // and checked deterministically by WindowTuningTest; here it must at least never shrink
-            // below the first window, and the isolation below is asserted in full.
-            assertTrue(largest >= first, "the busy stream's window never went below its first: " + first + " -> " + largest);
+            // A window that never grows here was a defect (fixed 2026-12-08): the tuner took a round-trip sample only
+            // when a UPD left with all credit used, which a reader keeping up with a long link never sees.
+            // Twice, not more: on a loaded 2-core run the CPU, not the window, can be what limits the stream.
+            assertTrue(largest >= 2 * first, "the busy stream's window grew past its first: " + first + " -> " + largest);
             assertEquals(SmuxConfig.INITIAL_PEER_WINDOW, unreadHere.available(), "the unread stream got its share, and no more");
             assertTrue(!flood.isDone(), "the unread stream's writer still waits for credit");
             unread.close();
