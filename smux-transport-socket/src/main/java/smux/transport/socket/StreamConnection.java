@@ -19,7 +19,7 @@ import smux.engine.runtime.SessionLink;
  * deadline through the socket's read timeout.
  */
 final class StreamConnection extends SocketConnection {
-    private static final int READ_BUFFER = 64 * 1024;
+    private static final int READ_BUFFER = 256 * 1024;
     /**
      * While a timer is armed, a read waits at most this long: a deadline that came nearer
      * meanwhile (the reader cannot shorten a read it is in) runs at most this late.
