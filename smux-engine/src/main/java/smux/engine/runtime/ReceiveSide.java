@@ -29,7 +29,8 @@ public final class ReceiveSide implements Inbound {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition readable = lock.newCondition();
     private final ReceiveBuffer buffer;
-    private final Runnable report;
+    /** Told when consumption is due and when unread bytes start and stop waiting (its stream's handle). */
+    private final Owner owner;
     private boolean finished;
     private IOException failure;
     private boolean closed;
@@ -44,18 +45,51 @@ public final class ReceiveSide implements Inbound {
     private long dropped;
     /** Bytes ever put into {@link #buffer} (not those handed straight to a reader): marks for the stall accounting. */
     private long bufferedIn;
-    /** Told when the buffer goes from empty to non-empty and back (bytes held unread); null in the engine's tests. */
-    private StreamStalls stalls;
     /** The stream's read timeout in nanoseconds (0: none); a waiting read sees a change at once. */
     private volatile long timeoutNanos;
 
     /**
      * @param pool the session's segments
-     * @param report tells the pump that consumption is due (it then asks {@link #consumed()})
+     * @param report tells the pump that consumption is due (it then asks {@link #consumed()});
+     *     a side made this way keeps no stall accounting (the engine's tests and benchmarks)
      */
     public ReceiveSide(SegmentPool pool, Runnable report) {
+        this(pool, new Owner() {
+            @Override
+            public void consumptionDue() {
+                report.run();
+            }
+
+            @Override
+            public void holdBegins(long mark) {
+            }
+
+            @Override
+            public void holdEnds(long mark) {
+            }
+        });
+    }
+
+    /**
+     * @param pool the session's segments
+     * @param owner told when consumption is due and when bytes wait unread: the stream's handle
+     *     itself, so an idle stream carries no callback object of its own
+     */
+    ReceiveSide(SegmentPool pool, Owner owner) {
         this.buffer = new ReceiveBuffer(pool);
-        this.report = report;
+        this.owner = owner;
+    }
+
+    /** What a receive side tells its stream: consumption due, and the stall accounting's marks. */
+    interface Owner {
+        /** The application read as much as the engine asked to hear about (the pump then asks {@link #consumed()}). */
+        void consumptionDue();
+
+        /** Received bytes start waiting in the buffer, which was empty; {@code mark} counts what was buffered before them. Lock held. */
+        void holdBegins(long mark);
+
+        /** The buffer is empty again (read, or dropped); {@code mark} counts every byte buffered so far. Lock held. */
+        void holdEnds(long mark);
     }
 
     // ------------------------------------------------------------------ Inbound: the pump
@@ -82,8 +116,8 @@ public final class ReceiveSide implements Inbound {
             if (n > 0) {
                 buffer.append(src, n);
                 bufferedIn += n;
-                if (bufferWasEmpty && stalls != null) {
-                    stalls.holdBegins(bufferedIn - n); // no reader took them: they wait unread
+                if (bufferWasEmpty) {
+                    owner.holdBegins(bufferedIn - n); // no reader took them: they wait unread
                 }
             }
             // Wake readers when the stream goes from empty to non-empty, and also when the buffer
@@ -119,7 +153,7 @@ public final class ReceiveSide implements Inbound {
             lock.unlock();
         }
         if (due) {
-            report.run();
+            owner.consumptionDue();
         }
     }
 
@@ -151,9 +185,7 @@ public final class ReceiveSide implements Inbound {
                 if (n > 0) {
                     droppedAtEnd = true;
                 }
-                if (stalls != null) {
-                    stalls.holdEnds(bufferedIn);
-                }
+                owner.holdEnds(bufferedIn);
             }
             readable.signalAll();
         } finally {
@@ -205,7 +237,7 @@ public final class ReceiveSide implements Inbound {
             lock.unlock();
         }
         if (due) {
-            report.run();
+            owner.consumptionDue();
         }
         return n;
     }
@@ -257,8 +289,8 @@ public final class ReceiveSide implements Inbound {
         }
         if (buffer.size() > 0) {
             int n = buffer.read(dst);
-            if (buffer.size() == 0 && stalls != null) {
-                stalls.holdEnds(bufferedIn);
+            if (buffer.size() == 0) {
+                owner.holdEnds(bufferedIn);
             }
             return n;
         }
@@ -303,9 +335,7 @@ public final class ReceiveSide implements Inbound {
         try {
             closed = true;
             dropped += buffer.clear();
-            if (stalls != null) {
-                stalls.holdEnds(bufferedIn);
-            }
+            owner.holdEnds(bufferedIn);
             readable.signalAll();
         } finally {
             lock.unlock();
@@ -317,16 +347,6 @@ public final class ReceiveSide implements Inbound {
         lock.lock();
         try {
             readable.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Attaches the stream's stall accounting (before the stream carries anything). */
-    void stalls(StreamStalls s) {
-        lock.lock();
-        try {
-            stalls = s;
         } finally {
             lock.unlock();
         }
