@@ -27,7 +27,8 @@ import smux.engine.Inbound;
  */
 public final class ReceiveSide implements Inbound {
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition readable = lock.newCondition();
+    /** Where readers wait; made by the first reader that waits (under the lock), so an idle stream has none. */
+    private Condition readable;
     private final ReceiveBuffer buffer;
     /** Told when consumption is due and when unread bytes start and stop waiting (its stream's handle). */
     private final Owner owner;
@@ -124,7 +125,7 @@ public final class ReceiveSide implements Inbound {
             // does while bytes wait in one reader's own buffer: those are that reader's alone, and
             // another reader, already woken and gone back to waiting, must see the buffered ones.
             if (wasEmpty || (bufferWasEmpty && buffer.size() > 0)) {
-                readable.signalAll();
+                signalReaders();
             }
         } finally {
             lock.unlock();
@@ -136,7 +137,7 @@ public final class ReceiveSide implements Inbound {
         lock.lock();
         try {
             finished = true;
-            readable.signalAll();
+            signalReaders();
         } finally {
             lock.unlock();
         }
@@ -187,7 +188,7 @@ public final class ReceiveSide implements Inbound {
                 }
                 owner.holdEnds(bufferedIn);
             }
-            readable.signalAll();
+            signalReaders();
         } finally {
             lock.unlock();
         }
@@ -254,6 +255,9 @@ public final class ReceiveSide implements Inbound {
             if (timeout != 0 && left <= 0) {
                 throw new SocketTimeoutException("read on " + op + " timed out after "
                         + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
+            }
+            if (readable == null) {
+                readable = lock.newCondition();
             }
             boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
             if (mine) {
@@ -336,9 +340,16 @@ public final class ReceiveSide implements Inbound {
             closed = true;
             dropped += buffer.clear();
             owner.holdEnds(bufferedIn);
-            readable.signalAll();
+            signalReaders();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Wakes every waiting reader. Lock held. */
+    private void signalReaders() {
+        if (readable != null) {
+            readable.signalAll();
         }
     }
 
@@ -346,7 +357,7 @@ public final class ReceiveSide implements Inbound {
     private void wake() {
         lock.lock();
         try {
-            readable.signalAll();
+            signalReaders();
         } finally {
             lock.unlock();
         }
