@@ -31,7 +31,7 @@ public final class ReceiveSide implements Inbound {
     private Condition readable;
     private final ReceiveBuffer buffer;
     /** Told when consumption is due and when unread bytes start and stop waiting (its stream's handle). */
-    private final Owner owner;
+    private final ReceiveSideOwner owner;
     private boolean finished;
     private IOException failure;
     private boolean closed;
@@ -55,20 +55,7 @@ public final class ReceiveSide implements Inbound {
      *     a side made this way keeps no stall accounting (the engine's tests and benchmarks)
      */
     public ReceiveSide(SegmentPool pool, Runnable report) {
-        this(pool, new Owner() {
-            @Override
-            public void consumptionDue() {
-                report.run();
-            }
-
-            @Override
-            public void holdBegins(long mark) {
-            }
-
-            @Override
-            public void holdEnds(long mark) {
-            }
-        });
+        this(pool, ReceiveSideOwner.reportingTo(report));
     }
 
     /**
@@ -76,21 +63,9 @@ public final class ReceiveSide implements Inbound {
      * @param owner told when consumption is due and when bytes wait unread: the stream's handle
      *     itself, so an idle stream carries no callback object of its own
      */
-    ReceiveSide(SegmentPool pool, Owner owner) {
+    ReceiveSide(SegmentPool pool, ReceiveSideOwner owner) {
         this.buffer = new ReceiveBuffer(pool);
         this.owner = owner;
-    }
-
-    /** What a receive side tells its stream: consumption due, and the stall accounting's marks. */
-    interface Owner {
-        /** The application read as much as the engine asked to hear about (the pump then asks {@link #consumed()}). */
-        void consumptionDue();
-
-        /** Received bytes start waiting in the buffer, which was empty; {@code mark} counts what was buffered before them. Lock held. */
-        void holdBegins(long mark);
-
-        /** The buffer is empty again (read, or dropped); {@code mark} counts every byte buffered so far. Lock held. */
-        void holdEnds(long mark);
     }
 
     // ------------------------------------------------------------------ Inbound: the pump

@@ -35,7 +35,7 @@ import smux.engine.StreamView;
  * (the commit point), the deadline passes, or the stream or session ends; then it withdraws what
  * was not copied, and the {@link SendSide} makes that count exact (guarantee 2).
  */
-final class StreamHandle implements SmuxStream, StreamSides, ReceiveSide.Owner {
+final class StreamHandle implements SmuxStream, StreamSides, ReceiveSideOwner {
     /**
      * What a stream handle may ask of its session: to pass its application's news on to the pump,
      * and whether the session is over. The news calls never block or take the engine's lock while
@@ -156,7 +156,7 @@ final class StreamHandle implements SmuxStream, StreamSides, ReceiveSide.Owner {
         return s == null ? StreamStalls.NONE : s.snapshot(rx.bufferedIn(), false);
     }
 
-    // ------------------------------------------------------------------ ReceiveSide.Owner
+    // ------------------------------------------------------------------ ReceiveSideOwner
 
     @Override
     public void consumptionDue() {
