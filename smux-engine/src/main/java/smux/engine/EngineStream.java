@@ -22,10 +22,6 @@ final class EngineStream implements StreamView {
     final FlowControl flow;
     StreamState state = StreamState.OPEN;
 
-    /** Where received bytes go. */
-    final Inbound in;
-    /** Where outgoing bytes wait. */
-    final Outbound out;
     private final StreamSides sides;
     private final Rules rules;
 
@@ -55,7 +51,7 @@ final class EngineStream implements StreamView {
     WindowTuner tuner;
 
     /**
-     * Payload bytes handed to {@link #in} so far. Not {@code flow.received()}: that counts a PSH
+     * Payload bytes handed to {@link #in()} so far. Not {@code flow.received()}: that counts a PSH
      * frame's whole LENGTH when its header arrives (for the window check), while its payload may
      * still be on its way.
      */
@@ -68,8 +64,6 @@ final class EngineStream implements StreamView {
         this.id = id;
         this.flow = new FlowControl(windowed, window);
         this.sides = sides;
-        this.in = sides.inbound();
-        this.out = sides.outbound();
         this.rules = rules;
     }
 
@@ -84,8 +78,8 @@ final class EngineStream implements StreamView {
         int pending = 0;
         if (inRing) {
             w = StallCause.CONNECTION;
-            pending = out.pending();
-        } else if (!forgotten && (pending = out.pending()) > 0 && flow.sendAllowance() == 0) {
+            pending = out().pending();
+        } else if (!forgotten && (pending = out().pending()) > 0 && flow.sendAllowance() == 0) {
             w = StallCause.PEER_WINDOW;
         } else {
             w = null;
@@ -94,6 +88,16 @@ final class EngineStream implements StreamView {
             sendWait = w;
             sides.sendWait(w, pending, now);
         }
+    }
+
+    /** @return where received bytes go (asked of the sides, not kept: an idle stream's heap counts) */
+    Inbound in() {
+        return sides.inbound();
+    }
+
+    /** @return where outgoing bytes wait */
+    Outbound out() {
+        return sides.outbound();
     }
 
     /** @return bytes handed to the stream's inbound that the application has not been reported to consume */

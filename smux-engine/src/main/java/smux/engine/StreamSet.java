@@ -113,7 +113,7 @@ final class StreamSet implements EngineStream.Rules {
             s.flow.updateEveryQuarter();
         }
         table.put(s);
-        s.in.requestConsumption(nextReport(s));
+        s.in().requestConsumption(nextReport(s));
         return s;
     }
 
@@ -213,7 +213,7 @@ final class StreamSet implements EngineStream.Rules {
      * @return true if input stops here (version 1: the budget is spent)
      */
     boolean append(EngineStream s, ByteBuffer src, int n) {
-        s.in.append(src, n);
+        s.in().append(src, n);
         s.appended += n;
         buffered += n;
         if (s.onCredit) {
@@ -246,7 +246,7 @@ final class StreamSet implements EngineStream.Rules {
             finIfDue(s);
             return;
         }
-        s.in.finish();
+        s.in().finish();
         writerRefused(s);
     }
 
@@ -265,7 +265,7 @@ final class StreamSet implements EngineStream.Rules {
      */
     private void writerRefused(EngineStream s) {
         if (version != 2 || s.peerSpoke || admission.isPeerId(s.id) || s.state.peerMayWrite()
-                || s.out.pending() == 0 || s.flow.sendAllowance() > 0 || !s.state.canWrite()) {
+                || s.out().pending() == 0 || s.flow.sendAllowance() > 0 || !s.state.canWrite()) {
             return;
         }
         s.sides().reset(new StreamClosedException("cannot write to stream " + Integer.toUnsignedString(s.id)
@@ -314,7 +314,7 @@ final class StreamSet implements EngineStream.Rules {
         if (n > 0) {
             onConsumed(s, n);
         }
-        s.in.requestConsumption(nextReport(s));
+        s.in().requestConsumption(nextReport(s));
     }
 
     @Override
@@ -322,13 +322,13 @@ final class StreamSet implements EngineStream.Rules {
         if (s.forgotten || !session.isOpen()) {
             return;
         }
-        if (s.out.writeClosed()) {
+        if (s.out().writeClosed()) {
             requestFin(s);
         }
-        if (s.out.pending() > 0 && !s.state.peerMayWrite() && s.flow.sendAllowance() == 0) {
+        if (s.out().pending() > 0 && !s.state.peerMayWrite() && s.flow.sendAllowance() == 0) {
             writerRefused(s); // a write posted after the peer's refusal
         }
-        if (s.out.pending() > 0) {
+        if (s.out().pending() > 0) {
             scheduler.offer(s);
         } else {
             scheduler.remove(s);
@@ -385,12 +385,12 @@ final class StreamSet implements EngineStream.Rules {
 
     /** A UPD of {@code s} left (or was dropped): asks for the next report. */
     void updateSent(EngineStream s) {
-        s.in.requestConsumption(nextReport(s));
+        s.in().requestConsumption(nextReport(s));
     }
 
     /** Queues the FIN that was requested, once nothing of the stream's data is pending. */
     void finIfDue(EngineStream s) {
-        if (session.isOpen() && !s.state.canWrite() && s.out.pending() == 0) {
+        if (session.isOpen() && !s.state.canWrite() && s.out().pending() == 0) {
             queueFin(s);
         }
     }
@@ -546,7 +546,7 @@ final class StreamSet implements EngineStream.Rules {
         table.forEach(s -> {
             if (s.unconsumed() > 0) {
                 catchUp(s);
-                s.in.requestConsumption(nextReport(s));
+                s.in().requestConsumption(nextReport(s));
             }
         });
         admission.makeRoom(buffered);
@@ -561,7 +561,7 @@ final class StreamSet implements EngineStream.Rules {
      * finds nothing new.)
      */
     private void catchUp(EngineStream s) {
-        long n = s.in.consumed() - s.flow.consumed();
+        long n = s.in().consumed() - s.flow.consumed();
         if (n > 0) {
             unbuffer(s, n);
             s.flow.onConsumed(n);

@@ -29,7 +29,9 @@ public final class ReceiveSide implements Inbound {
     private final ReentrantLock lock = new ReentrantLock();
     /** Where readers wait; made by the first reader that waits (under the lock), so an idle stream has none. */
     private Condition readable;
-    private final ReceiveBuffer buffer;
+    private final SegmentPool pool;
+    /** The unread bytes: {@link ReceiveBuffer#NONE} until the first byte no reader took, so an idle stream has no buffer of its own. */
+    private ReceiveBuffer buffer = ReceiveBuffer.NONE;
     /** Told when consumption is due and when unread bytes start and stop waiting (its stream's handle). */
     private final ReceiveSideOwner owner;
     private boolean finished;
@@ -64,7 +66,7 @@ public final class ReceiveSide implements Inbound {
      *     itself, so an idle stream carries no callback object of its own
      */
     ReceiveSide(SegmentPool pool, ReceiveSideOwner owner) {
-        this.buffer = new ReceiveBuffer(pool);
+        this.pool = pool;
         this.owner = owner;
     }
 
@@ -90,7 +92,7 @@ public final class ReceiveSide implements Inbound {
                 n -= k;
             }
             if (n > 0) {
-                buffer.append(src, n);
+                buffer().append(src, n);
                 bufferedIn += n;
                 if (bufferWasEmpty) {
                     owner.holdBegins(bufferedIn - n); // no reader took them: they wait unread
@@ -175,6 +177,11 @@ public final class ReceiveSide implements Inbound {
     void setTimeout(long nanos) {
         timeoutNanos = nanos;
         wake();
+    }
+
+    /** @return the read timeout in nanoseconds (0: none) */
+    long timeout() {
+        return timeoutNanos;
     }
 
     /**
@@ -319,6 +326,14 @@ public final class ReceiveSide implements Inbound {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** @return the stream's own buffer, made now if it had none (the first bytes to wait unread). Lock held. */
+    private ReceiveBuffer buffer() {
+        if (buffer == ReceiveBuffer.NONE) {
+            buffer = new ReceiveBuffer(pool);
+        }
+        return buffer;
     }
 
     /** Wakes every waiting reader. Lock held. */

@@ -102,7 +102,6 @@ final class StreamHandle implements SmuxStream, StreamSides, ReceiveSideOwner {
     /** Neighbours in the session's list of the streams the application holds ({@link SessionStreams}, under its lock). */
     StreamHandle heldPrev;
     StreamHandle heldNext;
-    private volatile long readTimeoutNanos;
     private volatile long writeTimeoutNanos;
     private volatile boolean closedLocally;
     /** Why the engine ended the stream (shed, refused or reset by the peer), or null. */
@@ -398,13 +397,12 @@ final class StreamHandle implements SmuxStream, StreamSides, ReceiveSideOwner {
 
     @Override
     public void setReadTimeout(Duration timeout) {
-        readTimeoutNanos = toNanos("read", timeout);
-        rx.setTimeout(readTimeoutNanos);
+        rx.setTimeout(toNanos("read", timeout)); // kept there only: the receive side is where reads wait
     }
 
     @Override
     public Duration readTimeout() {
-        return Duration.ofNanos(readTimeoutNanos);
+        return Duration.ofNanos(rx.timeout());
     }
 
     @Override
