@@ -47,7 +47,11 @@ final class EngineStream implements StreamView {
     boolean peerSpoke;
     /** The peer's last window update granted no window at all: with its FIN, the peer reset the stream. */
     boolean peerWindowZero;
-    /** Tunes the window; null when the window is fixed (or in version 1). */
+    /**
+     * Tunes the window: made by the first UPD of a tuned stream (one whose flow control updates
+     * every quarter window, see {@link StreamSet}), so an idle stream has none; null before that,
+     * and when the window is fixed.
+     */
     WindowTuner tuner;
 
     /**

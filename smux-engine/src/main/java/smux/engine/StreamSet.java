@@ -109,8 +109,7 @@ final class StreamSet implements EngineStream.Rules {
         s.onCredit = grant == Admission.Grant.CREDIT;
         s.reserved = grant == Admission.Grant.BACKED ? admission.streamReservation() : 0;
         if (windowTuned && !s.onCredit) {
-            s.tuner = new WindowTuner(window, maxWindow);
-            s.flow.updateEveryQuarter();
+            s.flow.updateEveryQuarter(); // marks it tuned; its tuner is made by its first UPD, before which it has nothing to measure
         }
         table.put(s);
         s.in().requestConsumption(nextReport(s));
@@ -361,8 +360,11 @@ final class StreamSet implements EngineStream.Rules {
         if (s.onCredit) {
             return admission.creditWindow(window);
         }
-        if (s.tuner == null) {
+        if (!s.flow.updatesEveryQuarter()) {
             return s.flow.window();
+        }
+        if (s.tuner == null) {
+            s.tuner = new WindowTuner(window, maxWindow);
         }
         long consumed = s.flow.consumed();
         long edge = s.flow.receiveLimit();
