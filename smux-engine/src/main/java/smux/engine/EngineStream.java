@@ -22,10 +22,6 @@ final class EngineStream implements StreamView {
     final FlowControl flow;
     StreamState state = StreamState.OPEN;
 
-    /** Where received bytes go. */
-    final Inbound in;
-    /** Where outgoing bytes wait. */
-    final Outbound out;
     private final StreamSides sides;
     private final Rules rules;
 
@@ -51,11 +47,15 @@ final class EngineStream implements StreamView {
     boolean peerSpoke;
     /** The peer's last window update granted no window at all: with its FIN, the peer reset the stream. */
     boolean peerWindowZero;
-    /** Tunes the window; null when the window is fixed (or in version 1). */
+    /**
+     * Tunes the window: made by the first UPD of a tuned stream (one whose flow control updates
+     * every quarter window, see {@link StreamSet}), so an idle stream has none; null before that,
+     * and when the window is fixed.
+     */
     WindowTuner tuner;
 
     /**
-     * Payload bytes handed to {@link #in} so far. Not {@code flow.received()}: that counts a PSH
+     * Payload bytes handed to {@link #in()} so far. Not {@code flow.received()}: that counts a PSH
      * frame's whole LENGTH when its header arrives (for the window check), while its payload may
      * still be on its way.
      */
@@ -68,8 +68,6 @@ final class EngineStream implements StreamView {
         this.id = id;
         this.flow = new FlowControl(windowed, window);
         this.sides = sides;
-        this.in = sides.inbound();
-        this.out = sides.outbound();
         this.rules = rules;
     }
 
@@ -84,8 +82,8 @@ final class EngineStream implements StreamView {
         int pending = 0;
         if (inRing) {
             w = StallCause.CONNECTION;
-            pending = out.pending();
-        } else if (!forgotten && (pending = out.pending()) > 0 && flow.sendAllowance() == 0) {
+            pending = out().pending();
+        } else if (!forgotten && (pending = out().pending()) > 0 && flow.sendAllowance() == 0) {
             w = StallCause.PEER_WINDOW;
         } else {
             w = null;
@@ -94,6 +92,16 @@ final class EngineStream implements StreamView {
             sendWait = w;
             sides.sendWait(w, pending, now);
         }
+    }
+
+    /** @return where received bytes go (asked of the sides, not kept: an idle stream's heap counts) */
+    Inbound in() {
+        return sides.inbound();
+    }
+
+    /** @return where outgoing bytes wait */
+    Outbound out() {
+        return sides.outbound();
     }
 
     /** @return bytes handed to the stream's inbound that the application has not been reported to consume */

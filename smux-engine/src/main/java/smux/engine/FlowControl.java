@@ -173,6 +173,11 @@ final class FlowControl {
         updateDivisor = 4;
     }
 
+    /** @return whether {@link #updateEveryQuarter} was called: the stream's window is tuned */
+    boolean updatesEveryQuarter() {
+        return updateDivisor == 4;
+    }
+
     /** @return this side's window as advertised in UPD */
     int window() {
         return window;

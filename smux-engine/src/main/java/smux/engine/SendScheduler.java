@@ -116,7 +116,7 @@ final class SendScheduler {
 
     /** Puts the stream in the ready ring if it has pending data and window. */
     void offer(EngineStream s) {
-        if (s.inRing || s.out.pending() == 0 || s.flow.sendAllowance() == 0) {
+        if (s.inRing || s.out().pending() == 0 || s.flow.sendAllowance() == 0) {
             s.noteSendWait(session.now); // pending without window waits for the peer; nothing pending, for nothing
             return;
         }
@@ -185,7 +185,7 @@ final class SendScheduler {
             if (s == null) {
                 break;
             }
-            int waiting = s.out.pending();
+            int waiting = s.out().pending();
             int chunk = (int) Math.min(Math.min(maxFrameSize, waiting), s.flow.sendAllowance());
             if (chunk == 0) {
                 remove(s); // withdrawn, or the peer shrank its window below what is in flight
@@ -199,7 +199,7 @@ final class SendScheduler {
             }
             int header = dst.position();
             dst.position(header + FrameCodec.HEADER_SIZE);
-            chunk = s.out.commit(dst, chunk);
+            chunk = s.out().commit(dst, chunk);
             if (chunk == 0) {
                 dst.position(header); // withdrawn since pending() was asked: nothing was committed
                 remove(s);
@@ -210,7 +210,7 @@ final class SendScheduler {
             s.flow.onSent(chunk);
             framesSent++;
             dataBytesSent += chunk;
-            if (s.out.pending() == 0) {
+            if (s.out().pending() == 0) {
                 remove(s);
                 listener.writeCommitted(s);
             } else if (s.flow.sendAllowance() == 0) {

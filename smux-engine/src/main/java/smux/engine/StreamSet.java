@@ -109,11 +109,10 @@ final class StreamSet implements EngineStream.Rules {
         s.onCredit = grant == Admission.Grant.CREDIT;
         s.reserved = grant == Admission.Grant.BACKED ? admission.streamReservation() : 0;
         if (windowTuned && !s.onCredit) {
-            s.tuner = new WindowTuner(window, maxWindow);
-            s.flow.updateEveryQuarter();
+            s.flow.updateEveryQuarter(); // marks it tuned; its tuner is made by its first UPD, before which it has nothing to measure
         }
         table.put(s);
-        s.in.requestConsumption(nextReport(s));
+        s.in().requestConsumption(nextReport(s));
         return s;
     }
 
@@ -213,7 +212,7 @@ final class StreamSet implements EngineStream.Rules {
      * @return true if input stops here (version 1: the budget is spent)
      */
     boolean append(EngineStream s, ByteBuffer src, int n) {
-        s.in.append(src, n);
+        s.in().append(src, n);
         s.appended += n;
         buffered += n;
         if (s.onCredit) {
@@ -246,7 +245,7 @@ final class StreamSet implements EngineStream.Rules {
             finIfDue(s);
             return;
         }
-        s.in.finish();
+        s.in().finish();
         writerRefused(s);
     }
 
@@ -265,7 +264,7 @@ final class StreamSet implements EngineStream.Rules {
      */
     private void writerRefused(EngineStream s) {
         if (version != 2 || s.peerSpoke || admission.isPeerId(s.id) || s.state.peerMayWrite()
-                || s.out.pending() == 0 || s.flow.sendAllowance() > 0 || !s.state.canWrite()) {
+                || s.out().pending() == 0 || s.flow.sendAllowance() > 0 || !s.state.canWrite()) {
             return;
         }
         s.sides().reset(new StreamClosedException("cannot write to stream " + Integer.toUnsignedString(s.id)
@@ -314,7 +313,7 @@ final class StreamSet implements EngineStream.Rules {
         if (n > 0) {
             onConsumed(s, n);
         }
-        s.in.requestConsumption(nextReport(s));
+        s.in().requestConsumption(nextReport(s));
     }
 
     @Override
@@ -322,13 +321,13 @@ final class StreamSet implements EngineStream.Rules {
         if (s.forgotten || !session.isOpen()) {
             return;
         }
-        if (s.out.writeClosed()) {
+        if (s.out().writeClosed()) {
             requestFin(s);
         }
-        if (s.out.pending() > 0 && !s.state.peerMayWrite() && s.flow.sendAllowance() == 0) {
+        if (s.out().pending() > 0 && !s.state.peerMayWrite() && s.flow.sendAllowance() == 0) {
             writerRefused(s); // a write posted after the peer's refusal
         }
-        if (s.out.pending() > 0) {
+        if (s.out().pending() > 0) {
             scheduler.offer(s);
         } else {
             scheduler.remove(s);
@@ -361,8 +360,11 @@ final class StreamSet implements EngineStream.Rules {
         if (s.onCredit) {
             return admission.creditWindow(window);
         }
-        if (s.tuner == null) {
+        if (!s.flow.updatesEveryQuarter()) {
             return s.flow.window();
+        }
+        if (s.tuner == null) {
+            s.tuner = new WindowTuner(window, maxWindow);
         }
         long consumed = s.flow.consumed();
         long edge = s.flow.receiveLimit();
@@ -385,12 +387,12 @@ final class StreamSet implements EngineStream.Rules {
 
     /** A UPD of {@code s} left (or was dropped): asks for the next report. */
     void updateSent(EngineStream s) {
-        s.in.requestConsumption(nextReport(s));
+        s.in().requestConsumption(nextReport(s));
     }
 
     /** Queues the FIN that was requested, once nothing of the stream's data is pending. */
     void finIfDue(EngineStream s) {
-        if (session.isOpen() && !s.state.canWrite() && s.out.pending() == 0) {
+        if (session.isOpen() && !s.state.canWrite() && s.out().pending() == 0) {
             queueFin(s);
         }
     }
@@ -546,7 +548,7 @@ final class StreamSet implements EngineStream.Rules {
         table.forEach(s -> {
             if (s.unconsumed() > 0) {
                 catchUp(s);
-                s.in.requestConsumption(nextReport(s));
+                s.in().requestConsumption(nextReport(s));
             }
         });
         admission.makeRoom(buffered);
@@ -561,7 +563,7 @@ final class StreamSet implements EngineStream.Rules {
      * finds nothing new.)
      */
     private void catchUp(EngineStream s) {
-        long n = s.in.consumed() - s.flow.consumed();
+        long n = s.in().consumed() - s.flow.consumed();
         if (n > 0) {
             unbuffer(s, n);
             s.flow.onConsumed(n);

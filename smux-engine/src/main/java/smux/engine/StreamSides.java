@@ -10,10 +10,10 @@ import smux.api.StallCause;
  * attachment ({@link StreamView#sides()}) and never looks at it otherwise.
  */
 public interface StreamSides {
-    /** @return where the stream's received bytes go */
+    /** @return where the stream's received bytes go: the same object on every call (the engine asks each time, it keeps no copy) */
     Inbound inbound();
 
-    /** @return where the stream's outgoing bytes wait */
+    /** @return where the stream's outgoing bytes wait: the same object on every call */
     Outbound outbound();
 
     /**

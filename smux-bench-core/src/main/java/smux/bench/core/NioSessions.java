@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import smux.api.MemoryBudget;
 import smux.api.Session;
 import smux.api.Smux;
 import smux.api.SmuxConfig;
@@ -41,8 +42,13 @@ public final class NioSessions {
     }
 
     static Result run(SmuxConfig base, int asked) throws Exception {
-        SmuxConfig config = base.toBuilder().transport("nio").build();
         int pairs = Heap.connectionsThatFit(asked);
+        // Each pair's echo stream reserves its receive window on both ends; the default shared
+        // budget (a quarter of the heap) holds about 3,000 such pairs, and past it the echo waits
+        // on admission instead of measuring the loop. Room for every pair, as the stream cases get.
+        long reserved = 2L * pairs * Math.max(base.initialStreamWindow(), SmuxConfig.INITIAL_PEER_WINDOW);
+        SmuxConfig config = base.toBuilder().transport("nio")
+                .memoryBudget(MemoryBudget.of(Math.max(MemoryBudget.MIN_CAPACITY, 2 * reserved))).build();
         List<Session> clients = new ArrayList<>(pairs);
         List<Session> servers = new ArrayList<>(pairs);
         ExecutorService pool = Executors.newFixedThreadPool(4, r -> {

@@ -9,6 +9,12 @@ import java.nio.ByteBuffer;
  * a {@link ReceiveSide}, guards it with the stream's lock.
  */
 final class ReceiveBuffer {
+    /**
+     * The buffer of a stream that never buffered a byte: always empty, shared, never appended to
+     * (a {@link ReceiveSide} makes its own before its first append).
+     */
+    static final ReceiveBuffer NONE = new ReceiveBuffer(null);
+
     private final SegmentPool pool;
     private SegmentPool.Segment head;
     private SegmentPool.Segment tail;
@@ -33,6 +39,9 @@ final class ReceiveBuffer {
      * @param n how many
      */
     void append(ByteBuffer src, int n) {
+        if (this == NONE) {
+            throw new IllegalStateException("the shared empty receive buffer was appended to: make the stream's own first");
+        }
         size += n;
         while (n > 0) {
             if (tail == null || tail.writable() == 0) {

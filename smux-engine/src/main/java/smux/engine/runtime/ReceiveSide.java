@@ -27,9 +27,13 @@ import smux.engine.Inbound;
  */
 public final class ReceiveSide implements Inbound {
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition readable = lock.newCondition();
-    private final ReceiveBuffer buffer;
-    private final Runnable report;
+    /** Where readers wait; made by the first reader that waits (under the lock), so an idle stream has none. */
+    private Condition readable;
+    private final SegmentPool pool;
+    /** The unread bytes: {@link ReceiveBuffer#NONE} until the first byte no reader took, so an idle stream has no buffer of its own. */
+    private ReceiveBuffer buffer = ReceiveBuffer.NONE;
+    /** Told when consumption is due and when unread bytes start and stop waiting (its stream's handle). */
+    private final ReceiveSideOwner owner;
     private boolean finished;
     private IOException failure;
     private boolean closed;
@@ -44,18 +48,26 @@ public final class ReceiveSide implements Inbound {
     private long dropped;
     /** Bytes ever put into {@link #buffer} (not those handed straight to a reader): marks for the stall accounting. */
     private long bufferedIn;
-    /** Told when the buffer goes from empty to non-empty and back (bytes held unread); null in the engine's tests. */
-    private StreamStalls stalls;
     /** The stream's read timeout in nanoseconds (0: none); a waiting read sees a change at once. */
     private volatile long timeoutNanos;
 
     /**
      * @param pool the session's segments
-     * @param report tells the pump that consumption is due (it then asks {@link #consumed()})
+     * @param report tells the pump that consumption is due (it then asks {@link #consumed()});
+     *     a side made this way keeps no stall accounting (the engine's tests and benchmarks)
      */
     public ReceiveSide(SegmentPool pool, Runnable report) {
-        this.buffer = new ReceiveBuffer(pool);
-        this.report = report;
+        this(pool, ReceiveSideOwner.reportingTo(report));
+    }
+
+    /**
+     * @param pool the session's segments
+     * @param owner told when consumption is due and when bytes wait unread: the stream's handle
+     *     itself, so an idle stream carries no callback object of its own
+     */
+    ReceiveSide(SegmentPool pool, ReceiveSideOwner owner) {
+        this.pool = pool;
+        this.owner = owner;
     }
 
     // ------------------------------------------------------------------ Inbound: the pump
@@ -80,17 +92,17 @@ public final class ReceiveSide implements Inbound {
                 n -= k;
             }
             if (n > 0) {
-                buffer.append(src, n);
+                buffer().append(src, n);
                 bufferedIn += n;
-                if (bufferWasEmpty && stalls != null) {
-                    stalls.holdBegins(bufferedIn - n); // no reader took them: they wait unread
+                if (bufferWasEmpty) {
+                    owner.holdBegins(bufferedIn - n); // no reader took them: they wait unread
                 }
             }
             // Wake readers when the stream goes from empty to non-empty, and also when the buffer
             // does while bytes wait in one reader's own buffer: those are that reader's alone, and
             // another reader, already woken and gone back to waiting, must see the buffered ones.
             if (wasEmpty || (bufferWasEmpty && buffer.size() > 0)) {
-                readable.signalAll();
+                signalReaders();
             }
         } finally {
             lock.unlock();
@@ -102,7 +114,7 @@ public final class ReceiveSide implements Inbound {
         lock.lock();
         try {
             finished = true;
-            readable.signalAll();
+            signalReaders();
         } finally {
             lock.unlock();
         }
@@ -119,7 +131,7 @@ public final class ReceiveSide implements Inbound {
             lock.unlock();
         }
         if (due) {
-            report.run();
+            owner.consumptionDue();
         }
     }
 
@@ -151,11 +163,9 @@ public final class ReceiveSide implements Inbound {
                 if (n > 0) {
                     droppedAtEnd = true;
                 }
-                if (stalls != null) {
-                    stalls.holdEnds(bufferedIn);
-                }
+                owner.holdEnds(bufferedIn);
             }
-            readable.signalAll();
+            signalReaders();
         } finally {
             lock.unlock();
         }
@@ -167,6 +177,11 @@ public final class ReceiveSide implements Inbound {
     void setTimeout(long nanos) {
         timeoutNanos = nanos;
         wake();
+    }
+
+    /** @return the read timeout in nanoseconds (0: none) */
+    long timeout() {
+        return timeoutNanos;
     }
 
     /**
@@ -205,7 +220,7 @@ public final class ReceiveSide implements Inbound {
             lock.unlock();
         }
         if (due) {
-            report.run();
+            owner.consumptionDue();
         }
         return n;
     }
@@ -222,6 +237,9 @@ public final class ReceiveSide implements Inbound {
             if (timeout != 0 && left <= 0) {
                 throw new SocketTimeoutException("read on " + op + " timed out after "
                         + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms");
+            }
+            if (readable == null) {
+                readable = lock.newCondition();
             }
             boolean mine = waiting == null; // one reader at a time gets bytes straight into its buffer
             if (mine) {
@@ -257,8 +275,8 @@ public final class ReceiveSide implements Inbound {
         }
         if (buffer.size() > 0) {
             int n = buffer.read(dst);
-            if (buffer.size() == 0 && stalls != null) {
-                stalls.holdEnds(bufferedIn);
+            if (buffer.size() == 0) {
+                owner.holdEnds(bufferedIn);
             }
             return n;
         }
@@ -303,12 +321,25 @@ public final class ReceiveSide implements Inbound {
         try {
             closed = true;
             dropped += buffer.clear();
-            if (stalls != null) {
-                stalls.holdEnds(bufferedIn);
-            }
-            readable.signalAll();
+            owner.holdEnds(bufferedIn);
+            signalReaders();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** @return the stream's own buffer, made now if it had none (the first bytes to wait unread). Lock held. */
+    private ReceiveBuffer buffer() {
+        if (buffer == ReceiveBuffer.NONE) {
+            buffer = new ReceiveBuffer(pool);
+        }
+        return buffer;
+    }
+
+    /** Wakes every waiting reader. Lock held. */
+    private void signalReaders() {
+        if (readable != null) {
+            readable.signalAll();
         }
     }
 
@@ -316,17 +347,7 @@ public final class ReceiveSide implements Inbound {
     private void wake() {
         lock.lock();
         try {
-            readable.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Attaches the stream's stall accounting (before the stream carries anything). */
-    void stalls(StreamStalls s) {
-        lock.lock();
-        try {
-            stalls = s;
+            signalReaders();
         } finally {
             lock.unlock();
         }

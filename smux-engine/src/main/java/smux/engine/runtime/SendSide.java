@@ -1,7 +1,8 @@
 package smux.engine.runtime;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import smux.engine.Outbound;
 
@@ -42,7 +43,18 @@ public final class SendSide implements Outbound {
     static final int WRITE_CLOSED = 4;
     static final int WITHDRAW = 8;
 
-    private final AtomicInteger state = new AtomicInteger(IDLE);
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(SendSide.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The phase and flags; changed only by {@link #cas} (a field, not an atomic object: an idle stream's heap counts). */
+    private volatile int state = IDLE;
     /** The buffer of the write in progress: set before POSTED is published, moved only while COPYING. */
     private ByteBuffer src;
     /**
@@ -52,6 +64,10 @@ public final class SendSide implements Outbound {
      */
     private int copied;
     private volatile Thread writer;
+
+    private boolean cas(int expected, int next) {
+        return STATE.compareAndSet(this, expected, next);
+    }
 
     // ------------------------------------------------------------------ the writing thread
 
@@ -68,7 +84,7 @@ public final class SendSide implements Outbound {
         copied = 0;
         writer = Thread.currentThread();
         while (true) {
-            int s = state.get();
+            int s = state;
             if ((s & WRITE_CLOSED) != 0) {
                 src = null;
                 return false;
@@ -76,7 +92,7 @@ public final class SendSide implements Outbound {
             if (s != IDLE) {
                 throw new IllegalStateException("a write is already posted: writes on one stream must be serialized");
             }
-            if (state.compareAndSet(IDLE, POSTED)) {
+            if (cas(IDLE, POSTED)) {
                 return true;
             }
         }
@@ -84,7 +100,7 @@ public final class SendSide implements Outbound {
 
     /** @return whether the write in progress has ended: every byte committed, or withdrawn */
     public boolean ended() {
-        return (state.get() & PHASE) == IDLE;
+        return (state & PHASE) == IDLE;
     }
 
     /** @return bytes of the current (or last) write committed so far; exact once {@link #ended()} */
@@ -100,16 +116,16 @@ public final class SendSide implements Outbound {
      */
     int withdraw() {
         while (true) {
-            int s = state.get();
+            int s = state;
             int phase = s & PHASE;
             if (phase == IDLE) {
                 break;
             }
             if (phase == POSTED) {
-                if (state.compareAndSet(s, s & ~(PHASE | WITHDRAW))) {
+                if (cas(s, s & ~(PHASE | WITHDRAW))) {
                     break;
                 }
-            } else if ((s & WITHDRAW) != 0 || state.compareAndSet(s, s | WITHDRAW)) {
+            } else if ((s & WITHDRAW) != 0 || cas(s, s | WITHDRAW)) {
                 if (Thread.currentThread() == writer) {
                     LockSupport.park(this); // the copier ends the write and unparks the writer
                 } else {
@@ -150,11 +166,11 @@ public final class SendSide implements Outbound {
      */
     boolean closeWrite() {
         while (true) {
-            int s = state.get();
+            int s = state;
             if ((s & WRITE_CLOSED) != 0) {
                 return false;
             }
-            if (state.compareAndSet(s, s | WRITE_CLOSED)) {
+            if (cas(s, s | WRITE_CLOSED)) {
                 return true;
             }
         }
@@ -162,7 +178,7 @@ public final class SendSide implements Outbound {
 
     /** @return whether writing was closed */
     boolean isWriteClosed() {
-        return (state.get() & WRITE_CLOSED) != 0;
+        return (state & WRITE_CLOSED) != 0;
     }
 
     /** Wakes the writing thread, to look again at its deadline or at why the stream or session ended. */
@@ -178,7 +194,7 @@ public final class SendSide implements Outbound {
     @Override
     public int pending() {
         ByteBuffer b = src; // read after the phase: a write posted since brings its own buffer
-        return (state.get() & PHASE) == POSTED && b != null ? b.remaining() : 0;
+        return (state & PHASE) == POSTED && b != null ? b.remaining() : 0;
     }
 
     /** The stream is closed: no write will be posted again; lets go of the last buffer. */
@@ -192,11 +208,11 @@ public final class SendSide implements Outbound {
     public int commit(ByteBuffer dst, int n) {
         int s;
         do {
-            s = state.get();
+            s = state;
             if ((s & PHASE) != POSTED) {
                 return 0; // withdrawn since pending() was asked
             }
-        } while (!state.compareAndSet(s, (s & ~PHASE) | COPYING));
+        } while (!cas(s, (s & ~PHASE) | COPYING));
         ByteBuffer b = src;
         n = Math.min(n, b.remaining()); // pending() may have seen the write before this one
         dst.put(dst.position(), b, b.position(), n);
@@ -206,10 +222,10 @@ public final class SendSide implements Outbound {
         boolean left = b.hasRemaining();
         int next;
         do {
-            s = state.get();
+            s = state;
             boolean ends = !left || (s & WITHDRAW) != 0;
             next = ends ? s & ~(PHASE | WITHDRAW) : (s & ~PHASE) | POSTED;
-        } while (!state.compareAndSet(s, next));
+        } while (!cas(s, next));
         if ((next & PHASE) == IDLE) {
             wake();
         }
@@ -223,7 +239,7 @@ public final class SendSide implements Outbound {
 
     @Override
     public String toString() {
-        int s = state.get();
+        int s = state;
         return "SendSide{" + new String[] {"IDLE", "POSTED", "COPYING", "?"}[s & PHASE]
                 + ((s & WRITE_CLOSED) != 0 ? ", write closed" : "") + ((s & WITHDRAW) != 0 ? ", withdraw" : "") + '}';
     }

@@ -120,13 +120,10 @@ final class SessionPump implements SessionLink {
      * @param bit {@link StreamHandle#OUTBOUND} or {@link StreamHandle#CONSUMED}
      */
     void post(StreamHandle stream, int bit) {
-        int before;
-        do {
-            before = stream.work.get();
-            if ((before & bit) != 0) {
-                return; // already news for the pump
-            }
-        } while (!stream.work.compareAndSet(before, before | bit));
+        int before = stream.addWork(bit);
+        if (before < 0) {
+            return; // already news for the pump
+        }
         if (before != 0) {
             return; // queued already, with other news
         }
@@ -305,7 +302,7 @@ final class SessionPump implements SessionLink {
     private Void drainWork() {
         StreamHandle h;
         while ((h = nextWork()) != null) {
-            int bits = h.work.getAndSet(0);
+            int bits = h.takeWork();
             StreamView v = h.viewIn(engine);
             if (v == null) {
                 continue; // closed meanwhile: its news no longer matters

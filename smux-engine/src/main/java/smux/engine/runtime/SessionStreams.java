@@ -1,9 +1,7 @@
 package smux.engine.runtime;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import smux.api.Session;
 import smux.api.SessionClosedException;
@@ -28,8 +26,13 @@ final class SessionStreams implements StreamSides.Factory, StreamHandle.Ops {
     /** The finished stalls of every stream of the session. */
     private final StreamStalls.Totals stallTotals = new StreamStalls.Totals();
     private final ReentrantLock lock = new ReentrantLock();
-    /** Streams the application holds, to wake them when the session ends. */
-    private final Set<StreamHandle> held = new HashSet<>();
+    /**
+     * Streams the application holds, to wake them when the session ends: a list through the
+     * handles themselves ({@link StreamHandle#heldPrev}, {@code heldNext}), so holding a stream costs
+     * no set entry of its own.
+     */
+    private StreamHandle heldHead;
+    private int heldCount;
     private volatile SessionClosedException ended;
     private boolean endedLocally;
     private SessionPump pump;
@@ -60,7 +63,7 @@ final class SessionStreams implements StreamSides.Factory, StreamHandle.Ops {
         boolean local;
         lock.lock();
         try {
-            held.add(h);
+            hold(h);
             over = ended;
             local = endedLocally;
         } finally {
@@ -79,7 +82,7 @@ final class SessionStreams implements StreamSides.Factory, StreamHandle.Ops {
         try {
             ended = error;
             endedLocally = local;
-            woken = new ArrayList<>(held);
+            woken = heldList();
         } finally {
             lock.unlock();
         }
@@ -92,10 +95,50 @@ final class SessionStreams implements StreamSides.Factory, StreamHandle.Ops {
     List<StreamHandle> held() {
         lock.lock();
         try {
-            return new ArrayList<>(held);
+            return heldList();
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Adds {@code h} to the held list, unless it is there. Lock held. */
+    private void hold(StreamHandle h) {
+        if (h == heldHead || h.heldPrev != null) {
+            return;
+        }
+        h.heldNext = heldHead;
+        if (heldHead != null) {
+            heldHead.heldPrev = h;
+        }
+        heldHead = h;
+        heldCount++;
+    }
+
+    /** Takes {@code h} out of the held list, if it is there. Lock held. */
+    private void release(StreamHandle h) {
+        if (h != heldHead && h.heldPrev == null) {
+            return;
+        }
+        if (h.heldPrev != null) {
+            h.heldPrev.heldNext = h.heldNext;
+        } else {
+            heldHead = h.heldNext;
+        }
+        if (h.heldNext != null) {
+            h.heldNext.heldPrev = h.heldPrev;
+        }
+        h.heldPrev = null;
+        h.heldNext = null;
+        heldCount--;
+    }
+
+    /** @return the held streams, a copy. Lock held. */
+    private List<StreamHandle> heldList() {
+        List<StreamHandle> copy = new ArrayList<>(heldCount);
+        for (StreamHandle h = heldHead; h != null; h = h.heldNext) {
+            copy.add(h);
+        }
+        return copy;
     }
 
     /** The session was quiet for a keepalive interval: the pooled segments of a burst go to the GC. */
@@ -127,7 +170,7 @@ final class SessionStreams implements StreamSides.Factory, StreamHandle.Ops {
         });
         lock.lock();
         try {
-            held.remove(stream);
+            release(stream);
         } finally {
             lock.unlock();
         }

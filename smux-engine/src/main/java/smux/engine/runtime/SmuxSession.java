@@ -476,7 +476,7 @@ public final class SmuxSession implements Session {
             MemoryBudget budget = config.memoryBudget();
             StallStats stalls = streams.stallTotals().snapshot();
             for (StreamHandle h : held) {
-                stalls = stalls.plus(h.stalls.snapshot(h.rx.bufferedIn(), false)); // the stalls going on now
+                stalls = stalls.plus(h.ongoingStalls()); // the stalls going on now
             }
             return new SessionStats(e.streamCount(), e.streamsOpened(), e.streamsAccepted(),
                     e.streamsRefused(), e.bytesSent(), e.bytesReceived(), e.bytesDropped() + dropped,

@@ -4,12 +4,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import smux.api.Session;
 import smux.api.SessionClosedException;
@@ -34,7 +35,7 @@ import smux.engine.StreamView;
  * (the commit point), the deadline passes, or the stream or session ends; then it withdraws what
  * was not copied, and the {@link SendSide} makes that count exact (guarantee 2).
  */
-final class StreamHandle implements SmuxStream, StreamSides {
+final class StreamHandle implements SmuxStream, StreamSides, ReceiveSideOwner {
     /**
      * What a stream handle may ask of its session: to pass its application's news on to the pump,
      * and whether the session is over. The news calls never block or take the engine's lock while
@@ -70,15 +71,37 @@ final class StreamHandle implements SmuxStream, StreamSides {
     static final int OUTBOUND = 1;
     static final int CONSUMED = 2;
 
+    private static final VarHandle WORK;
+    private static final VarHandle STALLS;
+    private static final VarHandle WRITE_SERIAL;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            WORK = l.findVarHandle(StreamHandle.class, "work", int.class);
+            STALLS = l.findVarHandle(StreamHandle.class, "stalls", StreamStalls.class);
+            WRITE_SERIAL = l.findVarHandle(StreamHandle.class, "writeSerial", ReentrantLock.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // An idle stream holds no more than it needs (issue 20: heap per idle stream): its stall
+    // accounting and its writers' lock are made when first needed, and the pump's work bits are a
+    // field of the handle, not an object of their own.
     private final int id;
     private final Ops ops;
     final ReceiveSide rx;
     final SendSide tx;
-    final StreamStalls stalls;
-    /** What the pump has yet to learn about this stream: OUTBOUND and CONSUMED bits. */
-    final AtomicInteger work = new AtomicInteger();
-    private final ReentrantLock writeSerial = new ReentrantLock();
-    private volatile long readTimeoutNanos;
+    /** The stream's stall accounting, made when it first waits for anything (see {@link #stalls()}); null before. */
+    private volatile StreamStalls stalls;
+    /** What the pump has yet to learn about this stream: OUTBOUND and CONSUMED bits (see {@link #addWork}). */
+    private volatile int work;
+    /** Serializes the stream's writers; made by the first write. */
+    private volatile ReentrantLock writeSerial;
+    /** Neighbours in the session's list of the streams the application holds ({@link SessionStreams}, under its lock). */
+    StreamHandle heldPrev;
+    StreamHandle heldNext;
     private volatile long writeTimeoutNanos;
     private volatile boolean closedLocally;
     /** Why the engine ended the stream (shed, refused or reset by the peer), or null. */
@@ -89,10 +112,67 @@ final class StreamHandle implements SmuxStream, StreamSides {
     StreamHandle(int id, Ops ops, SegmentPool pool) {
         this.id = id;
         this.ops = ops;
-        this.rx = new ReceiveSide(pool, () -> ops.consumedDue(this));
+        this.rx = new ReceiveSide(pool, this);
         this.tx = new SendSide();
-        this.stalls = new StreamStalls(id, ops.stallTotals(), ops.session());
-        rx.stalls(stalls);
+    }
+
+    /**
+     * Adds a work bit for the pump.
+     *
+     * @return the bits before, or -1 if {@code bit} was set already (nothing changed)
+     */
+    int addWork(int bit) {
+        int before;
+        do {
+            before = work;
+            if ((before & bit) != 0) {
+                return -1;
+            }
+        } while (!WORK.compareAndSet(this, before, before | bit));
+        return before;
+    }
+
+    /** @return the work bits, cleared (the pump takes them) */
+    int takeWork() {
+        return (int) WORK.getAndSet(this, 0);
+    }
+
+    /** @return the stall accounting, made now if this is the stream's first wait */
+    private StreamStalls stalls() {
+        StreamStalls s = stalls;
+        if (s == null) {
+            s = new StreamStalls(id, ops.stallTotals(), ops.session());
+            if (!STALLS.compareAndSet(this, null, s)) {
+                s = stalls; // another thread made it first
+            }
+        }
+        return s;
+    }
+
+    /** @return the stalls going on now (none finished), for the session's sum */
+    StallStats ongoingStalls() {
+        StreamStalls s = stalls;
+        return s == null ? StreamStalls.NONE : s.snapshot(rx.bufferedIn(), false);
+    }
+
+    // ------------------------------------------------------------------ ReceiveSideOwner
+
+    @Override
+    public void consumptionDue() {
+        ops.consumedDue(this);
+    }
+
+    @Override
+    public void holdBegins(long mark) {
+        stalls().holdBegins(mark);
+    }
+
+    @Override
+    public void holdEnds(long mark) {
+        StreamStalls s = stalls;
+        if (s != null) {
+            s.holdEnds(mark);
+        }
     }
 
     @Override
@@ -126,12 +206,16 @@ final class StreamHandle implements SmuxStream, StreamSides {
 
     @Override
     public void sendWait(StallCause cause, int pending, long now) {
-        stalls.send(cause, pending, now);
+        StreamStalls s = cause == null ? stalls : stalls();
+        if (s != null) {
+            s.send(cause, pending, now);
+        }
     }
 
     @Override
     public StallStats stallStats() {
-        return stalls.snapshot(rx.bufferedIn(), true);
+        StreamStalls s = stalls;
+        return s == null ? StreamStalls.NONE : s.snapshot(rx.bufferedIn(), true);
     }
 
     @Override
@@ -148,7 +232,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
         Objects.requireNonNull(src, "src");
         long start = System.nanoTime();
         int startPosition = src.position();
-        acquireWriteSerial(start);
+        ReentrantLock serial = acquireWriteSerial(start);
         try {
             if (closedLocally) {
                 throw closedException("write to");
@@ -185,7 +269,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
             }
             return src.position() - startPosition;
         } finally {
-            writeSerial.unlock();
+            serial.unlock();
         }
     }
 
@@ -242,7 +326,13 @@ final class StreamHandle implements SmuxStream, StreamSides {
         throw e;
     }
 
-    private void acquireWriteSerial(long start) throws IOException {
+    /** @return the writers' lock, held */
+    private ReentrantLock acquireWriteSerial(long start) throws IOException {
+        ReentrantLock writeSerial = this.writeSerial;
+        if (writeSerial == null) {
+            ReentrantLock made = new ReentrantLock();
+            writeSerial = WRITE_SERIAL.compareAndSet(this, null, made) ? made : this.writeSerial;
+        }
         try {
             long timeout = writeTimeoutNanos;
             if (timeout == 0) {
@@ -253,6 +343,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
                 e.bytesTransferred = 0;
                 throw e;
             }
+            return writeSerial;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for another write on " + name());
@@ -280,7 +371,10 @@ final class StreamHandle implements SmuxStream, StreamSides {
         }
         closedLocally = true;
         rx.close();
-        stalls.endAll(rx.bufferedIn());
+        StreamStalls s = stalls;
+        if (s != null) {
+            s.endAll(rx.bufferedIn());
+        }
         tx.release(); // a write in progress ends here, with what was committed
         tx.wake();
         ops.closed(this);
@@ -303,13 +397,12 @@ final class StreamHandle implements SmuxStream, StreamSides {
 
     @Override
     public void setReadTimeout(Duration timeout) {
-        readTimeoutNanos = toNanos("read", timeout);
-        rx.setTimeout(readTimeoutNanos);
+        rx.setTimeout(toNanos("read", timeout)); // kept there only: the receive side is where reads wait
     }
 
     @Override
     public Duration readTimeout() {
-        return Duration.ofNanos(readTimeoutNanos);
+        return Duration.ofNanos(rx.timeout());
     }
 
     @Override
@@ -345,7 +438,7 @@ final class StreamHandle implements SmuxStream, StreamSides {
     /** The session ended: wakes whoever waits on this stream. */
     void sessionEnded(SessionClosedException error, boolean local) {
         rx.fail(error, local);
-        stalls.send(null, 0, System.nanoTime()); // nothing is sent any more; unread bytes may still be read
+        sendWait(null, 0, System.nanoTime()); // nothing is sent any more; unread bytes may still be read
         tx.wake();
     }
 

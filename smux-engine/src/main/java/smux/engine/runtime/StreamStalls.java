@@ -16,6 +16,8 @@ import smux.api.StallStats;
  */
 final class StreamStalls {
     private static final long MIN_NANOS = StallStats.MIN_STALL.toNanos();
+    /** The figures of a stream that never waited (it has no accounting yet). */
+    static final StallStats NONE = of(new long[3], new long[3], null, 0);
 
     private final int id;
     private final Totals session;

@@ -98,9 +98,9 @@ class FlawTest {
     @Test
     void aRealFlawFailsOnceTheLineItPatchesChanges() {
         String today = read(SendSideFlaw.POST_CHECKS_THEN_SETS);
-        String changed = today.replace("if (state.compareAndSet(IDLE, POSTED)) {",
-                "if (state.compareAndExchange(IDLE, POSTED) == IDLE) {");
-        assertTrue(today.contains("if (state.compareAndSet(IDLE, POSTED)) {"),
+        String changed = today.replace("if (cas(IDLE, POSTED)) {",
+                "if (STATE.compareAndExchange(this, IDLE, POSTED) == IDLE) {");
+        assertTrue(today.contains("if (cas(IDLE, POSTED)) {"),
                 "the line this test rewrites is no longer in SendSide: rewrite the one POST_CHECKS_THEN_SETS anchors on now");
         Flaw.NoLongerApplies e = assertThrows(Flaw.NoLongerApplies.class,
                 () -> SendSideFlaw.POST_CHECKS_THEN_SETS.patch(changed, SendSideFlaw.POST_CHECKS_THEN_SETS.source()));

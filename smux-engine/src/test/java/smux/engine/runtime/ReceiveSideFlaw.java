@@ -14,8 +14,8 @@ enum ReceiveSideFlaw implements Flaw {
     SIGNAL_BEFORE_PUBLISH(
             replace("boolean wasEmpty = bufferWasEmpty && direct == 0;",
                     "boolean wasEmpty = bufferWasEmpty && direct == 0;"
-                    + " if (wasEmpty) { readable.signalAll(); } /* FLAW: the reader may look before the bytes are there */"
-                    + " lock.unlock(); lock.lock(); buffer.append(src, n); if (true) { return; }")),
+                    + " if (wasEmpty) { signalReaders(); } /* FLAW: the reader may look before the bytes are there */"
+                    + " lock.unlock(); lock.lock(); buffer().append(src, n); if (true) { return; }")),
 
     /** append decides whether the stream was empty after copying into the waiting reader's buffer: never, once bytes went in. */
     EMPTY_CHECKED_AFTER_DIRECT_COPY(

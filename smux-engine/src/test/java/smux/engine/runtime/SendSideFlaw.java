@@ -13,13 +13,13 @@ import java.util.List;
 enum SendSideFlaw implements Flaw {
     /** withdraw checks for POSTED, then writes IDLE with a plain set instead of a CAS: a copy begun since the check goes on. */
     WITHDRAW_CHECKS_THEN_SETS(
-            replace("if (state.compareAndSet(s, s & ~(PHASE | WITHDRAW))) {",
-                    "state.set(s & ~(PHASE | WITHDRAW)); /* FLAW */ {")),
+            replace("if (cas(s, s & ~(PHASE | WITHDRAW))) {",
+                    "state = s & ~(PHASE | WITHDRAW); /* FLAW */ {")),
 
     /** post checks that writing is open, then writes POSTED with a plain set instead of a CAS: a closeWrite since is overwritten. */
     POST_CHECKS_THEN_SETS(
-            replace("if (state.compareAndSet(IDLE, POSTED)) {",
-                    "state.set(POSTED); /* FLAW */ {")),
+            replace("if (cas(IDLE, POSTED)) {",
+                    "state = POSTED; /* FLAW */ {")),
 
     /** The copier that ends a write does not unpark the writer waiting for it to end. */
     COPY_END_WAKES_NOBODY(
