@@ -161,12 +161,18 @@ class ConnectionLossFaultTest {
             assertTrue(pair.client.closeCause().isPresent() && pair.server.closeCause().isPresent());
             if (reset) {
                 // Toxiproxy resets the client's connection (linger 0), but which of its goroutines
-                // closes first is a race of its own: now and then both of its connections end with
-                // a plain FIN, and both sessions then see the connection end inside a frame. Either
-                // is the cut named exactly, and anything else (a hang, another violation) is not.
+                // closes first is a race of its own, and so is which of our threads meets the cut first.
+                // Each session names what it saw: a reset (the reader), a broken pipe (the writer, on the
+                // reset connection), a connection that ended inside a frame, or, when Toxiproxy's FIN
+                // fell between frames, the peer closing it. Through the container backend on a loaded
+                // machine the last two ways came in 5 of 21 runs. Anything else (a timeout, another
+                // violation, no cause) is not the cut named.
                 String causes = pair.client.closeCause().get() + " / " + pair.server.closeCause().get();
-                String c = causes.toLowerCase(Locale.ROOT);
-                assertTrue(c.contains("reset") || c.contains("truncated_frame"), () -> "not a reset: " + causes);
+                for (String cause : List.of(pair.client.closeCause().get().toString(), pair.server.closeCause().get().toString())) {
+                    String c = cause.toLowerCase(Locale.ROOT);
+                    assertTrue(c.contains("reset") || c.contains("broken pipe") || c.contains("truncated_frame")
+                            || c.contains("the peer closed the connection"), () -> "not the cut named: " + causes);
+                }
             }
 
             // Nothing is left behind: the transports' threads end, and every socket is closed.
