@@ -163,7 +163,13 @@ final class StreamSet implements EngineStream.Rules {
     private boolean shedFor(EngineStream s, int length) {
         table.forEach(t -> {
             if (t.onCredit) {
-                catchUp(t); // what their applications read is room already
+                // What their applications read is room already. Counted as a report is (a UPD queued if one is
+                // due), not by catchUp: a stream caught up here without its UPD would find its next report due
+                // at once with nothing new read, and post it again and again (a livelock under the pump's lock).
+                long n = t.in().consumed() - t.flow.consumed();
+                if (n > 0) {
+                    onConsumed(t, n);
+                }
             }
         });
         while (!admission.creditRoomFor(creditBuffered, length)) {
